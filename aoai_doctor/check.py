@@ -1,0 +1,120 @@
+"""What a check is: a class with a stable id, a name, what it requires, and a pure ``run``.
+
+A check's docstring is its documentation page, with fixed headings (see ``DOC_HEADINGS``);
+``docs/checks/<ID>.md`` is generated from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from aoai_doctor.config import Target
+from aoai_doctor.model import Finding, Severity
+
+DOC_HEADINGS = ("What it detects", "Why it matters", "How to fix", "Options")
+ID_PATTERN = re.compile(r"^[A-Z]{2,8}\d{3}$")
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+F = TypeVar("F")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a check returns: its findings, typed facts for the checks that require it, or a skip."""
+
+    findings: tuple[Finding, ...] = ()
+    facts: tuple[object, ...] = ()
+    skip_reason: str | None = None
+    """Set when the check found nothing to look at (e.g. no endpoint configured)."""
+
+    @classmethod
+    def skip(cls, reason: str) -> Outcome:
+        """The check does not apply here."""
+        return cls(skip_reason=reason)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a check may read. Checks never read the process environment or files directly."""
+
+    target: Target
+    environ: Mapping[str, str]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """This check's options: its declared defaults overlaid with ``[checks.<ID>]``."""
+    facts: tuple[object, ...] = ()
+    """Facts published by the checks this one requires (transitively)."""
+
+    def fact(self, kind: type[F]) -> F | None:
+        """The first published fact of this type, if any."""
+        for item in self.facts:
+            if isinstance(item, kind):
+                return item
+        return None
+
+
+class Check:
+    """Base class for checks. Subclasses set the class attributes and implement :meth:`run`."""
+
+    id: ClassVar[str]
+    """Stable id: a prefix and three digits (``AOAI102``; plugins use their own prefix)."""
+    name: ClassVar[str]
+    """Kebab-case name of what it looks at."""
+    summary: ClassVar[str]
+    """One line for ``aoai-doctor checks``."""
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Ids of checks whose facts this one needs; it is skipped when one of them fails."""
+    required: ClassVar[bool] = True
+    """Whether a failure fails the run (checks.toml ``required = false`` overrides)."""
+    timeout: ClassVar[float] = 30.0
+    """Seconds before the runner gives up on it."""
+    options: ClassVar[Mapping[str, object]] = {}
+    """Options accepted under ``[checks.<ID>]``, with their defaults (the default's type is enforced)."""
+
+    def run(self, ctx: CheckContext) -> Outcome:  # pragma: no cover - abstract
+        """Look, and say what was found. Must not print, exit or touch the process environment."""
+        raise NotImplementedError
+
+
+def finding(severity: Severity, message: str, *, cause: str | None = None, fix: str | None = None,
+            detail: str | None = None) -> Finding:
+    """Shorthand for building a :class:`Finding`."""
+    return Finding(severity=severity, message=message, cause=cause, fix=fix, detail=detail)
+
+
+def ok(message: str, detail: str | None = None) -> Finding:
+    """A passing note."""
+    return Finding(Severity.INFO, message, detail=detail)
+
+
+def doc_sections(check: type[Check]) -> dict[str, str]:
+    """The docstring of a check split at its ``## Heading`` lines."""
+    sections: dict[str, str] = {}
+    current: str | None = None
+    for line in _dedent(check.__doc__ or "").splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            sections[current] = ""
+        elif current is not None:
+            sections[current] += line + "\n"
+    return {heading: body.strip() for heading, body in sections.items()}
+
+
+def doc_page(check: type[Check]) -> str:
+    """The Markdown page for a check, generated from its docstring."""
+    sections = doc_sections(check)
+    out = [f"# {check.id} {check.name}", "", check.summary, ""]
+    for heading in DOC_HEADINGS:
+        out += [f"## {heading}", "", sections.get(heading, "").strip() or "(none)", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _dedent(text: str) -> str:
+    lines = text.expandtabs().splitlines()
+    if not lines:
+        return ""
+    rest = [ln for ln in lines[1:] if ln.strip()]
+    indent = min((len(ln) - len(ln.lstrip()) for ln in rest), default=0)
+    return "\n".join([lines[0].strip(), *(ln[indent:] for ln in lines[1:])])

@@ -1,0 +1,187 @@
+"""The command line. The only module that prints or exits.
+
+Exit codes: 0 every required check passed; 1 a required check failed; 2 usage or configuration
+error; 3 internal error (including a required check that crashed).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from aoai_doctor import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
+    click.echo(f"aoai-doctor: error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="aoai-doctor")
+def main() -> None:
+    """Diagnose Azure OpenAI calls made with Microsoft Entra ID or an API key.
+
+    Run `aoai-doctor run` in the directory of your app (it reads AZURE_OPENAI_* variables, a
+    config.json and checks.toml), or pass --endpoint/--deployment/--api-version.
+    """
+
+
+def run_options(func: Any) -> Any:
+    """The options shared by `run` and the commands that wrap it."""
+    options = [
+        click.option("--endpoint", metavar="URL", help="Resource endpoint, e.g. https://NAME.openai.azure.com."),
+        click.option("--deployment", metavar="NAME", help="Deployment name."),
+        click.option("--api-version", metavar="VERSION", help="api-version, e.g. 2024-10-21."),
+        click.option("--auth", type=click.Choice(["entra", "api-key"]), help="Auth mode (default: entra)."),
+        click.option("--scope", metavar="SCOPE", help="Token scope your code asks for."),
+        click.option("--expect-tenant", metavar="TENANT", help="Tenant the resource lives in."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Samples-style config.json (default: ./config.json when present)."),
+        click.option("--checks", "checks_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="checks.toml (default: ./checks.toml when present)."),
+        click.option("--select", multiple=True, metavar="PREFIX",
+                     help="Run only checks whose id starts with PREFIX (repeatable; AOAI1 = config stage)."),
+        click.option("--ignore", multiple=True, metavar="PREFIX", help="Skip checks whose id starts with PREFIX."),
+        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
+        click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the report to FILE instead of stdout."),
+        click.option("-v", "--verbose", is_flag=True, help="Show detail lines and where each value came from."),
+        click.option("-q", "--quiet", is_flag=True, help="No live progress; only the report."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@main.command()
+@run_options
+def run(**opts: Any) -> None:
+    """Run the checks against the configured target and report."""
+    sys.exit(execute_run(opts, environ=dict(os.environ)))
+
+
+def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
+    """Load configuration, run the checks, write the report; return the exit code."""
+    from aoai_doctor import config, registry, runner
+    from aoai_doctor.model import Report, Status
+
+    try:
+        checks_path = opts.get("checks_path")
+        checks_file = config.load_checks_file(checks_path or config.find_default("checks.toml"),
+                                              explicit=checks_path is not None)
+        json_path = opts.get("config_path") or config.find_default("config.json")
+        if opts.get("config_path") and not json_path.exists():
+            raise config.ConfigError(str(json_path), "file not found")
+        config_json = config.load_config_json(json_path) if json_path else None
+        target = config.resolve_target(
+            config.Overrides(endpoint=opts.get("endpoint"), deployment=opts.get("deployment"),
+                             api_version=opts.get("api_version"), auth=opts.get("auth"),
+                             scope=opts.get("scope"), expected_tenant=opts.get("expect_tenant")),
+            environ, config_json, checks_file)
+        base_dir = checks_file.path.parent if checks_file.path else None
+        reg = registry.load(checks_file.local_checks, base_dir)
+        chosen = registry.select(reg, opts.get("select") or checks_file.select,
+                                 opts.get("ignore") or checks_file.ignore)
+        options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label)
+    except config.ConfigError as exc:
+        _fail(str(exc))
+
+    is_tty = sys.stderr.isatty() and sys.stdout.isatty()
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    t0 = time.monotonic()
+    if is_tty and not opts.get("quiet"):
+        from aoai_doctor.progress import Progress
+
+        with Progress(sys.stderr, len(chosen), unicode=_can_encode("✓⠋")) as progress:
+            results = runner.run_checks(chosen, target, environ, options, load_errors=reg.errors,
+                                        on_progress=progress.update)
+    else:
+        results = runner.run_checks(chosen, target, environ, options, load_errors=reg.errors)
+    report = Report(
+        tool_version=__version__,
+        target=target.settings(),
+        results=results,
+        started_at=started_at,
+        duration_ms=round((time.monotonic() - t0) * 1000, 1),
+        sources_read=target.sources_read,
+    )
+    _emit(report, opts, environ)
+    if any(r.required and r.status is Status.FAIL for r in results):
+        return EXIT_FAILED
+    if any(r.required and r.status is Status.ERROR for r in results):
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+def _emit(report: Any, opts: dict[str, Any], environ: dict[str, str]) -> None:
+    output: Path | None = opts.get("output")
+    if opts.get("fmt") == "json":
+        from aoai_doctor.reporters import json as json_reporter
+
+        text = json_reporter.render(report)
+    else:
+        from aoai_doctor.reporters import text as text_reporter
+
+        to_terminal = output is None and sys.stdout.isatty()
+        plain = "NO_COLOR" in environ or not to_terminal
+        style = text_reporter.Style(unicode=not plain and _can_encode("✓✗‼"), color=not plain,
+                                    verbose=bool(opts.get("verbose")))
+        text = text_reporter.render(report, style)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
+def _can_encode(sample: str) -> bool:
+    try:
+        sample.encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+@main.command(name="checks")
+@click.option("--checks", "checks_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="checks.toml naming local checks (default: ./checks.toml when present).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_checks(checks_path: Path | None, fmt: str) -> None:
+    """List every check: id, name, stage and what it looks at."""
+    import json
+
+    from tabulate import tabulate
+
+    from aoai_doctor import config, registry
+    from aoai_doctor.model import Stage
+
+    try:
+        checks_file = config.load_checks_file(checks_path or config.find_default("checks.toml"),
+                                              explicit=checks_path is not None)
+    except config.ConfigError as exc:
+        _fail(str(exc))
+    reg = registry.load(checks_file.local_checks, checks_file.path.parent if checks_file.path else None)
+    if fmt == "json":
+        click.echo(json.dumps([{"id": c.id, "name": c.name, "stage": Stage.of(c.id).name.lower(),
+                                "summary": c.summary, "requires": list(c.requires), "required": c.required}
+                               for c in reg.checks], indent=2))
+    else:
+        rows = [[c.id, c.name, Stage.of(c.id).title, c.summary] for c in reg.checks]
+        click.echo(tabulate(rows, headers=["id", "name", "stage", "what it looks at"], tablefmt="simple"))
+    for error in reg.errors:
+        click.echo(f"aoai-doctor: warning: plugin {error.name} could not be loaded: {error.problem}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,395 @@
+"""Where the doctor learns what to diagnose: flags, environment, the seed ``config.json`` and
+``checks.toml``, resolved into frozen values that each remember their source.
+
+Precedence, highest first: command-line flags; environment variables (the names the openai SDK
+uses); ``config.json`` (the Azure OpenAI samples' notebook config); ``checks.toml`` ``[target]``.
+Everything malformed raises :class:`ConfigError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aoai_doctor import endpoint as ep
+from aoai_doctor.model import Setting
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+AUTH_MODES = ("entra", "api-key")
+DEPLOYMENT_KINDS = ("chat", "completion", "embedding")
+
+# Environment variables read for the target, in precedence order per field.
+ENV_ENDPOINT = ("AZURE_OPENAI_ENDPOINT",)
+ENV_DEPLOYMENT = ("AZURE_OPENAI_DEPLOYMENT",)
+ENV_API_VERSION = ("OPENAI_API_VERSION", "AZURE_OPENAI_API_VERSION")
+ENV_API_KEY = ("AZURE_OPENAI_API_KEY",)
+
+# The Azure OpenAI samples' config.json keys, and what each one means here.
+CONFIG_JSON_KEYS: Mapping[str, str] = {
+    "OPENAI_API_BASE": "endpoint",
+    "OPENAI_API_VERSION": "api_version",
+    "COMPLETIONS_MODEL": "deployment:completion",
+    "CHAT_MODEL": "deployment:chat",
+    "CHATGPT_MODEL": "deployment:chat",
+    "EMBEDDING_MODEL": "deployment:embedding",
+    "OPENAI_API_KEY": "api_key",
+    "OPENAI_API_TYPE": "api_type",
+}
+
+TARGET_KEYS = ("endpoint", "deployment", "deployment_kind", "api_version", "auth", "scope", "expected_tenant")
+RUN_KEYS = ("select", "ignore")
+PLUGIN_KEYS = ("checks",)
+COMMON_CHECK_OPTIONS: Mapping[str, object] = {"required": True, "timeout": 30.0}
+
+
+class ConfigError(Exception):
+    """A configuration source is malformed. ``str()`` is a one-line message naming the source."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+class Secret:
+    """A value that must never be printed. ``str``/``repr`` show only that it is set."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The value itself, for the one place that sends it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(****)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """A deployment the target calls, with the model kind when the configuration says it."""
+
+    name: str
+    kind: str | None
+    """``chat``, ``completion`` or ``embedding``; None when unknown (treated as chat)."""
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One Azure OpenAI target: what to call and how to authenticate."""
+
+    endpoint: Setting | None
+    deployments: tuple[Deployment, ...]
+    api_version: Setting | None
+    auth: Setting
+    scope: Setting | None
+    expected_tenant: Setting | None
+    api_key: Secret | None = None
+    api_key_source: str | None = None
+    notes: tuple[str, ...] = ()
+    """Things resolution noticed, such as values recovered from a pasted request URL."""
+    conflicts: tuple[str, ...] = ()
+    """Sources that disagree (e.g. two api-version variables with different values)."""
+    sources_read: tuple[str, ...] = ()
+    """The configuration sources consulted (flags, environment, config.json, checks.toml)."""
+
+    def settings(self) -> dict[str, Setting]:
+        """The resolved values by name, for reports. The API key shows only where it came from."""
+        out: dict[str, Setting] = {}
+        if self.endpoint:
+            out["endpoint"] = self.endpoint
+        for i, dep in enumerate(self.deployments):
+            key = "deployment" if i == 0 else f"deployment[{i}]"
+            label = dep.name if dep.kind is None else f"{dep.name} ({dep.kind})"
+            out[key] = Setting(label, dep.source)
+        for name in ("api_version", "auth", "scope", "expected_tenant"):
+            setting = getattr(self, name)
+            if setting:
+                out[name] = setting
+        if self.api_key_source:
+            out["api_key"] = Setting("(set)", self.api_key_source)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Values given on the command line."""
+
+    endpoint: str | None = None
+    deployment: str | None = None
+    api_version: str | None = None
+    auth: str | None = None
+    scope: str | None = None
+    expected_tenant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksFile:
+    """The parsed ``checks.toml``."""
+
+    path: Path | None
+    target: Mapping[str, Any] = field(default_factory=dict)
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    local_checks: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How messages name the file."""
+        return self.path.name if self.path else "checks.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigJson:
+    """The parsed samples-style ``config.json``."""
+
+    path: Path
+    values: Mapping[str, str]
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` when a close match exists, else an empty string."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not match:
+        match = difflib.get_close_matches(word.upper(), [c.upper() for c in choices], n=1, cutoff=0.6)
+        match = [c for c in choices if match and c.upper() == match[0]]
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def _unknown_key(source: str, key: str, where: str, known: tuple[str, ...] | list[str]) -> ConfigError:
+    return ConfigError(source, f"unknown key '{key}' in {where}{did_you_mean(key, known)}")
+
+
+def load_checks_file(path: Path | None, explicit: bool) -> ChecksFile:
+    """Read ``checks.toml``. A missing file is fine unless it was named explicitly."""
+    if path is None or not path.exists():
+        if explicit and path is not None:
+            raise ConfigError(str(path), "file not found")
+        return ChecksFile(None)
+    label = path.name
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(label, f"not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(label, f"cannot read: {exc}") from None
+    known_tables = ("target", "run", "checks", "plugins")
+    for key in data:
+        if key not in known_tables:
+            raise _unknown_key(label, key, "the top level", known_tables)
+    target = _table(data, "target", label)
+    for key, value in target.items():
+        if key not in TARGET_KEYS:
+            raise _unknown_key(label, key, "[target]", TARGET_KEYS)
+        if not isinstance(value, str):
+            raise ConfigError(label, f"[target] {key} must be a string, not {type(value).__name__}")
+    run = _table(data, "run", label)
+    for key in run:
+        if key not in RUN_KEYS:
+            raise _unknown_key(label, key, "[run]", RUN_KEYS)
+    plugins = _table(data, "plugins", label)
+    for key in plugins:
+        if key not in PLUGIN_KEYS:
+            raise _unknown_key(label, key, "[plugins]", PLUGIN_KEYS)
+    checks = _table(data, "checks", label)
+    options: dict[str, Mapping[str, Any]] = {}
+    for check_id, table in checks.items():
+        if not isinstance(table, dict):
+            raise ConfigError(label, f"[checks.{check_id}] must be a table")
+        options[check_id] = table
+    return ChecksFile(
+        path=path,
+        target=target,
+        select=_string_list(run, "select", label, "[run]"),
+        ignore=_string_list(run, "ignore", label, "[run]"),
+        check_options=options,
+        local_checks=_string_list(plugins, "checks", label, "[plugins]"),
+    )
+
+
+def load_config_json(path: Path) -> ConfigJson:
+    """Read a samples-style ``config.json``; every key must be one the samples use."""
+    label = path.name
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(label, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(label, f"cannot read: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(label, f"expected a JSON object, found {type(data).__name__}")
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if key not in CONFIG_JSON_KEYS:
+            raise _unknown_key(label, key, "the object", tuple(CONFIG_JSON_KEYS))
+        if not isinstance(value, str):
+            raise ConfigError(label, f"{key} must be a string, not {type(value).__name__}")
+        values[key] = value
+    return ConfigJson(path, values)
+
+
+def resolve_target(
+    overrides: Overrides,
+    environ: Mapping[str, str],
+    config_json: ConfigJson | None,
+    checks: ChecksFile,
+) -> Target:
+    """Merge every source into one :class:`Target`, highest precedence first."""
+    json_label = config_json.path.name if config_json else ""
+    json_values = dict(config_json.values) if config_json else {}
+    toml = checks.target
+    toml_label = checks.label
+    conflicts: list[str] = []
+
+    def pick(flag: str | None, flag_name: str, env_names: tuple[str, ...], json_key: str | None,
+             toml_key: str) -> Setting | None:
+        if flag:
+            return Setting(flag, f"flag {flag_name}")
+        found = [(n, environ[n]) for n in env_names if environ.get(n, "").strip()]
+        if len({v for _, v in found}) > 1:
+            conflicts.append(" and ".join(f"{n}={v!r}" for n, v in found) + " disagree; "
+                             f"{found[0][0]} wins")
+        if found:
+            return Setting(found[0][1], f"env {found[0][0]}")
+        if json_key and json_values.get(json_key, "").strip():
+            return Setting(json_values[json_key], f"{json_label}:{json_key}")
+        if toml.get(toml_key, "").strip():
+            return Setting(toml[toml_key], f"{toml_label}:[target].{toml_key}")
+        return None
+
+    endpoint = pick(overrides.endpoint, "--endpoint", ENV_ENDPOINT, "OPENAI_API_BASE", "endpoint")
+    api_version = pick(overrides.api_version, "--api-version", ENV_API_VERSION, "OPENAI_API_VERSION",
+                       "api_version")
+    scope = pick(overrides.scope, "--scope", (), None, "scope")
+    tenant = pick(overrides.expected_tenant, "--expect-tenant", (), None, "expected_tenant")
+    auth = pick(overrides.auth, "--auth", (), None, "auth") or Setting("entra", "default")
+    if auth.value not in AUTH_MODES:
+        raise ConfigError(auth.source, f"auth must be one of {', '.join(AUTH_MODES)}, not '{auth.value}'"
+                          f"{did_you_mean(auth.value, AUTH_MODES)}")
+    deployments = _deployments(overrides, environ, json_values, json_label, toml, toml_label)
+
+    api_key: Secret | None = None
+    key_source: str | None = None
+    for name in ENV_API_KEY:
+        if environ.get(name):
+            api_key, key_source = Secret(environ[name]), f"env {name}"
+            break
+    else:
+        if json_values.get("OPENAI_API_KEY"):
+            api_key, key_source = Secret(json_values["OPENAI_API_KEY"]), f"{json_label}:OPENAI_API_KEY"
+
+    notes: list[str] = []
+    if endpoint is not None:
+        try:
+            info = ep.parse(endpoint.value)
+        except ep.EndpointParseError:
+            info = None
+        if info is not None and info.shape is ep.PathShape.REQUEST_URL:
+            recovered = [f"endpoint {info.base_url}"]
+            if info.deployment and not deployments:
+                deployments = (Deployment(info.deployment, _kind_of(info.operation),
+                                          f"recovered from {endpoint.source}"),)
+                recovered.append(f"deployment {info.deployment}")
+            if info.api_version and api_version is None:
+                api_version = Setting(info.api_version, f"recovered from {endpoint.source}")
+                recovered.append(f"api-version {info.api_version}")
+            notes.append("recovered " + ", ".join(recovered) + " from the request URL given as the endpoint")
+        if info is not None and info.api_version and info.shape is ep.PathShape.V1 and api_version is None:
+            api_version = Setting(info.api_version, f"recovered from {endpoint.source}")
+    return Target(
+        endpoint=endpoint,
+        deployments=deployments,
+        api_version=api_version,
+        auth=auth,
+        scope=scope,
+        expected_tenant=tenant,
+        api_key=api_key,
+        api_key_source=key_source,
+        notes=tuple(notes),
+        conflicts=tuple(conflicts),
+        sources_read=_sources_read(overrides, environ, config_json, checks),
+    )
+
+
+def _sources_read(overrides: Overrides, environ: Mapping[str, str], config_json: ConfigJson | None,
+                  checks: ChecksFile) -> tuple[str, ...]:
+    sources = []
+    if any(getattr(overrides, f) for f in ("endpoint", "deployment", "api_version", "auth", "scope",
+                                            "expected_tenant")):
+        sources.append("command-line flags")
+    env_names = (*ENV_ENDPOINT, *ENV_DEPLOYMENT, *ENV_API_VERSION, *ENV_API_KEY)
+    if any(environ.get(n) for n in env_names):
+        sources.append("environment (" + ", ".join(n for n in env_names if environ.get(n)) + ")")
+    if config_json:
+        sources.append(str(config_json.path))
+    if checks.path:
+        sources.append(str(checks.path))
+    return tuple(sources)
+
+
+def _deployments(overrides: Overrides, environ: Mapping[str, str], json_values: Mapping[str, str],
+                 json_label: str, toml: Mapping[str, str], toml_label: str) -> tuple[Deployment, ...]:
+    """Deployments from the highest source that names any."""
+    if overrides.deployment:
+        return (Deployment(overrides.deployment, None, "flag --deployment"),)
+    for name in ENV_DEPLOYMENT:
+        if environ.get(name, "").strip():
+            return (Deployment(environ[name], None, f"env {name}"),)
+    from_json = tuple(
+        Deployment(value, meaning.split(":", 1)[1], f"{json_label}:{key}")
+        for key, meaning in CONFIG_JSON_KEYS.items()
+        if meaning.startswith("deployment:") and (value := json_values.get(key, "").strip())
+    )
+    if from_json:
+        return from_json
+    if toml.get("deployment", "").strip():
+        kind = toml.get("deployment_kind") or None
+        if kind is not None and kind not in DEPLOYMENT_KINDS:
+            raise ConfigError(toml_label, f"[target] deployment_kind must be one of "
+                              f"{', '.join(DEPLOYMENT_KINDS)}, not '{kind}'{did_you_mean(kind, DEPLOYMENT_KINDS)}")
+        return (Deployment(toml["deployment"], kind, f"{toml_label}:[target].deployment"),)
+    return ()
+
+
+def _kind_of(operation: str | None) -> str | None:
+    return {"chat/completions": "chat", "completions": "completion", "embeddings": "embedding"}.get(
+        (operation or "").lower()
+    )
+
+
+def _table(data: Mapping[str, Any], name: str, label: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(label, f"[{name}] must be a table")
+    return value
+
+
+def _string_list(table: Mapping[str, Any], key: str, label: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(label, f"{where} {key} must be a list of strings")
+    return tuple(value)
+
+
+def find_default(name: str, cwd: Path | None = None) -> Path | None:
+    """``./<name>`` when it exists."""
+    candidate = (cwd or Path(os.getcwd())) / name
+    return candidate if candidate.is_file() else None

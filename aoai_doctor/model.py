@@ -1,0 +1,167 @@
+"""The data every stage passes on: severities, statuses, findings, results and the report."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+DOCS_DIR = "docs"
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is. A check's status follows from its worst finding."""
+
+    INFO = 10
+    WARNING = 20
+    ERROR = 30
+
+    @property
+    def label(self) -> str:
+        """Lower-case name as it appears in reports (``info``, ``warning``, ``error``)."""
+        return self.name.lower()
+
+
+class Status(str, enum.Enum):
+    """A check's verdict. ``ERROR`` means the check itself crashed; ``FAIL`` means it found a problem."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Stage(enum.IntEnum):
+    """Pipeline stages, one per block of a hundred check ids (``AOAI1xx`` is ``CONFIG``)."""
+
+    CONFIG = 1
+    CREDENTIALS = 2
+    TOKEN = 3
+    NETWORK = 4
+    DATA_PLANE = 5
+    LATENCY = 6
+    PLUGIN = 9
+
+    @property
+    def title(self) -> str:
+        """Heading used by the reporters."""
+        return _STAGE_TITLES[self]
+
+    @classmethod
+    def of(cls, check_id: str) -> Stage:
+        """The stage of a check id: ``AOAI1xx`` → CONFIG … anything not ``AOAI`` + 3 digits → PLUGIN."""
+        if len(check_id) == 7 and check_id.startswith("AOAI") and check_id[4:].isdigit():
+            try:
+                return cls(int(check_id[4]))
+            except ValueError:
+                return cls.PLUGIN
+        return cls.PLUGIN
+
+
+_STAGE_TITLES = {
+    Stage.CONFIG: "Config and endpoint",
+    Stage.CREDENTIALS: "Credentials",
+    Stage.TOKEN: "Scope and token",
+    Stage.NETWORK: "Network",
+    Stage.DATA_PLANE: "Data-plane call",
+    Stage.LATENCY: "Latency and limits",
+    Stage.PLUGIN: "Plugins",
+}
+
+
+def docs_url(check_id: str) -> str:
+    """Where a check's documentation page lives."""
+    return f"{DOCS_DIR}/checks/{check_id}.md"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a check has to say."""
+
+    severity: Severity
+    """How bad it is."""
+    message: str
+    """What is wrong (or right), one line."""
+    cause: str | None = None
+    """Root-cause id from the public vocabulary (docs/causes/); None for passing notes."""
+    fix: str | None = None
+    """The next step, with exact commands where there are any."""
+    detail: str | None = None
+    """Extra lines shown with ``-v``."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What the runner records for one check."""
+
+    check_id: str
+    """Stable id such as ``AOAI102``."""
+    name: str
+    """Kebab-case name of the check."""
+    summary: str
+    """One line on what the check looks at."""
+    status: Status
+    """The verdict."""
+    duration_ms: float
+    """Wall time the check took."""
+    findings: tuple[Finding, ...] = ()
+    """What it found, in the order it found them."""
+    required: bool = True
+    """Whether a failure of this check fails the run."""
+    skip_reason: str | None = None
+    """Why it did not run, when ``status`` is SKIP."""
+
+    @property
+    def stage(self) -> Stage:
+        """The pipeline stage the check belongs to."""
+        return Stage.of(self.check_id)
+
+    @property
+    def docs(self) -> str:
+        """Link to the check's documentation page."""
+        return docs_url(self.check_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A resolved configuration value and where it came from (``flag --endpoint``, ``env X``, …)."""
+
+    value: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A whole run: the target it looked at and one result per check, in pipeline order."""
+
+    tool_version: str
+    target: dict[str, Setting]
+    """Resolved target settings by name. Secret values are never stored here."""
+    results: tuple[CheckResult, ...]
+    started_at: str
+    """UTC timestamp, ISO 8601."""
+    duration_ms: float
+    sources_read: tuple[str, ...] = field(default=())
+    """Configuration files and environment that were consulted."""
+
+    @property
+    def failed(self) -> tuple[CheckResult, ...]:
+        """Required checks that failed or crashed."""
+        return tuple(r for r in self.results if r.required and r.status in (Status.FAIL, Status.ERROR))
+
+    def count(self, status: Status) -> int:
+        """How many results have this status."""
+        return sum(1 for r in self.results if r.status is status)
+
+
+def status_from(findings: tuple[Finding, ...]) -> Status:
+    """A check's status from the worst severity among its findings."""
+    worst = max((f.severity for f in findings), default=Severity.INFO)
+    if worst >= Severity.ERROR:
+        return Status.FAIL
+    if worst >= Severity.WARNING:
+        return Status.WARN
+    return Status.PASS

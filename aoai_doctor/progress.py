@@ -1,0 +1,59 @@
+"""Live progress on a terminal while checks are in flight (stderr only, one redrawn line)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TextIO
+
+from aoai_doctor.model import Stage
+
+_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class Progress:
+    """Redraws ``⠋ Credentials: AOAI201 AOAI206 … 1.2s [5/12]`` until stopped."""
+
+    def __init__(self, stream: TextIO, total: int, unicode: bool = True) -> None:
+        self._stream = stream
+        self._total = total
+        self._frames = _SPINNER if unicode else "|/-\\"
+        self._running: dict[str, float] = {}
+        self._done = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
+        self._t0 = time.monotonic()
+
+    def __enter__(self) -> Progress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._stream.write("\r\x1b[2K")
+        self._stream.flush()
+
+    def update(self, check_id: str, event: str) -> None:
+        """Runner callback: a check started or finished."""
+        with self._lock:
+            if event == "start":
+                self._running[check_id] = time.monotonic()
+            else:
+                self._running.pop(check_id, None)
+                self._done += 1
+
+    def _loop(self) -> None:
+        frame = 0
+        while not self._stop.wait(0.1):
+            with self._lock:
+                running = sorted(self._running)
+                done = self._done
+            stage = Stage.of(running[0]).title if running else "Finishing"
+            elapsed = time.monotonic() - self._t0
+            names = " ".join(running[:4]) + (" …" if len(running) > 4 else "")
+            line = f"{self._frames[frame % len(self._frames)]} {stage}: {names} {elapsed:.1f}s [{done}/{self._total}]"
+            self._stream.write("\r\x1b[2K" + line[:120])
+            self._stream.flush()
+            frame += 1

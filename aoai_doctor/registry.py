@@ -1,0 +1,159 @@
+"""Finding checks (entry points and checks.toml ``module:Class`` names), picking them with
+select/ignore, and ordering them by what they require."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from aoai_doctor.check import ID_PATTERN, NAME_PATTERN, Check
+from aoai_doctor.config import COMMON_CHECK_OPTIONS, ConfigError, did_you_mean
+from aoai_doctor.model import Stage
+
+GROUP = "aoai_doctor.checks"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadError:
+    """A plugin that could not be loaded; the run reports it and goes on."""
+
+    name: str
+    """Entry-point or ``module:Class`` name."""
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """All known checks, by id, in pipeline order."""
+
+    checks: tuple[type[Check], ...]
+    errors: tuple[LoadError, ...] = ()
+
+    def by_id(self) -> dict[str, type[Check]]:
+        """Checks keyed by id."""
+        return {c.id: c for c in self.checks}
+
+
+def load(local: Sequence[str] = (), base_dir: Path | None = None) -> Registry:
+    """Load every check from the entry-point group plus ``module:Class`` names from checks.toml."""
+    found: list[type[Check]] = []
+    errors: list[LoadError] = []
+    for ep in entry_points(group=GROUP):
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a broken plugin must not stop the doctor
+            errors.append(LoadError(f"{ep.name} = {ep.value}", f"{type(exc).__name__}: {exc}"))
+            continue
+        _accept(obj, f"{ep.name} = {ep.value}", found, errors)
+    for spec in local:
+        obj_or_error = _import_local(spec, base_dir)
+        if isinstance(obj_or_error, LoadError):
+            errors.append(obj_or_error)
+        else:
+            _accept(obj_or_error, spec, found, errors)
+    unique: dict[str, type[Check]] = {}
+    for check in found:
+        if check.id in unique and unique[check.id] is not check:
+            errors.append(LoadError(check.id, f"id {check.id} is claimed by both "
+                                    f"{_qualname(unique[check.id])} and {_qualname(check)}"))
+            continue
+        unique[check.id] = check
+    ordered = sorted(unique.values(), key=lambda c: (Stage.of(c.id), c.id))
+    return Registry(tuple(ordered), tuple(errors))
+
+
+def _accept(obj: object, origin: str, found: list[type[Check]], errors: list[LoadError]) -> None:
+    if not (isinstance(obj, type) and issubclass(obj, Check)):
+        errors.append(LoadError(origin, "is not a subclass of aoai_doctor.check.Check"))
+        return
+    problem = validate(obj)
+    if problem:
+        errors.append(LoadError(origin, problem))
+    else:
+        found.append(obj)
+
+
+def validate(check: type[Check]) -> str | None:
+    """Why a check class cannot be used, or None."""
+    check_id = getattr(check, "id", None)
+    if not isinstance(check_id, str) or not ID_PATTERN.match(check_id):
+        return f"id {check_id!r} is not a prefix of 2-8 capitals and three digits (like AOAI102)"
+    name = getattr(check, "name", None)
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        return f"name {name!r} is not kebab-case"
+    if not isinstance(getattr(check, "summary", None), str):
+        return "has no one-line summary"
+    return None
+
+
+def _import_local(spec: str, base_dir: Path | None) -> type[Check] | LoadError:
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        return LoadError(spec, "expected 'module:Class'")
+    if base_dir is not None and str(base_dir) not in sys.path:
+        sys.path.insert(0, str(base_dir))
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except Exception as exc:
+        return LoadError(spec, f"{type(exc).__name__}: {exc}")
+    return obj  # type: ignore[no-any-return]
+
+
+def _qualname(check: type[Check]) -> str:
+    return f"{check.__module__}:{check.__qualname__}"
+
+
+def select(registry: Registry, select: Iterable[str], ignore: Iterable[str]) -> tuple[type[Check], ...]:
+    """The checks to run: those matching a ``select`` prefix (all when empty), minus ``ignore``
+    prefixes, plus whatever the chosen ones require. Unknown prefixes raise :class:`ConfigError`."""
+    ids = [c.id for c in registry.checks]
+    select, ignore = list(select), list(ignore)
+    for prefix in (*select, *ignore):
+        if prefix.upper() != "ALL" and not any(i.startswith(prefix.upper()) for i in ids):
+            raise ConfigError("selection", f"no check id starts with '{prefix}'{did_you_mean(prefix, ids)}")
+    chosen = {
+        i for i in ids
+        if (not select or any(p.upper() == "ALL" or i.startswith(p.upper()) for p in select))
+        and not any(i.startswith(p.upper()) for p in ignore)
+    }
+    by_id = registry.by_id()
+    pending = list(chosen)
+    while pending:
+        for dep in by_id[pending.pop()].requires:
+            if dep in by_id and dep not in chosen:
+                chosen.add(dep)
+                pending.append(dep)
+    return tuple(c for c in registry.checks if c.id in chosen)
+
+
+def check_options(checks: Sequence[type[Check]], registry: Registry,
+                  configured: Mapping[str, Mapping[str, object]], source: str) -> dict[str, dict[str, object]]:
+    """Each check's options: declared defaults overlaid with ``[checks.<ID>]``. Unknown ids, unknown
+    options and values of the wrong type raise :class:`ConfigError`."""
+    known = registry.by_id()
+    for check_id in configured:
+        if check_id not in known:
+            raise ConfigError(source, f"unknown check id [checks.{check_id}]{did_you_mean(check_id, list(known))}")
+    out: dict[str, dict[str, object]] = {}
+    for check in checks:
+        defaults: dict[str, object] = {
+            **COMMON_CHECK_OPTIONS, "required": check.required, "timeout": check.timeout, **check.options
+        }
+        merged = dict(defaults)
+        for key, value in configured.get(check.id, {}).items():
+            if key not in defaults:
+                raise ConfigError(source, f"unknown option '{key}' in [checks.{check.id}]"
+                                  f"{did_you_mean(key, list(defaults))}")
+            expected = type(defaults[key])
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+                raise ConfigError(source, f"[checks.{check.id}] {key} must be {expected.__name__}, "
+                                  f"not {type(value).__name__}")
+            merged[key] = value
+        out[check.id] = merged
+    return out

@@ -1,0 +1,59 @@
+"""The machine-readable report. Its shape is published as docs/report.schema.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aoai_doctor.model import CheckResult, Finding, Report, Status
+
+SCHEMA_VERSION = 1
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The report as plain data (what ``render`` serialises)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "aoai-doctor", "version": report.tool_version},
+        "started_at": report.started_at,
+        "duration_ms": report.duration_ms,
+        "target": {name: {"value": s.value, "source": s.source} for name, s in report.target.items()},
+        "sources_read": list(report.sources_read),
+        "summary": {
+            "passed": not report.failed,
+            **{status.value: report.count(status) for status in Status},
+        },
+        "checks": [_check(r) for r in report.results],
+    }
+
+
+def render(report: Report) -> str:
+    """The report as pretty-printed JSON."""
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def _check(result: CheckResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": result.check_id,
+        "name": result.name,
+        "stage": result.stage.name.lower(),
+        "status": result.status.value,
+        "required": result.required,
+        "duration_ms": result.duration_ms,
+        "docs": result.docs,
+        "findings": [_finding(f, result.docs) for f in result.findings],
+    }
+    if result.skip_reason:
+        out["skip_reason"] = result.skip_reason
+    return out
+
+
+def _finding(finding: Finding, docs: str) -> dict[str, Any]:
+    return {
+        "severity": finding.severity.label,
+        "cause": finding.cause,
+        "message": finding.message,
+        "fix": finding.fix,
+        "detail": finding.detail,
+        "docs": docs,
+    }

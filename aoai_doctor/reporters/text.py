@@ -1,0 +1,128 @@
+"""The human report: one line per check grouped by stage, fixes under each problem, a summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tabulate import tabulate
+
+from aoai_doctor.model import CheckResult, Report, Severity, Stage, Status
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How to draw: the CLI decides from the terminal, the reporter only follows."""
+
+    unicode: bool = True
+    color: bool = False
+    verbose: bool = False
+
+
+_GLYPHS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.ERROR: "‼"}
+_ASCII = {Status.PASS: "[ok]", Status.WARN: "[warn]", Status.FAIL: "[fail]", Status.SKIP: "[skip]",
+          Status.ERROR: "[error]"}
+_COLORS = {Status.PASS: "32", Status.WARN: "33", Status.FAIL: "31", Status.SKIP: "2", Status.ERROR: "35"}
+
+
+def render(report: Report, style: Style = Style()) -> str:
+    """The report as text for a terminal or a log."""
+    paint = _painter(style)
+    lines: list[str] = [_header(report), ""]
+    rows = [[_glyph(r.status, style), r.check_id, r.name, _message(r), _ms(r.duration_ms)]
+            for r in report.results]
+    table = tabulate(rows, tablefmt="plain", disable_numparse=True).splitlines() if rows else []
+    stage: Stage | None = None
+    for result, row in zip(report.results, table):
+        if result.stage is not stage:
+            if stage is not None:
+                lines.append("")
+            stage = result.stage
+            lines.append(paint(stage.title, "1"))
+        lines.append("  " + paint(row, _COLORS[result.status]) if style.color else "  " + row)
+        lines.extend(_details(result, style))
+    if style.verbose and report.target:
+        lines += ["", paint("Configuration", "1")]
+        width = max(len(n) for n in report.target)
+        lines += [f"  {name.ljust(width)}  {s.value}  ({s.source})" for name, s in report.target.items()]
+    lines += ["", _summary(report, style)]
+    return "\n".join(lines) + "\n"
+
+
+def _header(report: Report) -> str:
+    parts = [f"aoai-doctor {report.tool_version}"]
+    target = report.target
+    for key, label in (("endpoint", ""), ("deployment", "deployment "), ("api_version", "api-version "),
+                       ("auth", "auth ")):
+        if key in target:
+            parts.append(f"{label}{target[key].value}")
+    return " · ".join(parts)
+
+
+def _message(result: CheckResult) -> str:
+    if result.status is Status.SKIP:
+        return f"skipped: {result.skip_reason}"
+    shown = [f for f in result.findings if f.severity >= Severity.WARNING] or list(result.findings)
+    if not shown:
+        return ""
+    problems = [f for f in shown if f.severity >= Severity.WARNING]
+    extra = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return shown[0].message + extra
+
+
+def _details(result: CheckResult, style: Style) -> list[str]:
+    out: list[str] = []
+    pad = "       "
+    problems = [f for f in result.findings if f.severity >= Severity.WARNING]
+    for index, item in enumerate(result.findings):
+        is_problem = item.severity >= Severity.WARNING
+        if not is_problem and not style.verbose:
+            continue
+        first_shown = problems[:1] == [item] or (not problems and index == 0)
+        if not first_shown:
+            marker = "✗" if item.severity >= Severity.ERROR else "!" if is_problem else "•"
+            if not style.unicode:
+                marker = {"✗": "x", "!": "!", "•": "-"}[marker]
+            out.append(f"{pad}{marker} {item.message}")
+        if item.cause:
+            out.append(f"{pad}  cause: {item.cause}")
+        if item.fix:
+            out.append(f"{pad}  fix:   {item.fix}")
+        if item.detail and style.verbose:
+            out += [f"{pad}  {line}" for line in item.detail.splitlines()]
+    if problems or (style.verbose and result.status is Status.ERROR):
+        out.append(f"{pad}  docs:  {result.docs} (aoai-doctor explain {result.check_id})")
+    return out
+
+
+def _summary(report: Report, style: Style) -> str:
+    fails = [r for r in report.results if r.status in (Status.FAIL, Status.ERROR)]
+    warns = report.count(Status.WARN)
+    ms = _ms(report.duration_ms)
+    total = len(report.results)
+    if report.failed:
+        glyph = _glyph(Status.FAIL, style)
+        noun = "problem" if len(fails) == 1 else "problems"
+        return f"{glyph} aoai-doctor found {len(fails)} {noun} ({warns} warning{'s' * (warns != 1)}) in " \
+               f"{total} checks [{ms}]"
+    if warns or fails:
+        glyph = _glyph(Status.WARN, style)
+        return f"{glyph} no required check failed; {warns} warning{'s' * (warns != 1)}" + \
+            (f", {len(fails)} optional failure{'s' * (len(fails) != 1)}" if fails else "") + \
+            f" in {total} checks [{ms}]"
+    endpoint = report.target.get("endpoint")
+    where = f" for {endpoint.value}" if endpoint else ""
+    return f"{_glyph(Status.PASS, style)} all {total} checks passed{where} [{ms}]"
+
+
+def _glyph(status: Status, style: Style) -> str:
+    return _GLYPHS[status] if style.unicode else _ASCII[status]
+
+
+def _ms(ms: float) -> str:
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+def _painter(style: Style):  # type: ignore[no-untyped-def]
+    def paint(text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if style.color else text
+    return paint

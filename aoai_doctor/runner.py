@@ -1,0 +1,161 @@
+"""Running checks: each in its own thread with a deadline, results in pipeline order.
+
+A check that raises becomes an ``error`` result and the run goes on; a check whose requirement
+failed, crashed or was skipped is marked ``skip`` with the reason. Checks whose requirements are
+met start at once, so independent checks run concurrently.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from aoai_doctor.check import Check, CheckContext, Outcome
+from aoai_doctor.config import Target
+from aoai_doctor.model import CheckResult, Finding, Severity, Status, status_from
+from aoai_doctor.registry import LoadError
+
+ProgressCallback = Callable[[str, str], None]
+"""Called with (check id, event) where event is ``start`` or a final status value."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    check_id: str
+    outcome: Outcome | None
+    error: BaseException | None
+    elapsed: float
+
+
+def run_checks(
+    checks: Sequence[type[Check]],
+    target: Target,
+    environ: Mapping[str, str],
+    options: Mapping[str, Mapping[str, object]],
+    *,
+    load_errors: Sequence[LoadError] = (),
+    on_progress: ProgressCallback | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[CheckResult, ...]:
+    """Run ``checks`` (already selected and in pipeline order) and return one result each."""
+    notify = on_progress or (lambda _id, _event: None)
+    by_id = {c.id: c for c in checks}
+    results: dict[str, CheckResult] = {}
+    facts: dict[str, tuple[object, ...]] = {}
+    started: dict[str, float] = {}
+    done_queue: queue.Queue[_Done] = queue.Queue()
+
+    def ancestors(check_id: str) -> list[str]:
+        seen: list[str] = []
+        stack = list(by_id[check_id].requires)
+        while stack:
+            dep = stack.pop()
+            if dep in by_id and dep not in seen:
+                seen.append(dep)
+                stack.extend(by_id[dep].requires)
+        return seen
+
+    def start(check: type[Check]) -> None:
+        opts = options.get(check.id, {})
+        inherited = tuple(f for dep in ancestors(check.id) for f in facts.get(dep, ()))
+        ctx = CheckContext(target=target, environ=environ, options=opts, facts=inherited)
+        started[check.id] = clock()
+        notify(check.id, "start")
+
+        def work() -> None:
+            t0 = clock()
+            try:
+                outcome = check().run(ctx)
+                if not isinstance(outcome, Outcome):
+                    raise TypeError(f"run() returned {type(outcome).__name__}, not Outcome")
+                done_queue.put(_Done(check.id, outcome, None, clock() - t0))
+            except BaseException as exc:  # a crash is a result, never the end of the run
+                done_queue.put(_Done(check.id, None, exc, clock() - t0))
+
+        threading.Thread(target=work, name=f"check-{check.id}", daemon=True).start()
+
+    def finish(result: CheckResult) -> None:
+        results[result.check_id] = result
+        notify(result.check_id, result.status.value)
+
+    def base(check: type[Check], status: Status, ms: float, findings: tuple[Finding, ...] = (),
+             skip: str | None = None) -> CheckResult:
+        required = bool(options.get(check.id, {}).get("required", check.required))
+        return CheckResult(check.id, check.name, check.summary, status, round(ms, 1), findings,
+                           required, skip)
+
+    pending = list(checks)
+    while len(results) < len(checks):
+        progressed = False
+        for check in list(pending):
+            deps = [d for d in check.requires if d in by_id]
+            blocked = [d for d in deps if d in results and results[d].status in
+                       (Status.FAIL, Status.ERROR, Status.SKIP)]
+            if blocked:
+                pending.remove(check)
+                reason = "; ".join(f"{d} {results[d].status.value}ed" if results[d].status is not Status.SKIP
+                                   else f"{d} was skipped" for d in blocked)
+                finish(base(check, Status.SKIP, 0.0, skip=f"requires {', '.join(blocked)} ({reason})"))
+                progressed = True
+            elif all(d in results for d in deps):
+                pending.remove(check)
+                start(check)
+                progressed = True
+        if progressed:
+            continue
+        running = [cid for cid in started if cid not in results]
+        if not running:  # what is left waits on itself: a requirement cycle
+            for check in pending:
+                finish(base(check, Status.SKIP, 0.0, skip="its requirements form a cycle"))
+            break
+        now = clock()
+        deadline = min(started[cid] + float(options.get(cid, {}).get("timeout", by_id[cid].timeout))
+                       for cid in running)
+        try:
+            done = done_queue.get(timeout=max(0.0, deadline - now))
+        except queue.Empty:
+            for cid in running:
+                limit = float(options.get(cid, {}).get("timeout", by_id[cid].timeout))
+                if clock() - started[cid] >= limit:
+                    finish(base(by_id[cid], Status.ERROR, limit * 1000, (
+                        Finding(Severity.ERROR, f"did not finish within {limit:g} s", cause="other",
+                                fix=f"raise [checks.{cid}] timeout in checks.toml if the service is "
+                                    "known to be slow"),
+                    )))
+            continue
+        if done.check_id in results:  # it finished after its deadline was called
+            continue
+        check = by_id[done.check_id]
+        ms = done.elapsed * 1000
+        if done.error is not None:
+            tb = "".join(traceback.format_exception_only(type(done.error), done.error)).strip()
+            finish(base(check, Status.ERROR, ms, (
+                Finding(Severity.ERROR, f"the check crashed: {tb}", cause="other",
+                        fix="this is a bug in the check; please report it with the output of -v",
+                        detail="".join(traceback.format_tb(done.error.__traceback__)).rstrip()),
+            )))
+        elif done.outcome is not None and done.outcome.skip_reason:
+            finish(base(check, Status.SKIP, ms, skip=done.outcome.skip_reason))
+        elif done.outcome is not None:
+            facts[check.id] = done.outcome.facts
+            finish(base(check, status_from(done.outcome.findings), ms, done.outcome.findings))
+
+    ordered = [results[c.id] for c in checks if c.id in results]
+    for error in load_errors:
+        ordered.append(CheckResult(
+            "PLUGIN000" if not error.name[:1].isalpha() else _plugin_id(error.name), "plugin-load",
+            f"load {error.name}", Status.ERROR, 0.0,
+            (Finding(Severity.ERROR, f"plugin {error.name} could not be loaded: {error.problem}",
+                     cause="config_invalid", fix="fix or uninstall the plugin, or remove it from "
+                     "[plugins] checks in checks.toml"),),
+        ))
+    return tuple(ordered)
+
+
+def _plugin_id(name: str) -> str:
+    head = name.split("=", 1)[0].strip()
+    return head if len(head) <= 12 and head.replace("_", "").isalnum() else "PLUGIN000"
