@@ -173,7 +173,7 @@ def parse(raw: str) -> EndpointInfo:
     path = probe.path
     doubled = "//" in path
     collapsed = re.sub(r"/{2,}", "/", path)
-    trailing = collapsed.endswith("/") and collapsed != "/" or (path == "/" and not doubled)
+    trailing = (collapsed.endswith("/") and collapsed != "/") or (path == "/" and not doubled)
     query = parse_qs(probe.query)
     api_version = (query.get("api-version") or query.get("api_version") or [None])[0]
     netloc = host if port is None else f"{host}:{port}"

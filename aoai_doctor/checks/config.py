@@ -104,7 +104,7 @@ class ConfigPresent(Check):
         for conflict in target.conflicts:
             found.append(finding(Severity.WARNING, conflict, cause="config_invalid",
                                  fix="set only one of them, or give them the same value"))
-        if not any(f.severity >= Severity.ERROR for f in found):
+        if not found:
             deployments = ", ".join(d.name for d in target.deployments)
             found.insert(0, ok(f"endpoint and deployment configured ({deployments})",
                                detail=f"sources read: {read}"))
@@ -394,7 +394,7 @@ class ApiVersion(Check):
                     f"api-version {value} serves legacy completions only; moving {dep.name} to a chat model "
                     "needs 2023-05-15 or later",
                     detail=f"the current GA version is {av.LATEST_GA}"))
-        if not any(f.severity >= Severity.WARNING for f in found):
+        if not found:
             label = {av.Lifecycle.GA: "GA", av.Lifecycle.PREVIEW: "preview"}.get(version.lifecycle)
             if label:
                 note = None

@@ -32,7 +32,7 @@ def render(report: Report, style: Style = Style()) -> str:
             for r in report.results]
     table = tabulate(rows, tablefmt="plain", disable_numparse=True).splitlines() if rows else []
     stage: Stage | None = None
-    for result, row in zip(report.results, table):
+    for result, row in zip(report.results, table, strict=True):
         if result.stage is not stage:
             if stage is not None:
                 lines.append("")
@@ -96,22 +96,22 @@ def _details(result: CheckResult, style: Style) -> list[str]:
 
 def _summary(report: Report, style: Style) -> str:
     fails = [r for r in report.results if r.status in (Status.FAIL, Status.ERROR)]
-    warns = report.count(Status.WARN)
+    warns = _plural(report.count(Status.WARN), "warning")
+    checks = _plural(len(report.results), "check")
     ms = _ms(report.duration_ms)
-    total = len(report.results)
     if report.failed:
-        glyph = _glyph(Status.FAIL, style)
-        noun = "problem" if len(fails) == 1 else "problems"
-        return f"{glyph} aoai-doctor found {len(fails)} {noun} ({warns} warning{'s' * (warns != 1)}) in " \
-               f"{total} checks [{ms}]"
-    if warns or fails:
-        glyph = _glyph(Status.WARN, style)
-        return f"{glyph} no required check failed; {warns} warning{'s' * (warns != 1)}" + \
-            (f", {len(fails)} optional failure{'s' * (len(fails) != 1)}" if fails else "") + \
-            f" in {total} checks [{ms}]"
+        problems = _plural(len(report.failed), "problem")
+        return f"{_glyph(Status.FAIL, style)} aoai-doctor found {problems} ({warns}) in {checks} [{ms}]"
+    if report.count(Status.WARN) or fails:
+        optional = f", {_plural(len(fails), 'optional check')} failed" if fails else ""
+        return f"{_glyph(Status.WARN, style)} no required check failed; {warns}{optional} in {checks} [{ms}]"
     endpoint = report.target.get("endpoint")
     where = f" for {endpoint.value}" if endpoint else ""
-    return f"{_glyph(Status.PASS, style)} all {total} checks passed{where} [{ms}]"
+    return f"{_glyph(Status.PASS, style)} {checks} passed{where} [{ms}]"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _glyph(status: Status, style: Style) -> str:

@@ -1,0 +1,242 @@
+"""The command line end to end: the verdicts, the exit codes, and the error messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from aoai_doctor import __version__
+from aoai_doctor.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+GOOD = ["--endpoint", "https://myres.openai.azure.com", "--deployment", "gpt4o-prod", "--api-version", "2024-10-21"]
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def run_json(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
+    result = invoke("run", "--format", "json", *args, env=env)
+    report = json.loads(result.output)
+    jsonschema.validate(report, SCHEMA)
+    return result.exit_code, report
+
+
+def by_id(report: dict) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {c["id"]: c for c in report["checks"]}
+
+
+def test_version() -> None:
+    assert invoke("--version").output.strip() == f"aoai-doctor, version {__version__}"
+
+
+def test_regional_endpoint_with_entra_fails_with_custom_subdomain_required() -> None:
+    result = invoke("run", "--endpoint", "https://eastus.api.cognitive.microsoft.com", "--deployment", "gpt-4o",
+                    "--api-version", "2024-10-21")
+    assert result.exit_code == 1
+    assert "custom_subdomain_required" in result.output
+    assert "az cognitiveservices account update --name <resource-name>" in result.output
+    assert "--custom-domain" in result.output
+    assert "[fail]  AOAI102" in result.output
+
+
+def test_regional_endpoint_with_api_key_is_fine() -> None:
+    code, report = run_json("--endpoint", "https://eastus.api.cognitive.microsoft.com", "--deployment", "d1",
+                            "--api-version", "2024-10-21", "--auth", "api-key",
+                            env={"AZURE_OPENAI_API_KEY": "k" * 32})
+    assert code == 0
+    assert any("accepts API keys only" in f["message"] for f in by_id(report)["AOAI102"]["findings"])
+
+
+def test_pasted_request_url_is_recovered_and_said() -> None:
+    url = "https://myres.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
+    result = invoke("run", "--endpoint", url)
+    recovered = "recovered endpoint https://myres.openai.azure.com, deployment gpt-4o, api-version 2024-10-21"
+    assert recovered in result.output
+    code, report = run_json("--endpoint", url)
+    assert code == 0  # a warning, and every other check runs on the recovered values
+    checks = by_id(report)
+    assert checks["AOAI102"]["status"] == "warn" and checks["AOAI102"]["findings"][0]["cause"] == "endpoint_wrong"
+    assert checks["AOAI103"]["status"] == "pass" and checks["AOAI101"]["status"] == "pass"
+    assert report["target"]["deployment"] == {"value": "gpt-4o (chat)", "source": "recovered from flag --endpoint"}
+
+
+def test_valid_target_passes_every_offline_check() -> None:
+    code, report = run_json(*GOOD)
+    assert code == 0
+    assert {c["id"]: c["status"] for c in report["checks"]} == {
+        "AOAI101": "pass", "AOAI102": "pass", "AOAI103": "pass", "AOAI104": "pass"}
+    assert invoke("run", "--select", "AOAI1", *GOOD).exit_code == 0
+    assert report["summary"]["passed"] is True
+
+
+def test_seed_config_json_is_read_and_its_combination_explained(clean_env: Path) -> None:
+    (clean_env / "config.json").write_text(json.dumps({
+        "COMPLETIONS_MODEL": "text-davinci-003",
+        "OPENAI_API_BASE": "https://seedres.openai.azure.com",
+        "OPENAI_API_VERSION": "2022-12-01",
+    }))
+    result = invoke("run", "-v")
+    assert "config.json:OPENAI_API_BASE" in result.output
+    code, report = run_json()
+    checks = by_id(report)
+    assert report["target"]["endpoint"]["source"] == "config.json:OPENAI_API_BASE"
+    deployment = checks["AOAI104"]
+    assert deployment["status"] == "warn"
+    assert "text-davinci-003 is the name of a retired model" in deployment["findings"][0]["message"]
+    assert deployment["findings"][0]["cause"] == "deployment_not_found"
+    versions = [f["message"] for f in checks["AOAI103"]["findings"]]
+    assert any("serves legacy completions only" in m and "2023-05-15" in m for m in versions)
+    assert code == 0  # warnings only: the configuration itself can still make a call
+
+
+def test_chat_deployment_on_2022_12_01_fails() -> None:
+    code, report = run_json("--endpoint", "https://res.openai.azure.com", "--deployment", "chat1",
+                            "--api-version", "2022-12-01")
+    assert code == 1
+    finding = by_id(report)["AOAI103"]["findings"][0]
+    assert finding["cause"] == "api_version_invalid" and "no chat completions route" in finding["message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "check", "status", "cause", "text"),
+    [
+        ((), "AOAI101", "fail", "client_config_missing", "no endpoint configured"),
+        (("--endpoint", "http://r.openai.azure.com"), "AOAI102", "fail", "endpoint_wrong", "only https"),
+        (("--endpoint", "r.openai.azure.com"), "AOAI102", "fail", "endpoint_wrong", "no scheme"),
+        (("--endpoint", "https://api.openai.com/v1"), "AOAI102", "fail", "endpoint_wrong", "OpenAI's own API"),
+        (("--endpoint", "https://res.openai.azure.com//openai"), "AOAI102", "fail", "endpoint_wrong", "doubled slash"),
+        (("--endpoint", "https://res.openai.azure.com/openai"), "AOAI102", "fail", "endpoint_wrong", "ends in /openai"),
+        (("--endpoint", "https://<your-resource-name>.openai.azure.com"), "AOAI102", "fail", "endpoint_wrong",
+         "placeholder"),
+        (("--endpoint", "https://proj.services.ai.azure.com/api/projects/x"), "AOAI102", "fail", "endpoint_wrong",
+         "Foundry project endpoint"),
+        (("--endpoint", "https://gateway.example.com"), "AOAI102", "warn", "endpoint_wrong",
+         "not an Azure OpenAI host name"),
+        (("--endpoint", "https://res.openai.azure.com", "--api-version", "2023-03-15-preview"), "AOAI103", "fail",
+         "api_version_invalid", "retired"),
+        (("--endpoint", "https://res.openai.azure.com", "--api-version", "2024-10-21-Preview"), "AOAI103", "fail",
+         "api_version_invalid", "not of the form"),
+        (("--endpoint", "https://res.openai.azure.com", "--api-version", "2024-07-18"), "AOAI103", "warn",
+         "api_version_invalid", "not a known version"),
+        (("--endpoint", "https://res.openai.azure.com/openai/v1/", "--api-version", "2024-10-21"), "AOAI103", "warn",
+         "api_version_invalid", "v1 route takes none"),
+        (("--endpoint", "https://res.openai.azure.com"), "AOAI103", "fail", "api_version_invalid", "no api-version"),
+        (("--endpoint", "https://res.openai.azure.com", "--deployment", "my deployment"), "AOAI104", "fail",
+         "deployment_not_found", "cannot hold"),
+    ],
+)
+def test_fail_paths(args: tuple[str, ...], check: str, status: str, cause: str, text: str) -> None:
+    base = {"--deployment": "dep1", "--api-version": "2024-10-21"}
+    extra = [x for k, v in base.items() if k not in args and (k != "--api-version" or text != "no api-version")
+             for x in (k, v)]
+    if text == "no endpoint configured":
+        extra = ["--deployment", "dep1"]
+    code, report = run_json(*args, *extra)
+    result = by_id(report)[check]
+    assert result["status"] == status
+    problem = next(f for f in result["findings"] if f["severity"] != "info")
+    assert problem["cause"] == cause and text in problem["message"]
+    assert problem["fix"] and problem["docs"] == f"docs/checks/{check}.md"
+    assert code == (1 if status == "fail" else 0)
+
+
+def test_key_set_while_auth_is_entra_is_a_warning() -> None:
+    code, report = run_json(*GOOD, env={"AZURE_OPENAI_API_KEY": "secret-canary-value-1234567890"})
+    assert code == 0
+    finding = by_id(report)["AOAI101"]["findings"][0]
+    assert finding["cause"] == "auth_mode_mismatch" and finding["severity"] == "warning"
+    assert "secret-canary" not in json.dumps(report)
+    assert report["target"]["api_key"] == {"value": "(set)", "source": "env AZURE_OPENAI_API_KEY"}
+
+
+def test_model_name_as_deployment_is_a_hint_only() -> None:
+    code, report = run_json("--endpoint", "https://res.openai.azure.com", "--deployment", "gpt-35-turbo",
+                            "--api-version", "2024-10-21")
+    assert code == 0
+    result = by_id(report)["AOAI104"]
+    assert result["status"] == "pass" and "is a model name" in result["findings"][0]["message"]
+
+
+def test_dependants_of_skipped_config_are_skipped_and_text_report_says_why() -> None:
+    result = invoke("run", "--deployment", "d")
+    assert result.exit_code == 1
+    assert "skipped: no endpoint configured (see AOAI101)" in result.output
+    assert "[fail] aoai-doctor found 1 problem" in result.output
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "expected"),
+    [
+        ({"config.json": "{broken"}, (), "aoai-doctor: error: config.json: not valid JSON"),
+        ({"checks.toml": "[run\n"}, (), "aoai-doctor: error: checks.toml: not valid TOML"),
+        ({"checks.toml": "[target]\ndeploymnet = 'x'\n"}, (),
+         "aoai-doctor: error: checks.toml: unknown key 'deploymnet' in [target] (did you mean 'deployment'?)"),
+        ({"checks.toml": "[checks.AOAI999]\nrequired = false\n"}, (),
+         "aoai-doctor: error: checks.toml: unknown check id [checks.AOAI999]"),
+        ({}, ("--select", "AOAI9"), "aoai-doctor: error: selection: no check id starts with 'AOAI9'"),
+        ({}, ("--config", "missing.json"), "aoai-doctor: error: missing.json: file not found"),
+    ],
+)
+def test_configuration_errors_exit_2_with_one_line(clean_env: Path, files: dict[str, str], args: tuple[str, ...],
+                                                   expected: str) -> None:
+    for name, text in files.items():
+        (clean_env / name).write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "aoai_doctor", "run", *args], capture_output=True, text=True,
+                          cwd=clean_env, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected)
+    assert "Traceback" not in proc.stderr
+
+
+def test_help_imports_no_azure_module() -> None:
+    code = (
+        "import sys\n"
+        "from aoai_doctor.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "try:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('azure', 'msal', 'requests'))\n"
+        "print('IMPORTED:' + ','.join(bad))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("IMPORTED:")
+
+
+def test_checks_lists_every_check() -> None:
+    result = invoke("checks")
+    for check_id, name in (("AOAI101", "config-present"), ("AOAI104", "deployment-name")):
+        assert check_id in result.output and name in result.output
+    listing = json.loads(invoke("checks", "--format", "json").output)
+    assert {c["id"] for c in listing} >= {"AOAI101", "AOAI102", "AOAI103", "AOAI104"}
+    assert all(c["stage"] == "config" for c in listing if c["id"].startswith("AOAI1"))
+
+
+def test_output_file_and_verbose_sources(clean_env: Path) -> None:
+    out = clean_env / "report.txt"
+    result = invoke("run", *GOOD, "-v", "--output", str(out))
+    assert result.output == ""
+    text = out.read_text()
+    assert "Configuration" in text and "https://myres.openai.azure.com  (flag --endpoint)" in text
+    assert "[ok]" in text  # a file gets the ASCII glyphs
+
+
+def test_checks_toml_selects_and_makes_a_check_optional(clean_env: Path) -> None:
+    (clean_env / "checks.toml").write_text(
+        '[target]\nendpoint = "https://res.openai.azure.com"\ndeployment = "d1"\napi_version = "2023-03-15-preview"\n'
+        '[run]\nselect = ["AOAI10"]\nignore = ["AOAI101"]\n[checks.AOAI103]\nrequired = false\n')
+    code, report = run_json()
+    assert [c["id"] for c in report["checks"]] == ["AOAI102", "AOAI103", "AOAI104"]
+    assert by_id(report)["AOAI103"]["status"] == "fail" and by_id(report)["AOAI103"]["required"] is False
+    assert code == 0  # an optional check never fails the run
+    assert report["target"]["endpoint"]["source"] == "checks.toml:[target].endpoint"
