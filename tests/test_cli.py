@@ -240,3 +240,39 @@ def test_checks_toml_selects_and_makes_a_check_optional(clean_env: Path) -> None
     assert by_id(report)["AOAI103"]["status"] == "fail" and by_id(report)["AOAI103"]["required"] is False
     assert code == 0  # an optional check never fails the run
     assert report["target"]["endpoint"]["source"] == "checks.toml:[target].endpoint"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "check", "expected"),
+    [
+        (("--endpoint", "https://res.openai.azure.com", "--api-version", "2024-10-21"), {}, "AOAI101",
+         ("error", "client_config_missing", "no deployment configured")),
+        ((*GOOD, "--auth", "api-key"), {}, "AOAI101", ("error", "client_config_missing", "no key is set")),
+        (GOOD[:4], {"OPENAI_API_VERSION": "2024-10-21", "AZURE_OPENAI_API_VERSION": "2024-06-01"}, "AOAI101",
+         ("warning", "config_invalid", "disagree")),
+        (("--endpoint", "https://res.openai.azure.com/openai/v1/", "--deployment", "d1"), {}, "AOAI103",
+         ("info", None, "v1 route: no api-version needed")),
+        (("--endpoint", "https://res.openai.azure.com", "--deployment", "d1", "--api-version", "2025-09-01-preview"),
+         {}, "AOAI103", ("info", None, "newer than the version table")),
+        (("--endpoint", "https://contoso.azure-api.net/aoai", "--deployment", "d1", "--api-version", "2024-10-21"),
+         {}, "AOAI102", ("info", None, "API Management gateway")),
+    ],
+)
+def test_more_paths(args: tuple[str, ...], env: dict[str, str], check: str,
+                    expected: tuple[str, str | None, str]) -> None:
+    _code, report = run_json(*args, env=env)
+    findings = [(f["severity"], f["cause"], f["message"]) for f in by_id(report)[check]["findings"]]
+    severity, cause, text = expected
+    assert any(s == severity and c == cause and text in m for s, c, m in findings), findings
+
+
+def test_api_key_in_config_json_is_flagged_and_never_printed(clean_env: Path) -> None:
+    (clean_env / "config.json").write_text(json.dumps({
+        "OPENAI_API_BASE": "https://res.openai.azure.com", "CHAT_MODEL": "chat1", "OPENAI_API_VERSION": "2024-10-21",
+        "OPENAI_API_KEY": "canary0123456789abcdef0123456789"}))
+    for fmt in ("text", "json"):
+        result = invoke("run", "-v", "--format", fmt, "--auth", "api-key")
+        assert "canary0123456789" not in result.output
+    _code, report = run_json("--auth", "api-key")
+    finding = by_id(report)["AOAI101"]["findings"][0]
+    assert finding["severity"] == "warning" and "stored in a file (config.json:OPENAI_API_KEY)" in finding["message"]
