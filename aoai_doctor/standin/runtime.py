@@ -1,0 +1,452 @@
+"""The :class:`StandIn`: start every stand-in service for a scenario and tell clients how to reach them."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from aoai_doctor.standin.aoai import AoaiService, RateLimiter
+from aoai_doctor.standin.arm import ArmService
+from aoai_doctor.standin.certs import TlsMaterial, make_tls_material, self_signed_client_cert
+from aoai_doctor.standin.directory import AZURE_CLI_CLIENT_ID, ClientCertificate, Directory
+from aoai_doctor.standin.entra import EntraService
+from aoai_doctor.standin.faults import FaultPlan
+from aoai_doctor.standin.managed_identity import (
+    APP_SERVICE_PATH,
+    CLOUD_SHELL_PATH,
+    ManagedIdentityService,
+)
+from aoai_doctor.standin.scenario import (
+    App,
+    CredentialKind,
+    EndpointChoice,
+    IdentityKind,
+    IdentitySelector,
+    Scenario,
+    User,
+)
+from aoai_doctor.standin.server import Listener, RequestLog
+from aoai_doctor.standin.tokens import SecretLedger, TokenSigner, now
+from aoai_doctor.standin.wire import RecordedRequest, Site
+
+LOOPBACK = "127.0.0.1"
+IMDS_ADDRESS = "169.254.169.254"
+ENTRA_HOST = "login.microsoftonline.com"
+ARM_HOST = "management.azure.com"
+_ENTRA_CREDENTIALS = (
+    CredentialKind.CLIENT_SECRET,
+    CredentialKind.CLIENT_CERTIFICATE,
+    CredentialKind.WORKLOAD_IDENTITY,
+    CredentialKind.SHARED_TOKEN_CACHE,
+)
+
+
+class StandInError(RuntimeError):
+    """The stand-in cannot start or cannot build a client environment for its scenario."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Base URLs of the running services."""
+
+    authority_host: str
+    aoai_endpoint: str
+    regional_endpoint: str
+    management_endpoint: str
+    managed_identity: str
+    imds: str
+
+
+class StandIn:
+    """Loopback stand-ins for Entra ID, managed identity, ARM and the Azure OpenAI data plane.
+
+    Use as a context manager::
+
+        with StandIn(load_scenario("healthy")) as s:
+            env = s.client_env()
+
+    Every server binds ``127.0.0.1`` on an ephemeral port. With ``sealed=True`` (only inside a private
+    network namespace, see :mod:`aoai_doctor.standin.sealed`) Entra, the data plane and ARM share
+    ``127.0.0.1:443`` and are told apart by host name, and IMDS binds ``169.254.169.254:80``.
+    """
+
+    def __init__(self, scenario: Scenario, *, sealed: bool = False) -> None:
+        self.scenario = scenario
+        self.sealed = sealed
+        self._ledger = SecretLedger()
+        self._log = RequestLog()
+        self._stopping = threading.Event()
+        self._listeners: list[Listener] = []
+        self._workdir: Path | None = None
+        self._endpoints: Endpoints | None = None
+        self._tls: TlsMaterial | None = None
+        self._directory: Directory | None = None
+        self._signer: TokenSigner | None = None
+        self._identity_header = self._ledger.add(secrets.token_hex(16))
+
+    # lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> StandIn:
+        """Generate keys and certificates and start every listener."""
+        if self._endpoints is not None:
+            return self
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        resource = self.scenario.resource
+        self._workdir = Path(tempfile.mkdtemp(prefix="aoai-doctor-standin-"))
+        self._tls = make_tls_material(self._workdir, (resource.custom_host, resource.regional_host))
+        signer = self._signer = TokenSigner(self._ledger)
+        directory = self._directory = Directory(self.scenario, self._ledger)
+        plan = FaultPlan(self.scenario.faults)
+        limiter = RateLimiter()
+
+        def wait(seconds: float) -> None:
+            self._stopping.wait(seconds)
+
+        entra: Site = EntraService(directory, signer)
+        custom: Site = AoaiService(directory, signer, limiter, regional=False, wait=wait)
+        regional: Site = AoaiService(directory, signer, limiter, regional=True, wait=wait)
+        arm: Site = ArmService(directory, signer)
+        cloud_shell_user = self.scenario.client.user or (
+            self.scenario.users[0].name if self.scenario.users else None
+        )
+        mi: Site = ManagedIdentityService(directory, signer, self._identity_header, cloud_shell_user)
+
+        def listen(host: str, port: int, sites: dict[str, Site], tls: bool) -> Listener:
+            listener = Listener(
+                host,
+                port,
+                sites,
+                tls=self._tls if tls else None,
+                fault_plan=plan,
+                log=self._log,
+                stopping=self._stopping,
+            )
+            self._listeners.append(listener)
+            listener.start()
+            return listener
+
+        mi_listener = listen(LOOPBACK, 0, {"*": mi}, False)
+        if self.sealed:
+            sites = {ENTRA_HOST: entra, resource.regional_host: regional, ARM_HOST: arm}
+            if resource.custom_subdomain:
+                sites[resource.custom_host] = custom
+            front = listen(LOOPBACK, 443, sites, True)
+            imds = listen(IMDS_ADDRESS, 80, {"*": mi}, False)
+            custom_url = front.url(
+                resource.custom_host if resource.custom_subdomain else resource.regional_host
+            )
+            self._endpoints = Endpoints(
+                authority_host=front.url(ENTRA_HOST),
+                aoai_endpoint=custom_url,
+                regional_endpoint=front.url(resource.regional_host),
+                management_endpoint=front.url(ARM_HOST),
+                managed_identity=mi_listener.url(),
+                imds=imds.url(),
+            )
+        else:
+            entra_l = listen(LOOPBACK, 0, {"*": entra}, True)
+            regional_l = listen(LOOPBACK, 0, {"*": regional}, True)
+            custom_l = listen(LOOPBACK, 0, {"*": custom}, True) if resource.custom_subdomain else regional_l
+            arm_l = listen(LOOPBACK, 0, {"*": arm}, True)
+            self._endpoints = Endpoints(
+                authority_host=entra_l.url(),
+                aoai_endpoint=custom_l.url(),
+                regional_endpoint=regional_l.url(),
+                management_endpoint=arm_l.url(),
+                managed_identity=mi_listener.url(),
+                imds=mi_listener.url(),
+            )
+
+    def stop(self) -> None:
+        """Stop every listener (releasing hung requests) and delete the temporary files."""
+        self._stopping.set()
+        for listener in self._listeners:
+            listener.stop()
+        self._listeners.clear()
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+        self._endpoints = None
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # where things are --------------------------------------------------------------------------
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """Base URLs of the running services."""
+        if self._endpoints is None:
+            raise StandInError("the stand-in is not running; use it as a context manager or call start()")
+        return self._endpoints
+
+    @property
+    def authority_host(self) -> str:
+        """Entra base URL, for ``AZURE_AUTHORITY_HOST`` (``https://127.0.0.1:PORT``)."""
+        return self.endpoints.authority_host
+
+    @property
+    def aoai_endpoint(self) -> str:
+        """The resource's custom-subdomain data-plane endpoint."""
+        return self.endpoints.aoai_endpoint
+
+    @property
+    def regional_endpoint(self) -> str:
+        """The resource's regional (``<region>.api.cognitive.microsoft.com``) endpoint; keys only."""
+        return self.endpoints.regional_endpoint
+
+    @property
+    def management_endpoint(self) -> str:
+        """ARM base URL."""
+        return self.endpoints.management_endpoint
+
+    @property
+    def identity_endpoint(self) -> str:
+        """App Service ``IDENTITY_ENDPOINT``."""
+        return self.endpoints.managed_identity + APP_SERVICE_PATH
+
+    @property
+    def identity_header(self) -> str:
+        """App Service ``IDENTITY_HEADER`` (a secret)."""
+        return self._identity_header
+
+    @property
+    def imds_endpoint(self) -> str:
+        """IMDS base URL for ``AZURE_POD_IDENTITY_AUTHORITY_HOST`` (``http://169.254.169.254`` if sealed)."""
+        return self.endpoints.imds
+
+    @property
+    def cloud_shell_endpoint(self) -> str:
+        """Cloud Shell ``MSI_ENDPOINT``."""
+        return self.endpoints.managed_identity + CLOUD_SHELL_PATH
+
+    @property
+    def ca_bundle(self) -> str:
+        """Path of the CA PEM clients must trust (``REQUESTS_CA_BUNDLE`` / ``connection_verify``)."""
+        if self._tls is None:
+            raise StandInError("the stand-in is not running")
+        return str(self._tls.ca_path)
+
+    @property
+    def requests_log(self) -> tuple[RecordedRequest, ...]:
+        """Every request the servers received, secrets redacted, oldest first."""
+        return self._log.entries()
+
+    @property
+    def directory(self) -> Directory:
+        """The live registry (ids, keys, certificates)."""
+        if self._directory is None:
+            raise StandInError("the stand-in is not running")
+        return self._directory
+
+    def issued_secrets(self) -> frozenset[str]:
+        """Every token, secret, key, assertion and private key the stand-in issued or holds."""
+        return self._ledger.snapshot()
+
+    # client side -------------------------------------------------------------------------------
+
+    def client_env(self) -> dict[str, str]:
+        """Environment variables a client needs to reproduce the scenario against this stand-in.
+
+        Files the credential needs (certificate PEM, federated token, MSAL token cache under a
+        private ``HOME``) are written to the stand-in's temporary directory. Outside sealed mode,
+        MSAL-based credentials (client secret or certificate, i.e. ``EnvironmentCredential`` and
+        ``DefaultAzureCredential``) must also be built with ``disable_instance_discovery=True``:
+        no environment variable turns off MSAL's instance discovery, which otherwise calls the
+        real ``login.microsoftonline.com``.
+        """
+        client = self.scenario.client
+        directory = self.directory
+        endpoints = self.endpoints
+        ca = self.ca_bundle
+        endpoint = (
+            endpoints.regional_endpoint
+            if client.endpoint is EndpointChoice.REGIONAL
+            else endpoints.aoai_endpoint
+        )
+        env = {
+            "REQUESTS_CA_BUNDLE": ca,
+            "SSL_CERT_FILE": ca,
+            "AZURE_OPENAI_ENDPOINT": endpoint,
+            "AZURE_OPENAI_DEPLOYMENT": client.deployment,
+            "OPENAI_API_VERSION": client.api_version,
+            "AZURE_OPENAI_SCOPE": client.scope,
+        }
+        credential = client.credential
+        if credential in _ENTRA_CREDENTIALS and not self.sealed:
+            env["AZURE_AUTHORITY_HOST"] = endpoints.authority_host
+        if credential in (
+            CredentialKind.CLIENT_SECRET,
+            CredentialKind.CLIENT_CERTIFICATE,
+            CredentialKind.WORKLOAD_IDENTITY,
+        ):
+            app = directory.app_by_name(client.app or "")
+            env["AZURE_TENANT_ID"] = self._client_tenant(app.tenant)
+            env["AZURE_CLIENT_ID"] = app.client_id
+            if credential is CredentialKind.CLIENT_SECRET:
+                secret = client.client_secret or directory.secret(app)
+                if secret is None:
+                    raise StandInError(
+                        f"app {app.name!r} has no secret; add secret = true or [client] client_secret"
+                    )
+                env["AZURE_CLIENT_SECRET"] = self._ledger.add(secret)
+            elif credential is CredentialKind.CLIENT_CERTIFICATE:
+                env["AZURE_CLIENT_CERTIFICATE_PATH"] = str(self._client_certificate(app))
+            else:
+                env["AZURE_FEDERATED_TOKEN_FILE"] = str(self._federated_token_file(app))
+        elif credential is CredentialKind.SHARED_TOKEN_CACHE:
+            user = directory.user(client.user or "")
+            env["HOME"] = str(self.write_token_cache(self._client_dir() / "home", user))
+            env["AZURE_USERNAME"] = user.upn
+        elif credential is CredentialKind.MANAGED_IDENTITY_APP_SERVICE:
+            env["IDENTITY_ENDPOINT"] = self.identity_endpoint
+            env["IDENTITY_HEADER"] = self._identity_header
+        elif credential is CredentialKind.MANAGED_IDENTITY_IMDS:
+            if not self.sealed:
+                env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = endpoints.imds
+        elif credential is CredentialKind.MANAGED_IDENTITY_CLOUD_SHELL:
+            env["MSI_ENDPOINT"] = self.cloud_shell_endpoint
+        elif credential is CredentialKind.API_KEY:
+            env["AZURE_OPENAI_API_KEY"] = self._ledger.add(client.api_key or directory.api_keys[0])
+        managed = (CredentialKind.MANAGED_IDENTITY_APP_SERVICE, CredentialKind.MANAGED_IDENTITY_IMDS)
+        if credential in managed and client.identity is not None:
+            identity = directory.identity(client.identity)
+            if identity.kind is IdentityKind.USER and client.identity_selector is IdentitySelector.CLIENT_ID:
+                env["AZURE_CLIENT_ID"] = identity.client_id
+        return env
+
+    def client_identity_selector(self) -> dict[str, str]:
+        """The client's identity selector: ``{"client_id"|"object_id"|"mi_res_id": value}`` or ``{}``."""
+        client = self.scenario.client
+        if client.identity is None:
+            return {}
+        identity = self.directory.identity(client.identity)
+        if identity.kind is IdentityKind.SYSTEM:
+            return {}
+        key = {
+            IdentitySelector.CLIENT_ID: "client_id",
+            IdentitySelector.OBJECT_ID: "object_id",
+            IdentitySelector.RESOURCE_ID: "mi_res_id",
+        }[client.identity_selector]
+        return {key: Directory.selector_value(identity, client.identity_selector)}
+
+    def _client_dir(self) -> Path:
+        if self._workdir is None:
+            raise StandInError("the stand-in is not running")
+        path = self._workdir / "client"
+        path.mkdir(mode=0o700, exist_ok=True)
+        return path
+
+    def _client_tenant(self, default_tenant: str) -> str:
+        ref = self.scenario.client.tenant or default_tenant
+        known = next((t for t in self.scenario.tenants if t.name == ref), None)
+        return known.id if known else ref
+
+    def _client_certificate(self, app: App) -> Path:
+        registered = self.directory.certificate(app)
+        if registered is None:
+            key, cert = self_signed_client_cert(app.name)
+            registered = ClientCertificate(key, cert)
+            self._ledger.add(registered.pem().decode())
+        path = self._client_dir() / f"{app.name}.pem"
+        path.write_bytes(registered.pem())
+        path.chmod(0o600)
+        return path
+
+    def _federated_token_file(self, app: App) -> Path:
+        signer = self._signer
+        assert signer is not None
+        client = self.scenario.client
+        record = app.federated[0] if app.federated else None
+        issuer = record.issuer if record and record.issuer else self.directory.federated_issuer(app)
+        subject = client.federated_subject or (
+            record.subject if record else "system:serviceaccount:default:workload"
+        )
+        audience = record.audience if record else "api://AzureADTokenExchange"
+        issued = now() - (7200 if client.federated_token == "expired" else 0)
+        token = signer.sign(
+            {
+                "aud": [audience],
+                "iss": issuer,
+                "sub": subject,
+                "iat": issued,
+                "nbf": issued,
+                "exp": issued + 3600,
+                "kubernetes.io": {
+                    "namespace": subject.split(":")[2] if subject.count(":") >= 3 else "default"
+                },
+            }
+        )
+        path = self._client_dir() / "azure-identity-token"
+        path.write_text(token)
+        return path
+
+    def write_token_cache(self, home: Path, user: User) -> Path:
+        """Write a plaintext MSAL cache with a refresh token for ``user`` under ``home``; return ``home``.
+
+        This is the file ``SharedTokenCacheCredential`` reads (``~/.IdentityService/msal.cache.nocae``)
+        on Linux when no keyring is available.
+        """
+        directory = self.directory
+        tenant = directory.tenant_by_name(user.tenant)
+        environment = self.endpoints.authority_host.split("://", 1)[1]
+        home_account_id = f"{user.object_id}.{tenant.id}"
+        refresh = directory.issue_refresh_token(user, now())
+        cache = {
+            "AccessToken": {},
+            "Account": {
+                f"{home_account_id}-{environment}-{tenant.id}": {
+                    "home_account_id": home_account_id,
+                    "environment": environment,
+                    "realm": tenant.id,
+                    "local_account_id": user.object_id,
+                    "username": user.upn,
+                    "authority_type": "MSSTS",
+                }
+            },
+            "IdToken": {},
+            "RefreshToken": {
+                f"{home_account_id}-{environment}-refreshtoken-{AZURE_CLI_CLIENT_ID}--": {
+                    "home_account_id": home_account_id,
+                    "environment": environment,
+                    "credential_type": "RefreshToken",
+                    "client_id": AZURE_CLI_CLIENT_ID,
+                    "secret": refresh,
+                    "family_id": "1",
+                    "last_modification_time": str(int(time.time())),
+                }
+            },
+            "AppMetadata": {
+                f"appmetadata-{environment}-{AZURE_CLI_CLIENT_ID}": {
+                    "client_id": AZURE_CLI_CLIENT_ID,
+                    "environment": environment,
+                    "family_id": "1",
+                }
+            },
+        }
+        folder = home / ".IdentityService"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target = folder / "msal.cache.nocae"
+        target.write_text(json.dumps(cache))
+        os.chmod(target, 0o600)
+        return home
