@@ -31,9 +31,9 @@ class Outcome:
     """Set when the check found nothing to look at (e.g. no endpoint configured)."""
 
     @classmethod
-    def skip(cls, reason: str) -> Outcome:
-        """The check does not apply here."""
-        return cls(skip_reason=reason)
+    def skip(cls, reason: str, facts: tuple[object, ...] = ()) -> Outcome:
+        """The check does not apply here (its facts still reach the checks that use it)."""
+        return cls(skip_reason=reason, facts=facts)
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,9 @@ class Check:
     """One line for ``aoai-doctor checks``."""
     requires: ClassVar[tuple[str, ...]] = ()
     """Ids of checks whose facts this one needs; it is skipped when one of them fails."""
+    uses: ClassVar[tuple[str, ...]] = ()
+    """Ids of checks whose results this one reads whatever their status: it runs after them and sees
+    their facts, but is not skipped when they fail (a chain verdict reads failed sources)."""
     required: ClassVar[bool] = True
     """Whether a failure fails the run (checks.toml ``required = false`` overrides)."""
     timeout: ClassVar[float] = 30.0

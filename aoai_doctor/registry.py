@@ -123,7 +123,8 @@ def select(registry: Registry, select: Iterable[str], ignore: Iterable[str]) -> 
     by_id = registry.by_id()
     pending = list(chosen)
     while pending:
-        for dep in by_id[pending.pop()].requires:
+        check = by_id[pending.pop()]
+        for dep in (*check.requires, *check.uses):
             if dep in by_id and dep not in chosen:
                 chosen.add(dep)
                 pending.append(dep)

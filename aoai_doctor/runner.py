@@ -51,12 +51,12 @@ def run_checks(
 
     def ancestors(check_id: str) -> list[str]:
         seen: list[str] = []
-        stack = list(by_id[check_id].requires)
+        stack = [*by_id[check_id].requires, *by_id[check_id].uses]
         while stack:
             dep = stack.pop()
             if dep in by_id and dep not in seen:
                 seen.append(dep)
-                stack.extend(by_id[dep].requires)
+                stack.extend((*by_id[dep].requires, *by_id[dep].uses))
         return seen
 
     def start(check: type[Check]) -> None:
@@ -101,7 +101,7 @@ def run_checks(
                                    else f"{d} was skipped" for d in blocked)
                 finish(base(check, Status.SKIP, 0.0, skip=f"requires {', '.join(blocked)} ({reason})"))
                 progressed = True
-            elif all(d in results for d in deps):
+            elif all(d in results for d in (*deps, *(u for u in check.uses if u in by_id))):
                 pending.remove(check)
                 start(check)
                 progressed = True
@@ -139,6 +139,7 @@ def run_checks(
                         detail="".join(traceback.format_tb(done.error.__traceback__)).rstrip()),
             )))
         elif done.outcome is not None and done.outcome.skip_reason:
+            facts[check.id] = done.outcome.facts
             finish(base(check, Status.SKIP, ms, skip=done.outcome.skip_reason))
         elif done.outcome is not None:
             facts[check.id] = done.outcome.facts

@@ -87,6 +87,15 @@ def test_dependants_of_a_failure_are_skipped_with_the_reason_and_facts_flow() ->
     assert results["TEST202"].findings[0].message == "got 42"
 
 
+def test_uses_waits_for_a_failed_check_and_reads_its_facts() -> None:
+    fail = _check("TEST101", lambda _c: Outcome((finding(Severity.ERROR, "bad", cause="other"),), facts=("why",)))
+    skipped = _check("TEST102", lambda _c: Outcome.skip("unavailable", facts=(7,)))
+    reader = _check("TEST103", lambda c: Outcome((ok(f"{c.fact(str)} {c.fact(int)}"),)))
+    reader.uses = ("TEST101", "TEST102")
+    results = _run(fail, skipped, reader)
+    assert results["TEST103"].status is Status.PASS and results["TEST103"].findings[0].message == "why 7"
+
+
 def test_a_warning_does_not_block_dependants() -> None:
     warn = _check("TEST101", lambda _c: Outcome((finding(Severity.WARNING, "meh", cause="other"),)))
     child = _check("TEST102", lambda _c: Outcome((ok("ran"),)), requires=("TEST101",))
