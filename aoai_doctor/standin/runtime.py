@@ -9,9 +9,11 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from aoai_doctor.standin.aoai import AoaiService, RateLimiter
 from aoai_doctor.standin.arm import ArmService
@@ -258,6 +260,12 @@ class StandIn:
         if self._directory is None:
             raise StandInError("the stand-in is not running")
         return self._directory
+
+    def mint_access_token(self, claims: Mapping[str, Any]) -> str:
+        """Sign arbitrary ``claims`` with the stand-in's token key (to probe expiry, audience, tenant…)."""
+        if self._signer is None:
+            raise StandInError("the stand-in is not running")
+        return self._signer.sign(claims)
 
     def issued_secrets(self) -> frozenset[str]:
         """Every token, secret, key, assertion and private key the stand-in issued or holds."""

@@ -1,0 +1,133 @@
+"""Fixtures for the stand-in tests.
+
+* Every test runs with a clean environment (no Azure/identity/OpenAI variables, ``HOME`` in a temp
+  dir) and azure-identity's warning log silenced.
+* A loopback guard (a ``sys.addaudithook`` hook, active only during these tests) refuses any
+  connection or name lookup that is not loopback, so a mistake fails the test instead of reaching
+  a real Azure host.
+* ``standin`` starts a :class:`StandIn` for a scenario name, file or object and applies its
+  ``client_env()``; ``sealed`` runs Python code in a private network namespace.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aoai_doctor.standin import Scenario, StandIn, load_scenario
+from aoai_doctor.standin.sealed import SealedRunner, sealed_unavailable_reason
+
+_PREFIXES = (
+    "AZURE_",
+    "IDENTITY_",
+    "MSI_",
+    "IMDS_",
+    "OPENAI_",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_",
+    "CURL_CA_BUNDLE",
+)
+
+
+class _LoopbackGuard:
+    """Audit hook that rejects non-loopback connects and lookups while ``active``."""
+
+    active = False
+
+    @staticmethod
+    def _loopback(host: object) -> bool:
+        if isinstance(host, bytes):
+            host = host.decode()
+        if host in (None, "localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(str(host)).is_loopback
+        except ValueError:
+            return False
+
+    def __call__(self, event: str, args: tuple[Any, ...]) -> None:
+        if not self.active:
+            return
+        if event == "socket.connect":
+            address = args[1]
+            if isinstance(address, tuple) and not self._loopback(address[0]):
+                raise PermissionError(f"test tried to leave loopback: connect to {address!r}")
+        elif event == "socket.getaddrinfo" and not self._loopback(args[0]):
+            raise PermissionError(f"test tried to leave loopback: name lookup of {args[0]!r}")
+
+
+_GUARD = _LoopbackGuard()
+sys.addaudithook(_GUARD)
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """Clean environment, private HOME, quiet azure logging, loopback guard on."""
+    for name in list(os.environ):
+        if name.startswith(_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    monkeypatch.setenv("TZ", "UTC")
+    azure_logger = logging.getLogger("azure")
+    monkeypatch.setattr(azure_logger, "propagate", False)
+    handler = logging.NullHandler()
+    azure_logger.addHandler(handler)
+    _GUARD.active = True
+    try:
+        yield tmp_path
+    finally:
+        _GUARD.active = False
+        azure_logger.removeHandler(handler)
+
+
+StartStandIn = Callable[..., StandIn]
+
+
+@pytest.fixture
+def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StartStandIn]:
+    """Start a stand-in for a scenario (name, path or object); apply its client env unless ``env=False``."""
+    started: list[StandIn] = []
+
+    def start(scenario: str | Path | Scenario, *, env: bool = True) -> StandIn:
+        loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        s = StandIn(loaded).start()
+        started.append(s)
+        if env:
+            for key, value in s.client_env().items():
+                monkeypatch.setenv(key, value)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path) -> Callable[[str], Path]:
+    """Write a scenario TOML text to a file and return its path."""
+
+    def write(text: str, name: str = "custom.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def sealed() -> SealedRunner:
+    """Run code in a private network + mount namespace ("Azure in a box"); skip where impossible."""
+    reason = sealed_unavailable_reason()
+    if reason:
+        pytest.skip(f"sealed mode unavailable: {reason}")
+    return SealedRunner(python=sys.executable)
