@@ -1,0 +1,103 @@
+"""Typed values produced by the explain engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Confidence(str, Enum):
+    """How sure the engine is about a diagnosis."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def weight(self) -> int:
+        """Ranking weight: any high beats any medium beats any low."""
+        return {"high": 300, "medium": 200, "low": 100}[self.value]
+
+    def lowered(self) -> Confidence:
+        """The next lower level (low stays low)."""
+        return {"high": Confidence.MEDIUM, "medium": Confidence.LOW, "low": Confidence.LOW}[self.value]
+
+
+class VerdictStatus(str, Enum):
+    """What one credential of a chain reported."""
+
+    UNAVAILABLE = "unavailable"
+    """The credential is not set up here; a chain skips it and tries the next one."""
+    FAILED = "failed"
+    """The credential tried and failed; a chain stops here."""
+
+
+@dataclass(frozen=True, slots=True)
+class CauseInfo:
+    """The canonical description of one root-cause id."""
+
+    cause: str
+    """Root-cause id from the public vocabulary (e.g. ``scope_missing_default``)."""
+    title: str
+    """One-line summary."""
+    explanation: str
+    """What is wrong."""
+    how_to_confirm: str
+    """How to prove that this is the cause."""
+    fix: str
+    """What to do, with exact commands where there are any."""
+    docs: str
+    """Repository path of the cause's docs page."""
+    confirm_with: str | None
+    """The ``aoai-doctor run`` check id that confirms the cause, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """One candidate root cause for a pasted text."""
+
+    cause: str
+    """Root-cause id."""
+    confidence: Confidence
+    """How sure the engine is."""
+    evidence: str
+    """The (redacted) part of the text the diagnosis keyed on."""
+    explanation: str
+    """Why this is the cause."""
+    fix: str
+    """What to do."""
+    confirm_with: str | None
+    """Check id that would confirm it (``aoai-doctor run --select <id>``)."""
+    docs: str
+    """Repository path of the cause's docs page."""
+    signature: str | None = None
+    """Id of the knowledge-base signature that matched, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialVerdict:
+    """What one credential of a DefaultAzureCredential / ChainedTokenCredential chain reported."""
+
+    credential: str
+    """Credential class name, e.g. ``AzureCliCredential``."""
+    status: VerdictStatus
+    """Unavailable (skipped by the chain) or failed (the chain stops)."""
+    message: str
+    """The credential's (redacted) message."""
+    cause: str | None
+    """Root-cause id of this credential's message, if one was recognised."""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The answer to ``explain(text)``: candidate causes best first, plus chain verdicts."""
+
+    diagnoses: tuple[Diagnosis, ...]
+    """Candidate causes, best first; never empty."""
+    credentials: tuple[CredentialVerdict, ...] = ()
+    """Per-credential verdicts when a credential chain was found in the text."""
+
+    @property
+    def best(self) -> Diagnosis:
+        """The most likely diagnosis."""
+        return self.diagnoses[0]
