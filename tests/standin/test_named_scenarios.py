@@ -62,8 +62,10 @@ def test_scope_missing_default(standin) -> None:
     with pytest.raises(ClientAuthenticationError) as caught:
         call_with_openai(s)
     assert caught.value.message.startswith(
-        "Authentication failed: AADSTS1002012: The provided value for scope https://cognitiveservices.azure.com "
-        "is not valid. Client credential flows must have a scope value with /.default suffixed to the resource "
+        "Authentication failed: AADSTS1002012: The provided value for scope "
+        "https://cognitiveservices.azure.com "
+        "is not valid. Client credential flows must have a scope value with /.default suffixed to the "
+        "resource "
         "identifier (application ID URI)."
     )
     token_request = next(r for r in s.requests_log if r.path.endswith("/token"))
@@ -116,7 +118,8 @@ def test_chat_model_on_completions(standin) -> None:
     error = caught.value.response.json()["error"]
     assert error["code"] == "OperationNotSupported"
     assert error["message"].startswith(
-        "The completion operation does not work with the specified model, gpt-35-turbo. Please choose different "
+        "The completion operation does not work with the specified model, gpt-35-turbo. Please choose "
+        "different "
         "model and try again."
     )
 
@@ -174,7 +177,8 @@ def test_expired_secret(standin) -> None:
         call_with_openai(s)
     app = s.directory.app_by_name("orders-api")
     assert caught.value.message.startswith(
-        f"Authentication failed: AADSTS7000222: The provided client secret keys for app '{app.client_id}' are "
+        f"Authentication failed: AADSTS7000222: The provided client secret keys for app '{app.client_id}' "
+        "are "
         "expired."
     )
 
@@ -213,4 +217,7 @@ def test_content_filtered(standin) -> None:
     error = caught.value.response.json()["error"]
     assert error["code"] == "content_filter"
     assert error["innererror"]["code"] == "ResponsibleAIPolicyViolation"
-    assert error["innererror"]["content_filter_result"]["violence"] == {"filtered": True, "severity": "medium"}
+    assert error["innererror"]["content_filter_result"]["violence"] == {
+        "filtered": True,
+        "severity": "medium",
+    }
