@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aoai_doctor.explain.kb import KnowledgeBase, Signature, docs_path
 from aoai_doctor.explain.model import Confidence, CredentialVerdict, Diagnosis, Explanation, VerdictStatus
-from aoai_doctor.explain.normalize import normalize
+from aoai_doctor.explain.normalize import normalize, unwrap_mid_word
 from aoai_doctor.explain.parse import Chain, Facts, RawVerdict, extract_facts, parse_chain
 from aoai_doctor.explain.redact import redact
 
@@ -300,6 +300,14 @@ def diagnose(kb: KnowledgeBase, text: str) -> Explanation:
     flat = redact(views.flat)
     facts = extract_facts(redact(views.original), flat)
     hits = _match_all(kb, flat, facts)
+    if not any(h.signature.confidence is not Confidence.LOW for h in hits):
+        unwrapped = redact(unwrap_mid_word(views.lines))
+        if unwrapped != flat:
+            retry = _match_all(kb, unwrapped, facts)
+            if max((h.signature.score for h in retry), default=0) > max(
+                (h.signature.score for h in hits), default=0
+            ):
+                hits, flat = retry, unwrapped
     chain = parse_chain(views.lines)
     judged = [_judge(kb, raw) for raw in chain.verdicts] if chain else []
     has_success = any(hit.signature.success and hit.signature.confidence is Confidence.HIGH for hit in hits)

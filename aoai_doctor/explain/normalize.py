@@ -24,6 +24,8 @@ _LINE_PREFIXES = (
     re.compile(r"^\s*(?:>\s?)+"),  # quoted replies
 )
 _WHITESPACE = re.compile(r"\s+")
+_MID_WORD_WRAP = re.compile(r"(?m)(?<=[A-Za-z])[ \t]*\n[ \t]*(?=[A-Za-z])")
+_WRAP_WIDTH = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,20 @@ def _strip_prefixes(lines: list[str]) -> list[str]:
         if hits and hits >= max(1, len(lines) // 3):
             lines = [pattern.sub("", line, count=1) for line in lines]
     return lines
+
+
+def unwrap_mid_word(lines: str) -> str:
+    """Flat view that rejoins words a console cut in two (``incorrec`` + newline + ``t``).
+
+    Only breaks after a line of at least :data:`_WRAP_WIDTH` characters are joined, so ordinary short
+    lines keep their word boundary.
+    """
+
+    def join(match: re.Match[str]) -> str:
+        line_start = lines.rfind("\n", 0, match.start()) + 1
+        return "" if match.start() - line_start >= _WRAP_WIDTH else " "
+
+    return _WHITESPACE.sub(" ", _MID_WORD_WRAP.sub(join, lines)).strip()
 
 
 def normalize(text: str) -> Normalized:
