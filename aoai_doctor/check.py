@@ -45,7 +45,11 @@ class CheckContext:
     options: Mapping[str, Any] = field(default_factory=dict)
     """This check's options: its declared defaults overlaid with ``[checks.<ID>]``."""
     facts: tuple[object, ...] = ()
-    """Facts published by the checks this one requires (transitively)."""
+    """Facts published by the checks this one requires or uses (transitively)."""
+
+    def all_facts(self, kind: type[F]) -> tuple[F, ...]:
+        """Every published fact of this type."""
+        return tuple(item for item in self.facts if isinstance(item, kind))
 
     def fact(self, kind: type[F]) -> F | None:
         """The first published fact of this type, if any."""

@@ -23,8 +23,10 @@ def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-un
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-def run_json(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
-    result = invoke("run", "--format", "json", *args, env=env)
+def run_json(*args: str, env: dict[str, str] | None = None, stage: str | None = "AOAI1") -> tuple[int, dict]:  # type: ignore[type-arg]
+    """Run and parse the JSON report; by default only the config stage, which these tests are about."""
+    selection = ("--select", stage) if stage else ()
+    result = invoke("run", "--format", "json", *selection, *args, env=env)
     report = json.loads(result.output)
     jsonschema.validate(report, SCHEMA)
     return result.exit_code, report
@@ -39,8 +41,17 @@ def test_version() -> None:
 
 
 def test_regional_endpoint_with_entra_fails_with_custom_subdomain_required() -> None:
-    result = invoke("run", "--endpoint", "https://eastus.api.cognitive.microsoft.com", "--deployment", "gpt-4o",
-                    "--api-version", "2024-10-21")
+    result = invoke(
+        "run",
+        "--select",
+        "AOAI1",
+        "--endpoint",
+        "https://eastus.api.cognitive.microsoft.com",
+        "--deployment",
+        "gpt-4o",
+        "--api-version",
+        "2024-10-21",
+    )
     assert result.exit_code == 1
     assert "custom_subdomain_required" in result.output
     assert "az cognitiveservices account update --name <resource-name>" in result.output
@@ -49,16 +60,24 @@ def test_regional_endpoint_with_entra_fails_with_custom_subdomain_required() -> 
 
 
 def test_regional_endpoint_with_api_key_is_fine() -> None:
-    code, report = run_json("--endpoint", "https://eastus.api.cognitive.microsoft.com", "--deployment", "d1",
-                            "--api-version", "2024-10-21", "--auth", "api-key",
-                            env={"AZURE_OPENAI_API_KEY": "k" * 32})
+    code, report = run_json(
+        "--endpoint",
+        "https://eastus.api.cognitive.microsoft.com",
+        "--deployment",
+        "d1",
+        "--api-version",
+        "2024-10-21",
+        "--auth",
+        "api-key",
+        env={"AZURE_OPENAI_API_KEY": "k" * 32},
+    )
     assert code == 0
     assert any("accepts API keys only" in f["message"] for f in by_id(report)["AOAI102"]["findings"])
 
 
 def test_pasted_request_url_is_recovered_and_said() -> None:
     url = "https://myres.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
-    result = invoke("run", "--endpoint", url)
+    result = invoke("run", "--select", "AOAI1", "--endpoint", url)
     recovered = "recovered endpoint https://myres.openai.azure.com, deployment gpt-4o, api-version 2024-10-21"
     assert recovered in result.output
     code, report = run_json("--endpoint", url)
@@ -73,18 +92,26 @@ def test_valid_target_passes_every_offline_check() -> None:
     code, report = run_json(*GOOD)
     assert code == 0
     assert {c["id"]: c["status"] for c in report["checks"]} == {
-        "AOAI101": "pass", "AOAI102": "pass", "AOAI103": "pass", "AOAI104": "pass"}
+        "AOAI101": "pass",
+        "AOAI102": "pass",
+        "AOAI103": "pass",
+        "AOAI104": "pass",
+    }
     assert invoke("run", "--select", "AOAI1", *GOOD).exit_code == 0
     assert report["summary"]["passed"] is True
 
 
 def test_seed_config_json_is_read_and_its_combination_explained(clean_env: Path) -> None:
-    (clean_env / "config.json").write_text(json.dumps({
-        "COMPLETIONS_MODEL": "text-davinci-003",
-        "OPENAI_API_BASE": "https://seedres.openai.azure.com",
-        "OPENAI_API_VERSION": "2022-12-01",
-    }))
-    result = invoke("run", "-v")
+    (clean_env / "config.json").write_text(
+        json.dumps(
+            {
+                "COMPLETIONS_MODEL": "text-davinci-003",
+                "OPENAI_API_BASE": "https://seedres.openai.azure.com",
+                "OPENAI_API_VERSION": "2022-12-01",
+            }
+        )
+    )
+    result = invoke("run", "--select", "AOAI1", "-v")
     assert "config.json:OPENAI_API_BASE" in result.output
     code, report = run_json()
     checks = by_id(report)
@@ -99,8 +126,9 @@ def test_seed_config_json_is_read_and_its_combination_explained(clean_env: Path)
 
 
 def test_chat_deployment_on_2022_12_01_fails() -> None:
-    code, report = run_json("--endpoint", "https://res.openai.azure.com", "--deployment", "chat1",
-                            "--api-version", "2022-12-01")
+    code, report = run_json(
+        "--endpoint", "https://res.openai.azure.com", "--deployment", "chat1", "--api-version", "2022-12-01"
+    )
     assert code == 1
     finding = by_id(report)["AOAI103"]["findings"][0]
     assert finding["cause"] == "api_version_invalid" and "no chat completions route" in finding["message"]
@@ -115,29 +143,73 @@ def test_chat_deployment_on_2022_12_01_fails() -> None:
         (("--endpoint", "https://api.openai.com/v1"), "AOAI102", "fail", "endpoint_wrong", "OpenAI's own API"),
         (("--endpoint", "https://res.openai.azure.com//openai"), "AOAI102", "fail", "endpoint_wrong", "doubled slash"),
         (("--endpoint", "https://res.openai.azure.com/openai"), "AOAI102", "fail", "endpoint_wrong", "ends in /openai"),
-        (("--endpoint", "https://<your-resource-name>.openai.azure.com"), "AOAI102", "fail", "endpoint_wrong",
-         "placeholder"),
-        (("--endpoint", "https://proj.services.ai.azure.com/api/projects/x"), "AOAI102", "fail", "endpoint_wrong",
-         "Foundry project endpoint"),
-        (("--endpoint", "https://gateway.example.com"), "AOAI102", "warn", "endpoint_wrong",
-         "not an Azure OpenAI host name"),
-        (("--endpoint", "https://res.openai.azure.com", "--api-version", "2023-03-15-preview"), "AOAI103", "fail",
-         "api_version_invalid", "retired"),
-        (("--endpoint", "https://res.openai.azure.com", "--api-version", "2024-10-21-Preview"), "AOAI103", "fail",
-         "api_version_invalid", "not of the form"),
-        (("--endpoint", "https://res.openai.azure.com", "--api-version", "2024-07-18"), "AOAI103", "warn",
-         "api_version_invalid", "not a known version"),
-        (("--endpoint", "https://res.openai.azure.com/openai/v1/", "--api-version", "2024-10-21"), "AOAI103", "warn",
-         "api_version_invalid", "v1 route takes none"),
+        (
+            ("--endpoint", "https://<your-resource-name>.openai.azure.com"),
+            "AOAI102",
+            "fail",
+            "endpoint_wrong",
+            "placeholder",
+        ),
+        (
+            ("--endpoint", "https://proj.services.ai.azure.com/api/projects/x"),
+            "AOAI102",
+            "fail",
+            "endpoint_wrong",
+            "Foundry project endpoint",
+        ),
+        (
+            ("--endpoint", "https://gateway.example.com"),
+            "AOAI102",
+            "warn",
+            "endpoint_wrong",
+            "not an Azure OpenAI host name",
+        ),
+        (
+            ("--endpoint", "https://res.openai.azure.com", "--api-version", "2023-03-15-preview"),
+            "AOAI103",
+            "fail",
+            "api_version_invalid",
+            "retired",
+        ),
+        (
+            ("--endpoint", "https://res.openai.azure.com", "--api-version", "2024-10-21-Preview"),
+            "AOAI103",
+            "fail",
+            "api_version_invalid",
+            "not of the form",
+        ),
+        (
+            ("--endpoint", "https://res.openai.azure.com", "--api-version", "2024-07-18"),
+            "AOAI103",
+            "warn",
+            "api_version_invalid",
+            "not a known version",
+        ),
+        (
+            ("--endpoint", "https://res.openai.azure.com/openai/v1/", "--api-version", "2024-10-21"),
+            "AOAI103",
+            "warn",
+            "api_version_invalid",
+            "v1 route takes none",
+        ),
         (("--endpoint", "https://res.openai.azure.com"), "AOAI103", "fail", "api_version_invalid", "no api-version"),
-        (("--endpoint", "https://res.openai.azure.com", "--deployment", "my deployment"), "AOAI104", "fail",
-         "deployment_not_found", "cannot hold"),
+        (
+            ("--endpoint", "https://res.openai.azure.com", "--deployment", "my deployment"),
+            "AOAI104",
+            "fail",
+            "deployment_not_found",
+            "cannot hold",
+        ),
     ],
 )
 def test_fail_paths(args: tuple[str, ...], check: str, status: str, cause: str, text: str) -> None:
     base = {"--deployment": "dep1", "--api-version": "2024-10-21"}
-    extra = [x for k, v in base.items() if k not in args and (k != "--api-version" or text != "no api-version")
-             for x in (k, v)]
+    extra = [
+        x
+        for k, v in base.items()
+        if k not in args and (k != "--api-version" or text != "no api-version")
+        for x in (k, v)
+    ]
     if text == "no endpoint configured":
         extra = ["--deployment", "dep1"]
     code, report = run_json(*args, *extra)
@@ -159,17 +231,18 @@ def test_key_set_while_auth_is_entra_is_a_warning() -> None:
 
 
 def test_model_name_as_deployment_is_a_hint_only() -> None:
-    code, report = run_json("--endpoint", "https://res.openai.azure.com", "--deployment", "gpt-35-turbo",
-                            "--api-version", "2024-10-21")
+    code, report = run_json(
+        "--endpoint", "https://res.openai.azure.com", "--deployment", "gpt-35-turbo", "--api-version", "2024-10-21"
+    )
     assert code == 0
     result = by_id(report)["AOAI104"]
     assert result["status"] == "pass" and "is a model name" in result["findings"][0]["message"]
 
 
 def test_dependants_of_skipped_config_are_skipped_and_text_report_says_why() -> None:
-    result = invoke("run", "--deployment", "d")
+    result = invoke("run", "--select", "AOAI1", "--deployment", "d")
     assert result.exit_code == 1
-    assert "skipped: no endpoint configured (see AOAI101)" in result.output
+    assert "no endpoint configured (see AOAI101)" in result.output
     assert "[fail] aoai-doctor found 1 problem" in result.output
 
 
@@ -178,20 +251,28 @@ def test_dependants_of_skipped_config_are_skipped_and_text_report_says_why() -> 
     [
         ({"config.json": "{broken"}, (), "aoai-doctor: error: config.json: not valid JSON"),
         ({"checks.toml": "[run\n"}, (), "aoai-doctor: error: checks.toml: not valid TOML"),
-        ({"checks.toml": "[target]\ndeploymnet = 'x'\n"}, (),
-         "aoai-doctor: error: checks.toml: unknown key 'deploymnet' in [target] (did you mean 'deployment'?)"),
-        ({"checks.toml": "[checks.AOAI999]\nrequired = false\n"}, (),
-         "aoai-doctor: error: checks.toml: unknown check id [checks.AOAI999]"),
+        (
+            {"checks.toml": "[target]\ndeploymnet = 'x'\n"},
+            (),
+            "aoai-doctor: error: checks.toml: unknown key 'deploymnet' in [target] (did you mean 'deployment'?)",
+        ),
+        (
+            {"checks.toml": "[checks.AOAI999]\nrequired = false\n"},
+            (),
+            "aoai-doctor: error: checks.toml: unknown check id [checks.AOAI999]",
+        ),
         ({}, ("--select", "AOAI9"), "aoai-doctor: error: selection: no check id starts with 'AOAI9'"),
         ({}, ("--config", "missing.json"), "aoai-doctor: error: missing.json: file not found"),
     ],
 )
-def test_configuration_errors_exit_2_with_one_line(clean_env: Path, files: dict[str, str], args: tuple[str, ...],
-                                                   expected: str) -> None:
+def test_configuration_errors_exit_2_with_one_line(
+    clean_env: Path, files: dict[str, str], args: tuple[str, ...], expected: str
+) -> None:
     for name, text in files.items():
         (clean_env / name).write_text(text)
-    proc = subprocess.run([sys.executable, "-m", "aoai_doctor", "run", *args], capture_output=True, text=True,
-                          cwd=clean_env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "aoai_doctor", "run", *args], capture_output=True, text=True, cwd=clean_env, timeout=60
+    )
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
@@ -224,7 +305,7 @@ def test_checks_lists_every_check() -> None:
 
 def test_output_file_and_verbose_sources(clean_env: Path) -> None:
     out = clean_env / "report.txt"
-    result = invoke("run", *GOOD, "-v", "--output", str(out))
+    result = invoke("run", "--select", "AOAI1", *GOOD, "-v", "--output", str(out))
     assert result.output == ""
     text = out.read_text()
     assert "Configuration" in text and "https://myres.openai.azure.com  (flag --endpoint)" in text
@@ -234,8 +315,9 @@ def test_output_file_and_verbose_sources(clean_env: Path) -> None:
 def test_checks_toml_selects_and_makes_a_check_optional(clean_env: Path) -> None:
     (clean_env / "checks.toml").write_text(
         '[target]\nendpoint = "https://res.openai.azure.com"\ndeployment = "d1"\napi_version = "2023-03-15-preview"\n'
-        '[run]\nselect = ["AOAI10"]\nignore = ["AOAI101"]\n[checks.AOAI103]\nrequired = false\n')
-    code, report = run_json()
+        '[run]\nselect = ["AOAI10"]\nignore = ["AOAI101"]\n[checks.AOAI103]\nrequired = false\n'
+    )
+    code, report = run_json(stage=None)
     assert [c["id"] for c in report["checks"]] == ["AOAI102", "AOAI103", "AOAI104"]
     assert by_id(report)["AOAI103"]["status"] == "fail" and by_id(report)["AOAI103"]["required"] is False
     assert code == 0  # an optional check never fails the run
@@ -245,21 +327,42 @@ def test_checks_toml_selects_and_makes_a_check_optional(clean_env: Path) -> None
 @pytest.mark.parametrize(
     ("args", "env", "check", "expected"),
     [
-        (("--endpoint", "https://res.openai.azure.com", "--api-version", "2024-10-21"), {}, "AOAI101",
-         ("error", "client_config_missing", "no deployment configured")),
+        (
+            ("--endpoint", "https://res.openai.azure.com", "--api-version", "2024-10-21"),
+            {},
+            "AOAI101",
+            ("error", "client_config_missing", "no deployment configured"),
+        ),
         ((*GOOD, "--auth", "api-key"), {}, "AOAI101", ("error", "client_config_missing", "no key is set")),
-        (GOOD[:4], {"OPENAI_API_VERSION": "2024-10-21", "AZURE_OPENAI_API_VERSION": "2024-06-01"}, "AOAI101",
-         ("warning", "config_invalid", "disagree")),
-        (("--endpoint", "https://res.openai.azure.com/openai/v1/", "--deployment", "d1"), {}, "AOAI103",
-         ("info", None, "v1 route: no api-version needed")),
-        (("--endpoint", "https://res.openai.azure.com", "--deployment", "d1", "--api-version", "2025-09-01-preview"),
-         {}, "AOAI103", ("info", None, "newer than the version table")),
-        (("--endpoint", "https://contoso.azure-api.net/aoai", "--deployment", "d1", "--api-version", "2024-10-21"),
-         {}, "AOAI102", ("info", None, "API Management gateway")),
+        (
+            GOOD[:4],
+            {"OPENAI_API_VERSION": "2024-10-21", "AZURE_OPENAI_API_VERSION": "2024-06-01"},
+            "AOAI101",
+            ("warning", "config_invalid", "disagree"),
+        ),
+        (
+            ("--endpoint", "https://res.openai.azure.com/openai/v1/", "--deployment", "d1"),
+            {},
+            "AOAI103",
+            ("info", None, "v1 route: no api-version needed"),
+        ),
+        (
+            ("--endpoint", "https://res.openai.azure.com", "--deployment", "d1", "--api-version", "2025-09-01-preview"),
+            {},
+            "AOAI103",
+            ("info", None, "newer than the version table"),
+        ),
+        (
+            ("--endpoint", "https://contoso.azure-api.net/aoai", "--deployment", "d1", "--api-version", "2024-10-21"),
+            {},
+            "AOAI102",
+            ("info", None, "API Management gateway"),
+        ),
     ],
 )
-def test_more_paths(args: tuple[str, ...], env: dict[str, str], check: str,
-                    expected: tuple[str, str | None, str]) -> None:
+def test_more_paths(
+    args: tuple[str, ...], env: dict[str, str], check: str, expected: tuple[str, str | None, str]
+) -> None:
     _code, report = run_json(*args, env=env)
     findings = [(f["severity"], f["cause"], f["message"]) for f in by_id(report)[check]["findings"]]
     severity, cause, text = expected
@@ -267,9 +370,16 @@ def test_more_paths(args: tuple[str, ...], env: dict[str, str], check: str,
 
 
 def test_api_key_in_config_json_is_flagged_and_never_printed(clean_env: Path) -> None:
-    (clean_env / "config.json").write_text(json.dumps({
-        "OPENAI_API_BASE": "https://res.openai.azure.com", "CHAT_MODEL": "chat1", "OPENAI_API_VERSION": "2024-10-21",
-        "OPENAI_API_KEY": "canary0123456789abcdef0123456789"}))
+    (clean_env / "config.json").write_text(
+        json.dumps(
+            {
+                "OPENAI_API_BASE": "https://res.openai.azure.com",
+                "CHAT_MODEL": "chat1",
+                "OPENAI_API_VERSION": "2024-10-21",
+                "OPENAI_API_KEY": "canary0123456789abcdef0123456789",
+            }
+        )
+    )
     for fmt in ("text", "json"):
         result = invoke("run", "-v", "--format", fmt, "--auth", "api-key")
         assert "canary0123456789" not in result.output

@@ -24,7 +24,7 @@ def test_ascii_report_groups_by_stage_and_shows_fixes() -> None:
     assert any(ln.startswith("  [fail]  AOAI102") and "regional endpoint (+1 more)" in ln for ln in lines)
     assert "         cause: custom_subdomain_required" in lines
     assert "       ! second problem" in lines and "         fix:   fix two" in lines
-    assert any("skipped: requires AOAI102 (AOAI102 failed)" in ln for ln in lines)
+    assert any("[skip]  AOAI501  test-call        requires AOAI102 (AOAI102 failed)" in ln for ln in lines)
     assert lines[-1].startswith("[fail] aoai-doctor found 1 problem (0 warnings) in 3 checks")
     assert "✓" not in out and "\x1b[" not in out
     assert "Please provide" not in out and "sources read" not in out  # detail lines need -v

@@ -58,15 +58,23 @@ def _header(report: Report) -> str:
     return " · ".join(parts)
 
 
+MESSAGE_WIDTH = 100
+
+
 def _message(result: CheckResult) -> str:
     if result.status is Status.SKIP:
-        return f"skipped: {result.skip_reason}"
+        return _clip(result.skip_reason or "skipped")
     shown = [f for f in result.findings if f.severity >= Severity.WARNING] or list(result.findings)
     if not shown:
         return ""
     problems = [f for f in shown if f.severity >= Severity.WARNING]
     extra = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-    return shown[0].message + extra
+    return _clip(shown[0].message, MESSAGE_WIDTH - len(extra)) + extra
+
+
+def _clip(text: str, width: int = MESSAGE_WIDTH) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= width and line == text else line[: width - 1].rstrip() + "…"
 
 
 def _details(result: CheckResult, style: Style) -> list[str]:
@@ -78,6 +86,8 @@ def _details(result: CheckResult, style: Style) -> list[str]:
         if not is_problem and not style.verbose:
             continue
         first_shown = problems[:1] == [item] or (not problems and index == 0)
+        if first_shown and _clip(item.message) != item.message:
+            out += _block(pad + "  ", "", item.message)
         if not first_shown:
             marker = "✗" if item.severity >= Severity.ERROR else "!" if is_problem else "•"
             if not style.unicode:
@@ -86,12 +96,19 @@ def _details(result: CheckResult, style: Style) -> list[str]:
         if item.cause:
             out.append(f"{pad}  cause: {item.cause}")
         if item.fix:
-            out.append(f"{pad}  fix:   {item.fix}")
+            out += _block(pad + "  ", "fix:   ", item.fix)
         if item.detail and style.verbose:
-            out += [f"{pad}  {line}" for line in item.detail.splitlines()]
+            out += _block(pad + "  ", "", item.detail)
     if problems or (style.verbose and result.status is Status.ERROR):
         out.append(f"{pad}  docs:  {result.docs} (aoai-doctor explain {result.check_id})")
     return out
+
+
+def _block(indent: str, label: str, text: str) -> list[str]:
+    """A labelled, possibly multi-line value, with continuation lines under the first."""
+    lines = text.strip("\n").splitlines() or [""]
+    hang = indent + " " * len(label)
+    return [f"{indent}{label}{lines[0]}", *(f"{hang}{ln}".rstrip() for ln in lines[1:])]
 
 
 def _summary(report: Report, style: Style) -> str:

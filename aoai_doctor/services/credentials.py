@@ -1,0 +1,206 @@
+"""Asking each azure-identity credential source for a token on its own, within a hard time bound.
+
+Each source is built the way DefaultAzureCredential builds it (same environment variables, same
+keyword arguments), plus bounds so that a black-holed endpoint costs seconds, not minutes:
+``connection_timeout``/``read_timeout``/``retry_total=0`` for HTTP sources and ``process_timeout``
+for the developer CLIs. The token never leaves this module except wrapped in a ``Secret``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from aoai_doctor.chain import State
+from aoai_doctor.config import Secret
+from aoai_doctor.explain.redact import redact
+from aoai_doctor.token import Identity, decode_claims
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """How long one source may take."""
+
+    seconds: float = 5.0
+
+    @property
+    def connect(self) -> float:
+        """TCP connect timeout for HTTP sources."""
+        return max(0.5, min(2.0, self.seconds / 2))
+
+    @property
+    def process(self) -> float:
+        """``process_timeout`` for the CLI sources."""
+        return max(1.0, self.seconds - 0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProbe:
+    """What one source did when asked for a token on its own. Published as a fact by its check."""
+
+    source: str
+    state: State
+    elapsed_ms: float
+    error_type: str | None = None
+    """Exception class name (``CredentialUnavailableError``, ``ClientAuthenticationError``, ``ValueError`` …)."""
+    message: str | None = None
+    """The exception's message, with anything secret-shaped removed."""
+    identity: Identity | None = None
+    claims: Mapping[str, Any] | None = None
+    """Decoded claims of the token (never the token itself)."""
+    expires_on: int | None = None
+    token: Secret | None = None
+    """The token, for the checks that call the service with it; never printed."""
+    at_construction: bool = False
+    """The error came from building the credential, not from asking it for a token."""
+
+
+def quiet_azure_logging() -> None:
+    """Keep azure-identity's own warnings (which repeat what the report says) off stderr."""
+    for name in ("azure", "msal"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+def _http_kwargs(bounds: Bounds, environ: Mapping[str, str]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "connection_timeout": bounds.connect,
+        "read_timeout": bounds.seconds,
+        "retry_total": 0,
+    }
+    authority = environ.get("AZURE_AUTHORITY_HOST", "")
+    host = urlsplit(authority if "://" in authority else f"https://{authority}").hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        # A loopback authority (a local Entra stand-in) is unknown to MSAL, which would otherwise ask the
+        # public login.microsoftonline.com to validate it first.
+        kwargs["disable_instance_discovery"] = True
+    return kwargs
+
+
+def _build(source: str, environ: Mapping[str, str], bounds: Bounds) -> Any:
+    """The credential, built as DefaultAzureCredential builds it."""
+    import azure.identity as ai
+
+    http = _http_kwargs(bounds, environ)
+    client_id = environ.get("AZURE_CLIENT_ID")
+    tenant_id = environ.get("AZURE_TENANT_ID")
+    builders: dict[str, Callable[[], Any]] = {
+        "EnvironmentCredential": lambda: ai.EnvironmentCredential(**http),
+        "WorkloadIdentityCredential": lambda: ai.WorkloadIdentityCredential(
+            client_id=client_id, tenant_id=tenant_id, token_file_path=environ.get("AZURE_FEDERATED_TOKEN_FILE"),
+            **http),
+        "ManagedIdentityCredential": lambda: ai.ManagedIdentityCredential(
+            client_id=client_id, **{**http, "connection_timeout": min(1.0, bounds.connect)}),
+        "SharedTokenCacheCredential": lambda: _shared_cache(ai, environ, tenant_id, http),
+        "VisualStudioCodeCredential": lambda: ai.VisualStudioCodeCredential(),
+        "AzureCliCredential": lambda: ai.AzureCliCredential(process_timeout=bounds.process),
+        "AzurePowerShellCredential": lambda: ai.AzurePowerShellCredential(process_timeout=bounds.process),
+        "AzureDeveloperCliCredential": lambda: ai.AzureDeveloperCliCredential(process_timeout=bounds.process),
+        "BrokerCredential": lambda: _broker(tenant_id),
+    }
+    return builders[source]()
+
+
+def _shared_cache(ai: Any, environ: Mapping[str, str], tenant_id: str | None, http: dict[str, Any]) -> Any:
+    from azure.identity import CredentialUnavailableError
+
+    if not ai.SharedTokenCacheCredential.supported():
+        raise CredentialUnavailableError(message="SharedTokenCacheCredential is not supported on this platform")
+    return ai.SharedTokenCacheCredential(username=environ.get("AZURE_USERNAME"), tenant_id=tenant_id, **http)
+
+
+def _broker(tenant_id: str | None) -> Any:
+    try:  # the class DefaultAzureCredential itself uses for its last source
+        from azure.identity._credentials.broker import BrokerCredential
+    except ImportError:
+        from azure.identity import CredentialUnavailableError
+
+        raise CredentialUnavailableError(message="this azure-identity has no brokered credential") from None
+    return BrokerCredential(tenant_id=tenant_id)
+
+
+def probe(source: str, scope: str, bounds: Bounds = Bounds(), environ: Mapping[str, str] | None = None) -> SourceProbe:
+    """Ask one source for a token for ``scope``; never raises for the source's own failures.
+
+    azure-identity reads the process environment itself, so ``environ`` defaults to it and should
+    be the same mapping.
+    """
+    from azure.identity import CredentialUnavailableError
+
+    env = os.environ if environ is None else environ
+    quiet_azure_logging()
+    t0 = time.monotonic()
+
+    def done(state: State, exc: BaseException | None = None, *, construction: bool = False,
+             token: Any = None) -> SourceProbe:
+        elapsed = round((time.monotonic() - t0) * 1000, 1)
+        if exc is not None:
+            return SourceProbe(source, state, elapsed, type(exc).__name__, _message(exc), at_construction=construction)
+        claims = decode_claims(token.token) or {}
+        return SourceProbe(source, state, elapsed, identity=Identity.from_claims(claims), claims=claims,
+                           expires_on=int(token.expires_on), token=Secret(token.token))
+
+    try:
+        credential = _build(source, env, bounds)
+    except CredentialUnavailableError as exc:
+        return done(State.UNAVAILABLE, exc, construction=True)
+    except ValueError as exc:
+        # DefaultAzureCredential skips a WorkloadIdentityCredential it cannot build; any other source that
+        # cannot be built makes DefaultAzureCredential() itself raise.
+        state = State.UNAVAILABLE if source == "WorkloadIdentityCredential" else State.FAILED
+        return done(state, exc, construction=True)
+    except Exception as exc:
+        return done(State.FAILED, exc, construction=True)
+    try:
+        token = credential.get_token(scope)
+    except CredentialUnavailableError as exc:
+        return done(State.UNAVAILABLE, exc)
+    except Exception as exc:  # any other error is a hard failure, as in the chain
+        return done(State.FAILED, exc)
+    finally:
+        close = getattr(credential, "close", None)
+        if callable(close):
+            with contextlib.suppress(Exception):
+                close()
+    return done(State.SUCCEEDED, token=token)
+
+
+def verify_default_chain(scope: str, bounds: Bounds, excluded: tuple[str, ...] = ()) -> tuple[str | None, str | None]:
+    """Run the real ``DefaultAzureCredential`` once: (the source it used, or None; the error text, or None)."""
+    import azure.identity as ai
+
+    quiet_azure_logging()
+    flags = {
+        "EnvironmentCredential": "exclude_environment_credential",
+        "WorkloadIdentityCredential": "exclude_workload_identity_credential",
+        "ManagedIdentityCredential": "exclude_managed_identity_credential",
+        "SharedTokenCacheCredential": "exclude_shared_token_cache_credential",
+        "VisualStudioCodeCredential": "exclude_visual_studio_code_credential",
+        "AzureCliCredential": "exclude_cli_credential",
+        "AzurePowerShellCredential": "exclude_powershell_credential",
+        "AzureDeveloperCliCredential": "exclude_developer_cli_credential",
+        "BrokerCredential": "exclude_broker_credential",
+    }
+    kwargs: dict[str, Any] = {flags[s]: True for s in excluded if s in flags}
+    kwargs.update(_http_kwargs(bounds, os.environ))
+    kwargs["process_timeout"] = bounds.process
+    try:
+        credential = ai.DefaultAzureCredential(**kwargs)
+        credential.get_token(scope)
+    except Exception as exc:
+        return None, _message(exc)
+    used = getattr(credential, "_successful_credential", None)
+    return (type(used).__name__ if used is not None else None), None
+
+
+def _message(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return redact(str(text)).strip()
