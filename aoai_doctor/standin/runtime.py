@@ -344,7 +344,10 @@ class StandIn:
         return env
 
     def client_identity_selector(self) -> dict[str, str]:
-        """The client's identity selector: ``{"client_id"|"object_id"|"mi_res_id": value}`` or ``{}``."""
+        """The client's identity as ``ManagedIdentityCredential(identity_config=...)`` takes it.
+
+        ``{"client_id"|"object_id"|"resource_id": value}``, or ``{}`` for the system-assigned identity.
+        """
         client = self.scenario.client
         if client.identity is None:
             return {}
@@ -354,7 +357,7 @@ class StandIn:
         key = {
             IdentitySelector.CLIENT_ID: "client_id",
             IdentitySelector.OBJECT_ID: "object_id",
-            IdentitySelector.RESOURCE_ID: "mi_res_id",
+            IdentitySelector.RESOURCE_ID: "resource_id",
         }[client.identity_selector]
         return {key: Directory.selector_value(identity, client.identity_selector)}
 
