@@ -347,8 +347,10 @@ def test_invalid_api_key(aoai: StandIn) -> None:
     assert response.status_code == 401
     assert response.json()["error"] == {
         "code": "401",
-        "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
-        "valid key for an active subscription and use a correct regional API endpoint for your resource.",
+        "message": (
+            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
+            "valid key for an active subscription and use a correct regional API endpoint for your resource."
+        ),
     }
     with pytest.raises(openai.AuthenticationError) as caught:
         openai.AzureOpenAI(
