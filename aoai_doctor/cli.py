@@ -44,6 +44,10 @@ def run_options(func: Any) -> Any:
         click.option("--auth", type=click.Choice(["entra", "api-key"]), help="Auth mode (default: entra)."),
         click.option("--scope", metavar="SCOPE", help="Token scope your code asks for."),
         click.option("--expect-tenant", metavar="TENANT", help="Tenant the resource lives in."),
+        click.option("--expect-credential", metavar="NAME",
+                     help="Fail unless DefaultAzureCredential would use this source (e.g. AzureCliCredential)."),
+        click.option("--verify-chain", is_flag=True,
+                     help="Also run the real DefaultAzureCredential() once and confirm the prediction."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="Samples-style config.json (default: ./config.json when present)."),
         click.option("--checks", "checks_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -92,6 +96,7 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
         chosen = registry.select(reg, opts.get("select") or checks_file.select,
                                  opts.get("ignore") or checks_file.ignore)
         options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label)
+        _apply_flag_options(options, opts)
     except config.ConfigError as exc:
         _fail(str(exc))
 
@@ -120,6 +125,25 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
     if any(r.required and r.status is Status.ERROR for r in results):
         return EXIT_INTERNAL
     return EXIT_OK
+
+
+def _apply_flag_options(options: dict[str, dict[str, object]], opts: dict[str, Any]) -> None:
+    """Flags that set a check's option override checks.toml."""
+    from aoai_doctor import chain
+    from aoai_doctor.config import ConfigError, did_you_mean
+
+    chain_options = options.get("AOAI210")
+    if chain_options is None:
+        return
+    expected = opts.get("expect_credential")
+    if expected:
+        known = {s.lower(): s for s in chain.SOURCES}
+        if expected.lower() not in known:
+            hint = did_you_mean(expected, chain.SOURCES)
+            raise ConfigError("--expect-credential", f"unknown source '{expected}'{hint}")
+        chain_options["expect_credential"] = known[expected.lower()]
+    if opts.get("verify_chain"):
+        chain_options["verify_chain"] = True
 
 
 def _emit(report: Any, opts: dict[str, Any], environ: dict[str, str]) -> None:

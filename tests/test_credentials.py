@@ -1,0 +1,378 @@
+"""The credential stage end to end: real azure-identity credentials against the loopback stand-in,
+real subprocesses for the developer CLIs (fake az/azd/pwsh scripts with the real tools' shapes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from aoai_doctor.cli import main
+from aoai_doctor.standin import StandIn, load_scenario, parse_scenario
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FAKES = Path(__file__).resolve().parent / "fakes"
+SCOPE_AUD = "https://cognitiveservices.azure.com"
+
+
+@pytest.fixture
+def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., StandIn]]:
+    """Start a stand-in for a scenario name or TOML text; apply its client environment unless env=False."""
+    started: list[StandIn] = []
+
+    def start(scenario: str, *, env: bool = True) -> StandIn:
+        if "\n" in scenario:
+            loaded = parse_scenario(tomllib.loads(scenario), name="inline", source="inline.toml")
+        else:
+            loaded = load_scenario(scenario)
+        s = StandIn(loaded).start()
+        started.append(s)
+        if env:
+            for key, value in s.client_env().items():
+                monkeypatch.setenv(key, value)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Put some of the fake developer CLIs on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    def install(*names: str) -> None:
+        for name in names:
+            shutil.copy2(FAKES / name, bin_dir / name)
+
+    return install
+
+
+def user_token(
+    s: StandIn,
+    upn: str = "dev@contoso.example",
+    tid: str = "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    lifetime: int = 3600,
+) -> str:
+    now = int(time.time())
+    return s.mint_access_token(
+        {
+            "aud": SCOPE_AUD,
+            "iss": f"https://sts.windows.net/{tid}/",
+            "tid": tid,
+            "oid": "0b7e4c1e-1111-4c4c-9c9c-000000000001",
+            "upn": upn,
+            "idtyp": "user",
+            "scp": "user_impersonation",
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "appid": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+        }
+    )
+
+
+def doctor(*args: str) -> tuple[int, dict[str, Any], str]:
+    """Run the credential stage; return the exit code, the JSON report by check id, and the text report."""
+    common = (
+        "run",
+        "--select",
+        "AOAI2",
+        "--endpoint",
+        "https://contoso-openai.openai.azure.com",
+        "--deployment",
+        "chat",
+        "--api-version",
+        "2024-10-21",
+        *args,
+    )
+    result = CliRunner().invoke(main, [*common, "--format", "json"], catch_exceptions=False)
+    text = CliRunner().invoke(main, [*common, "-v"], catch_exceptions=False).output
+    report = json.loads(result.output)
+    return result.exit_code, {c["id"]: c for c in report["checks"]}, text
+
+
+def problem(check: dict[str, Any]) -> dict[str, Any]:
+    return next(f for f in check["findings"] if f["severity"] != "info")
+
+
+def test_nothing_configured() -> None:
+    code, checks, text = doctor()
+    assert code == 1
+    for check_id in ("AOAI201", "AOAI202", "AOAI203", "AOAI204", "AOAI206", "AOAI207", "AOAI208"):
+        assert checks[check_id]["status"] == "skip", check_id
+    assert checks["AOAI203"]["skip_reason"].startswith(
+        "unavailable: ManagedIdentityCredential authentication unavailable"
+    )
+    assert checks["AOAI206"]["skip_reason"] == "unavailable: Azure CLI not found on path"
+    chain = problem(checks["AOAI210"])
+    assert chain["cause"] == "client_config_missing" and "no credential source can get a token" in chain["message"]
+    assert "az not found; azd not found; pwsh not found" in text
+
+
+def test_only_az_signed_in(standin, tools) -> None:  # type: ignore[no-untyped-def]
+    s = standin("healthy", env=False)
+    token = user_token(s)
+    os.environ["FAKE_AZ_TOKEN"] = token
+    try:
+        tools("az")
+        code, checks, text = doctor()
+    finally:
+        del os.environ["FAKE_AZ_TOKEN"]
+    assert code == 0
+    assert checks["AOAI206"]["status"] == "pass"
+    assert "user dev@contoso.example" in checks["AOAI206"]["findings"][0]["message"]
+    verdict = checks["AOAI210"]["findings"][0]["message"]
+    assert verdict.startswith("DefaultAzureCredential would use AzureCliCredential: user dev@contoso.example")
+    assert "az 2.91.0 (signed in as user dev@contoso.example in tenant 72f988bf" in text
+    assert token not in text and token.split(".")[1] not in json.dumps(checks)
+
+
+def test_bad_secret_shadows_a_working_az(standin, tools, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    s = standin("invalid-secret")
+    monkeypatch.setenv("FAKE_AZ_TOKEN", user_token(s))
+    tools("az")
+    code, checks, text = doctor()
+    assert code == 1
+    env = problem(checks["AOAI201"])
+    assert checks["AOAI201"]["status"] == "fail" and env["cause"] == "client_secret_invalid"
+    assert "AADSTS7000215" in env["message"]
+    assert checks["AOAI206"]["status"] == "pass"
+    chain = checks["AOAI210"]["findings"]
+    assert chain[0]["cause"] == "client_secret_invalid"
+    assert chain[0]["message"].startswith("DefaultAzureCredential stops at EnvironmentCredential: ")
+    assert any(
+        f["message"] == "AzureCliCredential works, but EnvironmentCredential fails first and "
+        "DefaultAzureCredential never reaches it"
+        for f in chain
+    )
+    assert "export AZURE_TOKEN_CREDENTIALS=AzureCliCredential" in chain[0]["fix"]
+    for secret in s.issued_secrets():
+        assert secret not in text and secret not in json.dumps(checks)
+
+
+def test_managed_identity_not_assigned(standin) -> None:  # type: ignore[no-untyped-def]
+    standin("mi-not-assigned")
+    code, checks, _ = doctor()
+    mi = checks["AOAI203"]
+    assert mi["status"] == "warn" and problem(mi)["cause"] == "managed_identity_not_assigned"
+    assert "No Managed Identity found" in problem(mi)["message"] or "No Managed Identity found" in (
+        problem(mi)["detail"] or ""
+    )
+    assert code == 1 and problem(checks["AOAI210"])["cause"] == "client_config_missing"
+
+
+FEDERATED = """
+description = "workload identity"
+[[tenants]]
+name = "contoso"
+[[apps]]
+name = "orders-api"
+[[apps.federated]]
+subject = "system:serviceaccount:orders:orders-sa"
+[resource]
+name = "contoso-openai"
+[[deployments]]
+name = "chat"
+model = "gpt-4o-mini"
+model_version = "2024-07-18"
+[[role_assignments]]
+principal = "orders-api"
+role = "Cognitive Services OpenAI User"
+[client]
+credential = "workload-identity"
+app = "orders-api"
+deployment = "chat"
+api_version = "2024-10-21"
+"""
+
+
+def test_workload_identity_with_a_stale_assertion(standin) -> None:  # type: ignore[no-untyped-def]
+    standin(FEDERATED.replace("[client]\n", '[client]\nfederated_token = "expired"\n'))
+    code, checks, _ = doctor()
+    wi = checks["AOAI202"]
+    assert wi["status"] == "fail" and problem(wi)["cause"] == "federated_token_expired"
+    assert "AADSTS700024" in problem(wi)["message"]
+    assert code == 1
+    assert problem(checks["AOAI210"])["message"].startswith(
+        "DefaultAzureCredential stops at WorkloadIdentityCredential"
+    )
+
+
+def test_workload_identity_succeeds(standin) -> None:  # type: ignore[no-untyped-def]
+    s = standin(FEDERATED)
+    code, checks, _ = doctor("--expect-credential", "WorkloadIdentityCredential")
+    app = s.directory.app_by_name("orders-api")
+    assert code == 0 and checks["AOAI202"]["status"] == "pass"
+    assert f"app {app.client_id}" in checks["AOAI202"]["findings"][0]["message"]
+    assert checks["AOAI210"]["findings"][0]["message"].startswith(
+        "DefaultAzureCredential would use WorkloadIdentityCredential"
+    )
+
+
+def test_invalid_token_credentials_value() -> None:
+    os.environ["AZURE_TOKEN_CREDENTIALS"] = "bogus"
+    try:
+        code, checks, _ = doctor()
+    finally:
+        del os.environ["AZURE_TOKEN_CREDENTIALS"]
+    chain = problem(checks["AOAI210"])
+    assert code == 1 and chain["cause"] == "config_invalid"
+    assert chain["message"].startswith("Invalid value for AZURE_TOKEN_CREDENTIALS: bogus. Valid values are: dev, prod")
+
+
+def test_healthy_service_principal_and_expectations(standin, tools, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    s = standin("healthy")
+    app = s.directory.app_by_name("orders-api")
+    code, checks, _ = doctor("--verify-chain")
+    assert code == 0 and checks["AOAI201"]["status"] == "pass"
+    messages = [f["message"] for f in checks["AOAI210"]["findings"]]
+    assert messages[0].startswith(f"DefaultAzureCredential would use EnvironmentCredential: app {app.client_id}")
+    assert "the real DefaultAzureCredential() agrees: EnvironmentCredential" in messages
+
+    code, checks, _ = doctor("--expect-credential", "azureclicredential")
+    assert code == 1
+    assert problem(checks["AOAI210"])["message"] == "EnvironmentCredential wins, but AzureCliCredential was expected"
+    assert problem(checks["AOAI210"])["cause"] == "wrong_identity_selected"
+
+    monkeypatch.setenv("FAKE_AZ_TOKEN", user_token(s))
+    tools("az")
+    code, checks, _ = doctor()
+    other = problem(checks["AOAI210"])
+    assert code == 0 and other["severity"] == "warning" and other["cause"] == "wrong_identity_selected"
+    assert other["message"].startswith("AzureCliCredential also works but yields another identity: user dev@")
+
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "dev")
+    code, checks, _ = doctor()
+    assert checks["AOAI210"]["findings"][0]["message"].startswith(
+        "DefaultAzureCredential would use AzureCliCredential (AZURE_TOKEN_CREDENTIALS=dev)"
+    )
+
+
+def test_unknown_expected_credential_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["run", "--expect-credential", "AzureCliCredentail"])
+    assert result.exit_code == 2
+    assert "unknown source 'AzureCliCredentail' (did you mean 'AzureCliCredential'?)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "cause"),
+    [
+        ("not-logged-in", "skip", None),
+        ("aadsts", "fail", "refresh_token_expired"),
+        ("garbage", "fail", None),
+    ],
+)
+def test_az_failure_modes(tools, monkeypatch, mode: str, status: str, cause: str | None) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FAKE_AZ_MODE", mode)
+    tools("az")
+    _code, checks, _ = doctor()
+    az = checks["AOAI206"]
+    assert az["status"] == status
+    if mode == "not-logged-in":
+        assert az["skip_reason"] == "unavailable: Please run 'az login' to set up an account"
+    else:
+        assert problem(az)["severity"] == "error"
+        if cause:
+            assert problem(az)["cause"] == cause
+        # inside DefaultAzureCredential, az's failures only make it unavailable: the chain goes on
+        assert "stops at AzureCliCredential" not in json.dumps(checks["AOAI210"])
+
+
+def test_az_that_hangs_is_bounded(tools, monkeypatch, clean_env) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FAKE_AZ_MODE", "hang")
+    tools("az")
+    (clean_env / "checks.toml").write_text("[checks.AOAI206]\nbound = 1.5\n[checks.AOAI200]\ntool_timeout = 1.0\n")
+    _code, checks, _ = doctor()
+    az = problem(checks["AOAI206"])
+    assert checks["AOAI206"]["status"] == "warn" and az["cause"] == "cli_timeout"
+    assert az["message"] == "unavailable: Failed to invoke the Azure CLI" and "process_timeout" in az["fix"]
+    assert checks["AOAI206"]["duration_ms"] < 10_000  # bounded by process_timeout, not the 60 s hang
+
+
+def test_azd_and_pwsh(standin, tools, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    s = standin("healthy", env=False)
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("FAKE_AZD_TOKEN", user_token(s, upn="azd@contoso.example"))
+    monkeypatch.setenv("FAKE_PWSH_TOKEN", user_token(s, upn="pwsh@contoso.example"))
+    tools("azd", "pwsh")
+    code, checks, text = doctor()
+    assert code == 0
+    assert "user azd@contoso.example" in checks["AOAI208"]["findings"][0]["message"]
+    assert "user pwsh@contoso.example" in checks["AOAI207"]["findings"][0]["message"]
+    # PowerShell comes before azd in the chain
+    assert checks["AOAI210"]["findings"][0]["message"].startswith(
+        "DefaultAzureCredential would use AzurePowerShellCredential"
+    )
+    assert "azd azd version 1.11.0" in text and "pwsh 7.4.6" in text
+
+    monkeypatch.setenv("FAKE_AZD_MODE", "not-logged-in")
+    monkeypatch.setenv("FAKE_PWSH_MODE", "no-module")
+    _code, checks, _ = doctor()
+    assert checks["AOAI208"]["skip_reason"].startswith("unavailable: Please run 'azd auth login'")
+    assert checks["AOAI207"]["skip_reason"].startswith("unavailable: Az.Account module >= 2.2.0 is not installed")
+
+
+MI_SCENARIO = (
+    FEDERATED.replace('[[apps.federated]]\nsubject = "system:serviceaccount:orders:orders-sa"\n', "")
+    .replace('principal = "orders-api"', 'principal = "web"')
+    .replace("[resource]", '[[managed_identities]]\nname = "web"\nkind = "system"\n\n[resource]')
+)
+
+
+@pytest.mark.parametrize("kind", ["managed-identity-app-service", "managed-identity-imds"])
+def test_managed_identity_sources_succeed(standin, kind: str) -> None:  # type: ignore[no-untyped-def]
+    s = standin(
+        MI_SCENARIO.replace(
+            'credential = "workload-identity"\napp = "orders-api"', f'credential = "{kind}"\nidentity = "web"'
+        )
+    )
+    code, checks, _ = doctor()
+    identity = s.directory.identity("web")
+    assert checks["AOAI203"]["status"] == "pass", checks["AOAI203"]
+    assert f"object id {identity.object_id}" in checks["AOAI203"]["findings"][0]["message"]
+    assert checks["AOAI210"]["findings"][0]["message"].startswith(
+        "DefaultAzureCredential would use ManagedIdentityCredential"
+    )
+    assert code == 0
+
+
+def test_shared_token_cache(standin) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        FEDERATED.replace(
+            '[[apps]]\nname = "orders-api"\n[[apps.federated]]\nsubject = "system:serviceaccount:orders:orders-sa"\n',
+            '[[users]]\nname = "alice"\n',
+        )
+        .replace('principal = "orders-api"', 'principal = "alice"')
+        .replace(
+            'credential = "workload-identity"\napp = "orders-api"', 'credential = "shared-token-cache"\nuser = "alice"'
+        )
+    )
+    s = standin(text)
+    code, checks, _ = doctor()
+    assert checks["AOAI204"]["status"] == "pass", checks["AOAI204"]
+    assert s.directory.user("alice").upn in checks["AOAI204"]["findings"][0]["message"]
+    assert code == 0
+
+    expired = text.replace('[[users]]\nname = "alice"\n', '[[users]]\nname = "alice"\nrefresh_token_expired = true\n')
+    standin(expired)
+    code, checks, _ = doctor()
+    assert checks["AOAI204"]["status"] == "fail" and problem(checks["AOAI204"])["cause"] == "refresh_token_expired"
+    assert problem(checks["AOAI210"])["message"].startswith(
+        "DefaultAzureCredential stops at SharedTokenCacheCredential"
+    )
