@@ -113,7 +113,7 @@ def empty_200() -> HttpResponse:
 
 def oversized(size_bytes: int) -> HttpResponse:
     """200 with a JSON body of about ``size_bytes``."""
-    padding = "x" * max(0, size_bytes - 16)
+    padding = "x" * max(0, size_bytes - len('{"padding": ""}'))
     return HttpResponse(
         200, json.dumps({"padding": padding}).encode(), (("Content-Type", "application/json"),)
     )
