@@ -351,3 +351,13 @@ def diagnose(kb: KnowledgeBase, text: str) -> Explanation:
         for j in judged
     )
     return Explanation(diagnoses=diagnoses, credentials=verdicts)
+
+
+def matched_signatures(kb: KnowledgeBase, text: str) -> tuple[str, ...]:
+    """Ids of every signature that matches ``text`` (flat view, or the view with console wraps rejoined)."""
+    views = normalize(text)
+    flat = redact(views.flat)
+    facts = extract_facts(redact(views.original), flat)
+    ids = {hit.signature.id for hit in _match_all(kb, flat, facts)}
+    ids.update(hit.signature.id for hit in _match_all(kb, redact(unwrap_mid_word(views.lines)), facts))
+    return tuple(sorted(ids))
