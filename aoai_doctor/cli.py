@@ -60,6 +60,7 @@ def run_options(func: Any) -> Any:
                      help="Write the report to FILE instead of stdout."),
         click.option("-v", "--verbose", is_flag=True, help="Show detail lines and where each value came from."),
         click.option("-q", "--quiet", is_flag=True, help="No live progress; only the report."),
+        click.option("--exit-zero", is_flag=True, help="Exit 0 even when checks fail (configuration errors still exit 2)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -120,6 +121,8 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
         sources_read=target.sources_read,
     )
     _emit(report, opts, environ)
+    if opts.get("exit_zero"):
+        return EXIT_OK
     if any(r.required and r.status is Status.FAIL for r in results):
         return EXIT_FAILED
     if any(r.required and r.status is Status.ERROR for r in results):
@@ -175,6 +178,83 @@ def _can_encode(sample: str) -> bool:
     except (UnicodeEncodeError, LookupError):
         return False
     return True
+
+
+DEMO_SCENARIO = "scope-missing-default"
+
+
+@main.command()
+@click.option("--scenario", default=DEMO_SCENARIO, show_default=True, metavar="NAME|FILE",
+              help="A built-in scenario (see `aoai-doctor emulate --list`) or a scenario TOML file.")
+@run_options
+def demo(scenario: str, **opts: Any) -> None:
+    """Run the doctor against the built-in Entra + managed identity + Azure OpenAI stand-in.
+
+    Starts the stand-in for SCENARIO on loopback, points a private environment at it, runs
+    `aoai-doctor run` (taking all of its options), prints the report, and stops the stand-in.
+    The default scenario is the classic mistake: a token requested for
+    `https://cognitiveservices.azure.com` without `/.default`.
+    """
+    from aoai_doctor.services import sandbox
+
+    with _standin(scenario) as standin:
+        env = sandbox.client_environment(standin, dict(os.environ))
+        settings = standin.scenario.client
+        for key, value in (("scope", settings.scope),):
+            if not opts.get(key):
+                opts[key] = value
+        with sandbox.applied(env):
+            code = execute_run(opts, environ=env)
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--scenario", default="healthy", show_default=True, metavar="NAME|FILE",
+              help="A built-in scenario or a scenario TOML file.")
+@click.option("--list", "list_only", is_flag=True, help="List the built-in scenarios and exit.")
+def emulate(scenario: str, list_only: bool) -> None:
+    """Run the stand-in in the foreground, for your own app to talk to.
+
+    Prints the `export` lines your app's shell needs (authority host, CA bundle, managed identity
+    endpoint, AZURE_OPENAI_*), then serves until Ctrl-C. Everything binds 127.0.0.1 only.
+    """
+    import shlex
+    import signal
+    import threading
+
+    from aoai_doctor.standin import load_scenario, scenario_names
+
+    if list_only:
+        for name in scenario_names():
+            click.echo(f"{name:28} {load_scenario(name).description}")
+        return
+    with _standin(scenario) as standin:
+        env = standin.client_env()
+        click.echo(f"# aoai-doctor stand-in for scenario '{standin.scenario.name}' on 127.0.0.1")
+        click.echo(f"# {standin.scenario.description}")
+        for key in sorted(env):
+            click.echo(f"export {key}={shlex.quote(env[key])}")
+        click.echo("# MSAL-based credentials (EnvironmentCredential, DefaultAzureCredential) also need "
+                   "disable_instance_discovery=True here: MSAL asks the public login.microsoftonline.com "
+                   "to validate an authority it does not know.")
+        click.echo("# Ctrl-C stops the stand-in.", err=True)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+
+
+def _standin(scenario: str) -> Any:
+    """A started stand-in for a scenario name or file; scenario errors exit 2 with one line."""
+    from aoai_doctor.standin import ScenarioError, StandIn, StandInError, load_scenario
+
+    try:
+        return StandIn(load_scenario(scenario)).start()
+    except (ScenarioError, StandInError) as exc:
+        _fail(str(exc))
 
 
 @main.command(name="checks")

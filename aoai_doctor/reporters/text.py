@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from tabulate import tabulate
@@ -59,6 +60,7 @@ def _header(report: Report) -> str:
 
 
 MESSAGE_WIDTH = 100
+WRAP_WIDTH = 110
 
 
 def _message(result: CheckResult) -> str:
@@ -106,7 +108,11 @@ def _details(result: CheckResult, style: Style) -> list[str]:
 
 def _block(indent: str, label: str, text: str) -> list[str]:
     """A labelled, possibly multi-line value, with continuation lines under the first."""
-    lines = text.strip("\n").splitlines() or [""]
+    lines: list[str] = []
+    for line in text.strip("\n").splitlines() or [""]:
+        # prose wraps; indented lines (commands, code) stay whole so they can be copied
+        long_prose = len(line) > WRAP_WIDTH and not line.startswith((" ", "\t"))
+        lines += textwrap.wrap(line, WRAP_WIDTH, break_on_hyphens=False) if long_prose else [line]
     hang = indent + " " * len(label)
     return [f"{indent}{label}{lines[0]}", *(f"{hang}{ln}".rstrip() for ln in lines[1:])]
 

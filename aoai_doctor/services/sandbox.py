@@ -1,0 +1,54 @@
+"""A private process environment for running the doctor against the built-in stand-in.
+
+azure-identity reads ``os.environ`` itself, so the demo swaps the environment for the duration of
+the run and restores it afterwards. The swapped-in environment keeps the user's own identity
+settings, developer CLIs and token caches out: the demo shows the scenario, not the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+# Variables of the user's shell that would change what a credential does.
+_DROP_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "IMDS_", "OPENAI_", "AZURE_OPENAI_")
+_DROP = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
+         "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def closed_loopback_url() -> str:
+    """``http://127.0.0.1:<port>`` for a port nothing listens on (a managed-identity endpoint that
+    answers at once with "connection refused", instead of the real 169.254.169.254)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def client_environment(standin: Any, base: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a run against ``standin``: the user's, minus identity settings, plus the
+    scenario's client settings, an empty HOME and PATH, and a closed managed-identity endpoint."""
+    env = {k: v for k, v in base.items() if not k.startswith(_DROP_PREFIXES) and k not in _DROP}
+    scratch = tempfile.mkdtemp(prefix="aoai-doctor-demo-")
+    env["HOME"] = scratch
+    env["PATH"] = scratch  # no az, azd or pwsh: the scenario decides which credential exists
+    env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = closed_loopback_url()
+    env.update(standin.client_env())
+    return env
+
+
+@contextlib.contextmanager
+def applied(env: Mapping[str, str]) -> Iterator[None]:
+    """Replace ``os.environ`` with ``env`` for the duration of the block."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
