@@ -60,7 +60,8 @@ def run_options(func: Any) -> Any:
                      help="Write the report to FILE instead of stdout."),
         click.option("-v", "--verbose", is_flag=True, help="Show detail lines and where each value came from."),
         click.option("-q", "--quiet", is_flag=True, help="No live progress; only the report."),
-        click.option("--exit-zero", is_flag=True, help="Exit 0 even when checks fail (configuration errors still exit 2)."),
+        click.option("--exit-zero", is_flag=True,
+                     help="Exit 0 even when checks fail (configuration errors still exit 2)."),
     ]
     for option in reversed(options):
         func = option(func)

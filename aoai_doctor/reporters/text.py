@@ -98,7 +98,7 @@ def _details(result: CheckResult, style: Style) -> list[str]:
         if item.cause:
             out.append(f"{pad}  cause: {item.cause}")
         if item.fix:
-            out += _block(pad + "  ", "fix:   ", item.fix)
+            out += _block(pad + "  ", "fix:   ", item.fix, wrap=False)
         if item.detail and style.verbose:
             out += _block(pad + "  ", "", item.detail)
     if problems or (style.verbose and result.status is Status.ERROR):
@@ -106,12 +106,12 @@ def _details(result: CheckResult, style: Style) -> list[str]:
     return out
 
 
-def _block(indent: str, label: str, text: str) -> list[str]:
+def _block(indent: str, label: str, text: str, wrap: bool = True) -> list[str]:
     """A labelled, possibly multi-line value, with continuation lines under the first."""
     lines: list[str] = []
     for line in text.strip("\n").splitlines() or [""]:
-        # prose wraps; indented lines (commands, code) stay whole so they can be copied
-        long_prose = len(line) > WRAP_WIDTH and not line.startswith((" ", "\t"))
+        # prose wraps; fixes and indented lines (commands, code) stay whole so they can be copied
+        long_prose = wrap and len(line) > WRAP_WIDTH and not line.startswith((" ", "\t"))
         lines += textwrap.wrap(line, WRAP_WIDTH, break_on_hyphens=False) if long_prose else [line]
     hang = indent + " " * len(label)
     return [f"{indent}{label}{lines[0]}", *(f"{hang}{ln}".rstrip() for ln in lines[1:])]
