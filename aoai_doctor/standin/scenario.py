@@ -362,13 +362,13 @@ class _Table:
             raise self.error(key, f"expected {_type_names(types)}, got {type(value).__name__}")
         return value
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
+    def text(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
         return self._get(key, str, default, required)
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def flag(self, key: str, default: bool = False) -> bool:
         return bool(self._get(key, bool, default, False))
 
-    def int(self, key: str, default: int, *, minimum: int = 0) -> int:
+    def integer(self, key: str, default: int, *, minimum: int = 0) -> int:
         value = int(self._get(key, int, default, False))
         if value < minimum:
             raise self.error(key, f"must be at least {minimum}")
@@ -429,7 +429,7 @@ def _unique(tables: list[Any], kind: str, parent: _Table, key: str) -> None:
 
 
 def _tenant_ref(table: _Table, key: str, tenants: Mapping[str, Tenant], default: str | None) -> str:
-    name = table.str(key, default, required=default is None)
+    name = table.text(key, default, required=default is None)
     if name not in tenants:
         raise table.error(key, f"unknown tenant {name!r}")
     return str(name)
@@ -480,30 +480,30 @@ def _infer_kind(model: str) -> DeploymentKind:
 def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenario:
     """Validate a decoded TOML document and build a :class:`Scenario`."""
     root = _Table(data, "", source)
-    description = root.str("description", "")
+    description = root.text("description", "")
 
     tenants: dict[str, Tenant] = {}
     tenant_tables = root.tables("tenants")
     if not tenant_tables:
         raise root.error("tenants", "at least one [[tenants]] table is required")
     for t in tenant_tables:
-        tname = t.str("name", required=True)
+        tname = t.text("name", required=True)
         if tname in tenants:
             raise t.error("name", f"duplicate tenant name {tname!r}")
-        tid = t.str("id", derived_id("tenant", tname))
+        tid = t.text("id", derived_id("tenant", tname))
         _check_guid(t, "id", tid)
         tenants[tname] = Tenant(
             name=tname,
             id=tid,
-            domain=t.str("domain", f"{tname}.onmicrosoft.com"),
-            display_name=t.str("display_name", tname.capitalize()),
+            domain=t.text("domain", f"{tname}.onmicrosoft.com"),
+            display_name=t.text("display_name", tname.capitalize()),
         )
         t.done()
     first_tenant = next(iter(tenants))
 
     apps = []
     for a in root.tables("apps"):
-        aname = a.str("name", required=True)
+        aname = a.text("name", required=True)
         secret_raw = a.raw("secret")
         if secret_raw is not None and not isinstance(secret_raw, (bool, str)):
             raise a.error("secret", "expected true or a string")
@@ -511,9 +511,9 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
         for f in a.tables("federated"):
             federated.append(
                 FederatedCredential(
-                    issuer=f.str("issuer", ""),
-                    subject=f.str("subject", required=True),
-                    audience=f.str("audience", DEFAULT_FEDERATED_AUDIENCE),
+                    issuer=f.text("issuer", ""),
+                    subject=f.text("subject", required=True),
+                    audience=f.text("audience", DEFAULT_FEDERATED_AUDIENCE),
                 )
             )
             f.done()
@@ -526,9 +526,9 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
                 secret=secret_raw if isinstance(secret_raw, str) else None,
                 has_secret=bool(secret_raw),
                 secret_expires=_parse_datetime(a, "secret_expires"),
-                certificate=a.bool("certificate"),
+                certificate=a.flag("certificate"),
                 federated=tuple(federated),
-                conditional_access_blocked=a.bool("conditional_access_blocked"),
+                conditional_access_blocked=a.flag("conditional_access_blocked"),
             )
         )
         a.done()
@@ -536,27 +536,27 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
 
     users = []
     for u in root.tables("users"):
-        uname = u.str("name", required=True)
+        uname = u.text("name", required=True)
         utenant = _tenant_ref(u, "tenant", tenants, first_tenant)
         users.append(
             User(
                 name=uname,
                 tenant=utenant,
-                upn=u.str("upn", f"{uname}@{tenants[utenant].domain}"),
+                upn=u.text("upn", f"{uname}@{tenants[utenant].domain}"),
                 object_id=_guid(u, "object_id", derived_id("user", uname)),
-                display_name=u.str("display_name", uname.capitalize()),
-                mfa_required=u.bool("mfa_required"),
-                conditional_access_blocked=u.bool("conditional_access_blocked"),
-                refresh_token_expired=u.bool("refresh_token_expired"),
+                display_name=u.text("display_name", uname.capitalize()),
+                mfa_required=u.flag("mfa_required"),
+                conditional_access_blocked=u.flag("conditional_access_blocked"),
+                refresh_token_expired=u.flag("refresh_token_expired"),
             )
         )
         u.done()
     _unique(users, "user", root, "users")
 
     res_table = root.table("resource", required=True)
-    res_name = res_table.str("name", required=True)
+    res_name = res_table.text("name", required=True)
     subscription = _guid(res_table, "subscription_id", derived_id("subscription", res_name))
-    resource_group = res_table.str("resource_group", "rg-openai")
+    resource_group = res_table.text("resource_group", "rg-openai")
     allowed_ips = res_table.str_list("allowed_ips")
     for cidr in allowed_ips:
         try:
@@ -566,22 +566,22 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
     resource = Resource(
         name=res_name,
         tenant=_tenant_ref(res_table, "tenant", tenants, first_tenant),
-        region=res_table.str("region", "eastus"),
+        region=res_table.text("region", "eastus"),
         subscription_id=subscription,
         resource_group=resource_group,
-        custom_subdomain=res_table.bool("custom_subdomain", True),
-        disable_local_auth=res_table.bool("disable_local_auth"),
-        public_network_access=res_table.bool("public_network_access", True),
+        custom_subdomain=res_table.flag("custom_subdomain", True),
+        disable_local_auth=res_table.flag("disable_local_auth"),
+        public_network_access=res_table.flag("public_network_access", True),
         allowed_ips=allowed_ips,
         api_keys=res_table.str_list("api_keys"),
-        delay_ms=res_table.int("delay_ms", 0),
+        delay_ms=res_table.integer("delay_ms", 0),
         content_filter_triggers=res_table.str_list("content_filter_triggers"),
     )
     res_table.done()
 
     identities = []
     for m in root.tables("managed_identities"):
-        mname = m.str("name", required=True)
+        mname = m.text("name", required=True)
         kind = m.enum("kind", IdentityKind, IdentityKind.USER)
         identities.append(
             ManagedIdentity(
@@ -590,12 +590,12 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
                 tenant=_tenant_ref(m, "tenant", tenants, resource.tenant),
                 client_id=_guid(m, "client_id", derived_id("mi-client", mname)),
                 object_id=_guid(m, "object_id", derived_id("mi-object", mname)),
-                resource_id=m.str(
+                resource_id=m.text(
                     "resource_id",
                     f"/subscriptions/{subscription}/resourceGroups/{resource_group}"
                     f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{mname}",
                 ),
-                assigned=m.bool("assigned", True),
+                assigned=m.flag("assigned", True),
             )
         )
         m.done()
@@ -605,28 +605,28 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
 
     deployments = []
     for d in root.tables("deployments"):
-        model = d.str("model", required=True)
+        model = d.text("model", required=True)
         deployments.append(
             Deployment(
-                name=d.str("name", required=True),
+                name=d.text("name", required=True),
                 model=model,
-                model_version=d.str("model_version", ""),
+                model_version=d.text("model_version", ""),
                 kind=d.enum("kind", DeploymentKind, _infer_kind(model)),
-                rpm=d.int("rpm", 60, minimum=1),
-                tpm=d.int("tpm", 10000, minimum=1),
-                exhausted=d.bool("exhausted"),
+                rpm=d.integer("rpm", 60, minimum=1),
+                tpm=d.integer("tpm", 10000, minimum=1),
+                exhausted=d.flag("exhausted"),
             )
         )
         d.done()
     _unique(deployments, "deployment", root, "deployments")
 
-    principal_names = {x.name for x in (*apps, *users, *identities)}
+    principal_names = {a.name for a in apps} | {u.name for u in users} | {i.name for i in identities}
     assignments = []
     for r in root.tables("role_assignments"):
-        principal = r.str("principal", required=True)
+        principal = r.text("principal", required=True)
         if principal not in principal_names and not _is_guid(principal):
             raise r.error("principal", f"unknown principal {principal!r} (name an app, user or identity)")
-        role = r.str("role", required=True)
+        role = r.text("role", required=True)
         if not known_role(role):
             raise r.error("role", f"unknown built-in role {role!r}")
         assignments.append(RoleAssignment(principal=principal, role=role))
@@ -638,11 +638,11 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
             Fault(
                 kind=f.enum("kind", FaultKind, None),
                 service=f.enum("service", ServiceName, ServiceName.ANY),
-                path=f.str("path", "/"),
-                status=f.int("status", 0, minimum=0) or None,
-                delay_ms=f.int("delay_ms", 0),
-                size_bytes=f.int("size_bytes", 8 * 1024 * 1024),
-                times=f.int("times", 0) or None,
+                path=f.text("path", "/"),
+                status=f.integer("status", 0, minimum=0) or None,
+                delay_ms=f.integer("delay_ms", 0),
+                size_bytes=f.integer("size_bytes", 8 * 1024 * 1024),
+                times=f.integer("times", 0) or None,
             )
         )
         f.done()
@@ -674,7 +674,7 @@ def _parse_client(
     tenants: Mapping[str, Tenant],
 ) -> ClientSettings:
     credential = c.enum("credential", CredentialKind, None)
-    app = c.str("app")
+    app = c.text("app")
     if app is not None and app not in {a.name for a in apps}:
         raise c.error("app", f"unknown app {app!r}")
     needs_app = credential in (
@@ -686,17 +686,17 @@ def _parse_client(
         if not apps:
             raise c.error("app", f"credential {credential.value!r} needs an app and the scenario has none")
         app = apps[0].name
-    identity = c.str("identity")
+    identity = c.text("identity")
     if identity is not None and identity not in {i.name for i in identities}:
         raise c.error("identity", f"unknown managed identity {identity!r}")
-    user = c.str("user")
+    user = c.text("user")
     if user is not None and user not in {u.name for u in users}:
         raise c.error("user", f"unknown user {user!r}")
     if credential is CredentialKind.SHARED_TOKEN_CACHE and user is None:
         if not users:
             raise c.error("user", "credential 'shared-token-cache' needs a user and the scenario has none")
         user = users[0].name
-    federated_token = c.str("federated_token", "valid")
+    federated_token = c.text("federated_token", "valid")
     if federated_token not in ("valid", "expired"):
         raise c.error("federated_token", "expected 'valid' or 'expired'")
     default_deployment = deployments[0].name if deployments else "gpt-4o-mini"
@@ -706,17 +706,17 @@ def _parse_client(
         identity=identity,
         identity_selector=c.enum("identity_selector", IdentitySelector, IdentitySelector.CLIENT_ID),
         user=user,
-        tenant=c.str("tenant"),
-        client_secret=c.str("client_secret"),
+        tenant=c.text("tenant"),
+        client_secret=c.text("client_secret"),
         federated_token=federated_token,
-        federated_subject=c.str("federated_subject"),
+        federated_subject=c.text("federated_subject"),
         endpoint=c.enum("endpoint", EndpointChoice, EndpointChoice.CUSTOM),
-        deployment=c.str("deployment", default_deployment),
-        api_version=c.str("api_version", "2024-10-21"),
-        scope=c.str("scope", COGNITIVE_SERVICES_SCOPE),
+        deployment=c.text("deployment", default_deployment),
+        api_version=c.text("api_version", "2024-10-21"),
+        scope=c.text("scope", COGNITIVE_SERVICES_SCOPE),
         operation=c.enum("operation", DeploymentKind, DeploymentKind.CHAT),
-        prompt=c.str("prompt", "ping"),
-        api_key=c.str("api_key"),
+        prompt=c.text("prompt", "ping"),
+        api_key=c.text("api_key"),
     )
     c.done()
     if settings.tenant is not None and settings.tenant not in tenants and not settings.tenant.strip():
@@ -738,7 +738,7 @@ def _check_guid(table: _Table, key: str, value: str) -> None:
 
 
 def _guid(table: _Table, key: str, default: str) -> str:
-    value = str(table.str(key, default))
+    value = str(table.text(key, default))
     _check_guid(table, key, value)
     return value
 

@@ -66,7 +66,7 @@ class _Server(ThreadingHTTPServer):
                     return
                 conn.settimeout(None)
                 self.listener.track(conn, True)
-            self.RequestHandlerClass(conn, client_address, self)
+            _Handler(conn, client_address, self)
         except OSError:
             pass
         finally:
@@ -221,7 +221,7 @@ class Listener:
         self._server.listener = self
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.02},
             daemon=True,
             name=f"standin-{host}:{self.port}",
         )
