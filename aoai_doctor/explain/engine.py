@@ -298,7 +298,7 @@ def diagnose(kb: KnowledgeBase, text: str) -> Explanation:
     """Explain ``text``: candidate causes best first, and per-credential verdicts of any chain."""
     views = normalize(text)
     flat = redact(views.flat)
-    facts = extract_facts(redact(views.original), flat)
+    facts = extract_facts(views.original, views.flat)
     hits = _match_all(kb, flat, facts)
     if not any(h.signature.confidence is not Confidence.LOW for h in hits):
         unwrapped = redact(unwrap_mid_word(views.lines))
@@ -357,7 +357,7 @@ def matched_signatures(kb: KnowledgeBase, text: str) -> tuple[str, ...]:
     """Ids of every signature that matches ``text`` (flat view, or the view with console wraps rejoined)."""
     views = normalize(text)
     flat = redact(views.flat)
-    facts = extract_facts(redact(views.original), flat)
+    facts = extract_facts(views.original, views.flat)
     ids = {hit.signature.id for hit in _match_all(kb, flat, facts)}
     ids.update(hit.signature.id for hit in _match_all(kb, redact(unwrap_mid_word(views.lines)), facts))
     return tuple(sorted(ids))

@@ -301,7 +301,10 @@ def parse_chain(lines: str) -> Chain | None:
                     RawVerdict(_credential_name(message, label), verdict_status(message), message)
                 )
     if not verdicts:
-        return None
+        message = _clean(body)
+        if not message:
+            return None
+        verdicts.append(RawVerdict(_credential_name(message), verdict_status(message), message))
     return Chain(kind=kind, verdicts=tuple(verdicts))
 
 
