@@ -13,7 +13,7 @@ from aoai_doctor.explain.model import CauseInfo, Confidence
 try:  # Python 3.11+
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+    import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 _FLAGS = re.IGNORECASE
 _SIGNATURE_KEYS = frozenset(

@@ -149,12 +149,14 @@ def _load(span: str) -> object | None:
         candidates.append(span.replace('\\\\"', '"').replace('\\"', '"'))
     for candidate in candidates:
         try:
-            return json.loads(candidate)
+            loaded: object = json.loads(candidate)
+            return loaded
         except (ValueError, RecursionError):
             pass
     if "'" in span or "None" in span or "True" in span or "False" in span:
         try:
-            return ast.literal_eval(span)
+            evaluated: object = ast.literal_eval(span)
+            return evaluated
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return None
     return None
