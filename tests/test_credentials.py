@@ -376,3 +376,65 @@ def test_shared_token_cache(standin) -> None:  # type: ignore[no-untyped-def]
     assert problem(checks["AOAI210"])["message"].startswith(
         "DefaultAzureCredential stops at SharedTokenCacheCredential"
     )
+
+
+# Errors that are not azure-identity's own ----------------------------------------------------------
+
+HTML_MI = MI_SCENARIO.replace('credential = "workload-identity"\napp = "orders-api"',
+                              'credential = "managed-identity-app-service"\nidentity = "web"') + (
+    '\n[[faults]]\nservice = "managed-identity"\npath = "/"\nkind = "html-error"\nstatus = 200\n')
+
+
+def test_html_from_the_identity_endpoint_is_diagnosed(standin) -> None:  # type: ignore[no-untyped-def]
+    standin(HTML_MI)
+    _code, checks, _ = doctor()
+    mi = problem(checks["AOAI203"])
+    assert checks["AOAI203"]["status"] == "fail"
+    assert mi["detail"].startswith("JSONDecodeError: ")
+    assert mi["cause"] == "proxy_misconfigured"
+    assert problem(checks["AOAI210"])["message"].startswith("DefaultAzureCredential stops at ManagedIdentityCredential")
+
+
+def test_missing_federated_token_file_is_diagnosed(standin, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    standin(FEDERATED)
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(tmp_path / "gone" / "azure-identity-token"))
+    _code, checks, _ = doctor()
+    wi = problem(checks["AOAI202"])
+    assert wi["detail"].startswith("FileNotFoundError: ") and wi["cause"] == "workload_identity_incomplete"
+    env = problem(checks["AOAI200"])
+    assert env["cause"] == "workload_identity_incomplete" and "cannot be read" in env["message"]
+
+
+def test_a_token_echoed_in_an_error_is_scrubbed(standin, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The Azure Arc path puts the whole response body, access token included, in its error message."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    s = standin("healthy", env=False)
+    token = user_token(s)
+    body = json.dumps({"access_token": token, "expires_in": "3599", "token_type": "Bearer"}).encode()
+
+    class Arc(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Arc)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        monkeypatch.setenv("IDENTITY_ENDPOINT", f"http://127.0.0.1:{port}/metadata/identity/oauth2/token")
+        monkeypatch.setenv("IMDS_ENDPOINT", f"http://127.0.0.1:{port}")
+        _code, checks, text = doctor()
+    finally:
+        server.shutdown()
+    mi = checks["AOAI203"]
+    assert "Azure Arc managed identity" in json.dumps(mi)
+    for part in (token, *token.split(".")):
+        assert part not in text and part not in json.dumps(checks)

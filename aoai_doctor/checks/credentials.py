@@ -240,7 +240,7 @@ class CredentialSource(Check):
             )
         message = probe.message or probe.error_type or "no message"
         headline = message.splitlines()[0]
-        cause, fix = diagnose(f"{self.source}: {message}")
+        cause, fix = diagnose(f"{self.source}: {probe.error_type}: {message}")
         if probe.state is State.UNAVAILABLE:
             intended = any(ctx.environ.get(v) for v in _INTENT_VARS.get(self.source, ("",)))
             if cause in _MISCONFIGURED and (intended or self.source not in _INTENT_VARS):
@@ -501,7 +501,7 @@ class CredentialChain(Check):
             return found
         if verdict.stopped_at is not None:
             probe = probes[verdict.stopped_at]
-            cause, fix = diagnose(f"{probe.source}: {probe.message or ''}")
+            cause, fix = diagnose(f"{probe.source}: {probe.error_type}: {probe.message or ''}")
             reason = (probe.message or probe.error_type or "").splitlines()[0]
             msg = f"DefaultAzureCredential stops at {verdict.stopped_at}{scope_note}: {reason}"
             fixes = [fix or f"fix {verdict.stopped_at} (see its check above)"]

@@ -43,6 +43,10 @@ INLINE_EXAMPLES: dict[str, tuple[str, str]] = {
         "FileNotFoundError: [Errno 2] No such file or directory: "
         "'/var/run/secrets/azure/tokens/azure-identity-token'",
     ),
+    "managed-identity-expires-on-date-string": (
+        f"{OFFLINE} §1 (App Service, expires_on as a date string)",
+        "ValueError: invalid literal for int() with base 10: '11/21/2030 12:00:00 AM +00:00'",
+    ),
     "app-service-mi-error": (
         f"{OFFLINE} §1 (App Service, only expires_in)",
         "CredentialUnavailableError: App Service managed identity configuration not found in environment. "
