@@ -415,7 +415,7 @@ def test_a_token_echoed_in_an_error_is_scrubbed(standin, monkeypatch) -> None:  
     body = json.dumps({"access_token": token, "expires_in": "3599", "token_type": "Bearer"}).encode()
 
     class Arc(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
