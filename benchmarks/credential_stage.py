@@ -10,6 +10,7 @@ refused, as with a firewall that drops packets. Everything stays on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -49,7 +50,7 @@ def timed(argv: list[str], env: dict[str, str], cap: float) -> tuple[float, str]
         proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=cap)
     except subprocess.TimeoutExpired:
         return cap, f"still running after {cap:g} s (stopped)"
-    return time.monotonic() - t0, (proc.stdout.strip().splitlines() or [""])[-1][:100]
+    return time.monotonic() - t0, proc.stdout
 
 
 def main() -> None:
@@ -81,7 +82,10 @@ def main() -> None:
             s.close()
     print(f"every identity endpoint black-holed (127.0.0.1:{port})")
     print(f"  aoai-doctor credential stage (AOAI2, bound 5 s per source): {doctor_s:6.2f} s")
-    print(f"  DefaultAzureCredential().get_token():                       {dac_s:6.2f} s  ({dac_out})")
+    print(f"  DefaultAzureCredential().get_token():                       {dac_s:6.2f} s  "
+          f"({dac_out.strip().splitlines()[-1][:80] if dac_out.strip() else ''})")
+    for check in json.loads(doctor_out)["checks"]:
+        print(f"    {check['id']} {check['name']:32} {check['status']:5} {check['duration_ms'] / 1000:5.2f} s")
     print(f"  ratio DefaultAzureCredential / doctor stage: {dac_s / doctor_s:.1f}x")
 
 
