@@ -212,8 +212,11 @@ def demo(scenario: str, **opts: Any) -> None:
 @main.command()
 @click.option("--scenario", default="healthy", show_default=True, metavar="NAME|FILE",
               help="A built-in scenario or a scenario TOML file.")
+@click.option("--port", type=click.IntRange(1, 65531), default=None, metavar="PORT",
+              help="Fixed ports: Entra on PORT, Azure OpenAI PORT+1, regional host PORT+2, ARM PORT+3, "
+                   "managed identity PORT+4 (default: free ports).")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in scenarios and exit.")
-def emulate(scenario: str, list_only: bool) -> None:
+def emulate(scenario: str, port: int | None, list_only: bool) -> None:
     """Run the stand-in in the foreground, for your own app to talk to.
 
     Prints the `export` lines your app's shell needs (authority host, CA bundle, managed identity
@@ -229,7 +232,7 @@ def emulate(scenario: str, list_only: bool) -> None:
         for name in scenario_names():
             click.echo(f"{name:28} {load_scenario(name).description}")
         return
-    with _standin(scenario) as standin:
+    with _standin(scenario, port or 0) as standin:
         env = standin.client_env()
         click.echo(f"# aoai-doctor stand-in for scenario '{standin.scenario.name}' on 127.0.0.1")
         click.echo(f"# {standin.scenario.description}")
@@ -248,14 +251,16 @@ def emulate(scenario: str, list_only: bool) -> None:
             pass
 
 
-def _standin(scenario: str) -> Any:
+def _standin(scenario: str, base_port: int = 0) -> Any:
     """A started stand-in for a scenario name or file; scenario errors exit 2 with one line."""
     from aoai_doctor.standin import ScenarioError, StandIn, StandInError, load_scenario
 
     try:
-        return StandIn(load_scenario(scenario)).start()
+        return StandIn(load_scenario(scenario), base_port=base_port).start()
     except (ScenarioError, StandInError) as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot start the stand-in: {exc.strerror or exc}")
 
 
 @main.command(name="checks")

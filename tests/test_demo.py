@@ -66,8 +66,34 @@ def test_emulate_lists_scenarios() -> None:
     assert {"healthy", "scope-missing-default", "missing-role", "service-hangs"} <= set(names)
 
 
+def _free_port_block(size: int = 5) -> int:
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + size >= 65535:
+            continue
+        try:
+            holders = []
+            for offset in range(size):
+                s = socket.socket()
+                holders.append(s)
+                s.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in holders:
+                s.close()
+    raise RuntimeError("no free block of ports")
+
+
 def test_emulate_serves_until_stopped_and_prints_exports(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "aoai_doctor", "emulate", "--scenario", "healthy"],
+    base = _free_port_block()
+    proc = subprocess.Popen([sys.executable, "-m", "aoai_doctor", "emulate", "--scenario", "healthy",
+                             "--port", str(base)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines: list[str] = []
@@ -78,8 +104,8 @@ def test_emulate_serves_until_stopped_and_prints_exports(tmp_path: Path) -> None
             if line.startswith("# MSAL-based"):
                 break
         exports = dict(ln[len("export "):].strip().split("=", 1) for ln in lines if ln.startswith("export "))
-        assert exports["AZURE_AUTHORITY_HOST"].startswith("https://127.0.0.1:")
-        assert exports["AZURE_OPENAI_ENDPOINT"].startswith("https://127.0.0.1:")
+        assert exports["AZURE_AUTHORITY_HOST"] == f"https://127.0.0.1:{base}"
+        assert exports["AZURE_OPENAI_ENDPOINT"] == f"https://127.0.0.1:{base + 1}"
         assert Path(exports["REQUESTS_CA_BUNDLE"]).is_file()
         import requests
 

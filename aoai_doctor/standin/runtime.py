@@ -80,9 +80,12 @@ class StandIn:
     ``127.0.0.1:443`` and are told apart by host name, and IMDS binds ``169.254.169.254:80``.
     """
 
-    def __init__(self, scenario: Scenario, *, sealed: bool = False) -> None:
+    def __init__(self, scenario: Scenario, *, sealed: bool = False, base_port: int = 0) -> None:
+        """``base_port`` fixes the ports (Entra, data plane, regional host, ARM, managed identity on five
+        consecutive ports from it); 0 takes ephemeral ports."""
         self.scenario = scenario
         self.sealed = sealed
+        self.base_port = base_port
         self._ledger = SecretLedger()
         self._log = RequestLog()
         self._stopping = threading.Event()
@@ -142,7 +145,10 @@ class StandIn:
             listener.start()
             return listener
 
-        mi_listener = listen(LOOPBACK, 0, {"*": mi}, False)
+        def port(offset: int) -> int:
+            return self.base_port + offset if self.base_port else 0
+
+        mi_listener = listen(LOOPBACK, port(4), {"*": mi}, False)
         if self.sealed:
             sites = {ENTRA_HOST: entra, resource.regional_host: regional, ARM_HOST: arm}
             if resource.custom_subdomain:
@@ -161,10 +167,10 @@ class StandIn:
                 imds=imds.url(),
             )
         else:
-            entra_l = listen(LOOPBACK, 0, {"*": entra}, True)
-            regional_l = listen(LOOPBACK, 0, {"*": regional}, True)
-            custom_l = listen(LOOPBACK, 0, {"*": custom}, True) if resource.custom_subdomain else regional_l
-            arm_l = listen(LOOPBACK, 0, {"*": arm}, True)
+            entra_l = listen(LOOPBACK, port(0), {"*": entra}, True)
+            regional_l = listen(LOOPBACK, port(2), {"*": regional}, True)
+            custom_l = listen(LOOPBACK, port(1), {"*": custom}, True) if resource.custom_subdomain else regional_l
+            arm_l = listen(LOOPBACK, port(3), {"*": arm}, True)
             self._endpoints = Endpoints(
                 authority_host=entra_l.url(),
                 aoai_endpoint=custom_l.url(),
