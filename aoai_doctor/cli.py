@@ -181,6 +181,61 @@ def _can_encode(sample: str) -> bool:
     return True
 
 
+@main.command()
+@click.argument("text", required=False)
+@click.option("--file", "file_path", type=click.Path(dir_okay=False, path_type=Path), help="Read the text from FILE.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(text: str | None, file_path: Path | None, fmt: str) -> None:
+    """Explain an error: the root cause, how sure, the evidence, the fix, and the check that confirms it.
+
+    TEXT is the error as you have it (a DefaultAzureCredential chain failure, an AADSTS error, an
+    Azure OpenAI error body, a traceback, log lines); `-` reads standard input. A check id
+    (`AOAI102`) prints that check's documentation; a cause id (`scope_missing_default`) its page.
+    """
+    import json
+    import re
+
+    from aoai_doctor import explain as kb
+
+    if file_path is not None:
+        try:
+            text = file_path.read_bytes().decode("utf-8", errors="replace")
+        except OSError as exc:
+            _fail(f"cannot read {file_path}: {exc.strerror or exc}")
+    elif text == "-" or (text is None and not sys.stdin.isatty()):
+        text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    if not text or not text.strip():
+        _fail("nothing to explain: give the error text, '-' for standard input, or --file PATH")
+    word = text.strip()
+    if re.fullmatch(r"[A-Z]{2,8}\d{3}", word):
+        click.echo(_check_page(word), nl=False)
+        return
+    if word in kb.cause_ids():
+        from aoai_doctor.explain.docgen import render_page
+        from aoai_doctor.explain.kb import load_knowledge_base
+
+        click.echo(render_page(load_knowledge_base(), word), nl=False)
+        return
+    answer = kb.explain(text)
+    if fmt == "json":
+        click.echo(json.dumps(kb.to_dict(answer), indent=2, ensure_ascii=False))
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        click.echo(kb.render_text(answer, color=color), nl=False)
+
+
+def _check_page(check_id: str) -> str:
+    """A check's documentation page, from its docstring."""
+    from aoai_doctor import registry
+    from aoai_doctor.check import doc_page
+    from aoai_doctor.config import did_you_mean
+
+    checks = registry.load().by_id()
+    if check_id not in checks:
+        _fail(f"no check {check_id}{did_you_mean(check_id, list(checks))}; 'aoai-doctor checks' lists them")
+    return doc_page(checks[check_id])
+
+
 DEMO_SCENARIO = "scope-missing-default"
 
 

@@ -29,6 +29,8 @@ TEXT = (
     "offline_access openid profile is not valid.'"
 )
 EXPLAIN = f'from aoai_doctor.explain import explain; explain("{TEXT}")'
+# The whole command, as a user types it: click, the CLI module and the answer on stdout.
+CLI = f'import sys; sys.argv = ["aoai-doctor", "explain", "{TEXT}"]; from aoai_doctor.cli import main; main()'
 
 
 def median_wall(code: str, runs: int) -> float:
@@ -37,7 +39,7 @@ def median_wall(code: str, runs: int) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+        subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -50,12 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     median_wall("pass", 2)  # warm the file cache
     baseline = median_wall("pass", args.runs)
     answer = median_wall(EXPLAIN, args.runs)
-    print(f"python -c pass:       {baseline * 1000:7.1f} ms (median of {args.runs})")
-    print(f"import + explain:     {answer * 1000:7.1f} ms (median of {args.runs})")
-    print(f"ratio:                {answer / baseline:7.2f}x")
-    verdict = "ok" if answer < BUDGET_SECONDS else "OVER"
-    print(f"budget:               {BUDGET_SECONDS * 1000:7.1f} ms -> {verdict}")
-    return 0 if answer < BUDGET_SECONDS else 1
+    command = median_wall(CLI, args.runs)
+    print(f"python -c pass:         {baseline * 1000:7.1f} ms (median of {args.runs})")
+    print(f"import + explain:       {answer * 1000:7.1f} ms (median of {args.runs}), {answer / baseline:5.2f}x")
+    print(f"aoai-doctor explain:    {command * 1000:7.1f} ms (median of {args.runs}), {command / baseline:5.2f}x")
+    worst = max(answer, command)
+    verdict = "ok" if worst < BUDGET_SECONDS else "OVER"
+    print(f"budget:                 {BUDGET_SECONDS * 1000:7.1f} ms -> {verdict}")
+    return 0 if worst < BUDGET_SECONDS else 1
 
 
 if __name__ == "__main__":
