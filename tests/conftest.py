@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 _PREFIXES = ("AZURE_", "OPENAI_", "IDENTITY_", "MSI_", "IMDS_", "GITHUB_", "REQUESTS_CA_BUNDLE", "NO_COLOR")
+
+
+class _LoopbackGuard:
+    """Audit hook that rejects non-loopback connects and lookups while ``active``."""
+
+    active = False
+
+    @staticmethod
+    def _loopback(host: object) -> bool:
+        if isinstance(host, bytes):
+            host = host.decode()
+        if host in (None, "localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(str(host)).is_loopback
+        except ValueError:
+            return False
+
+    def __call__(self, event: str, args: tuple[Any, ...]) -> None:
+        if not self.active:
+            return
+        if event == "socket.connect":
+            address = args[1]
+            if isinstance(address, tuple) and not self._loopback(address[0]):
+                raise PermissionError(f"test tried to leave loopback: connect to {address!r}")
+        elif event == "socket.getaddrinfo" and not self._loopback(args[0]):
+            raise PermissionError(f"test tried to leave loopback: name lookup of {args[0]!r}")
+
+
+LOOPBACK_GUARD = _LoopbackGuard()
+sys.addaudithook(LOOPBACK_GUARD)
 
 
 # A loopback port nothing listens on: managed identity probes end here instead of 169.254.169.254.
@@ -16,7 +50,7 @@ CLOSED_PORT_URL = "http://127.0.0.1:9"
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """No Azure/OpenAI variables leak in from the machine, cwd and HOME are empty temp directories,
     PATH holds no developer CLI, and the managed-identity endpoint is a closed loopback port, so no
     test ever reaches a real Azure address."""
@@ -29,4 +63,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", CLOSED_PORT_URL)
     monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]))
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    LOOPBACK_GUARD.active = True
+    try:
+        yield tmp_path
+    finally:
+        LOOPBACK_GUARD.active = False

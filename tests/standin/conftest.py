@@ -11,18 +11,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from aoai_doctor.standin import Scenario, StandIn, load_scenario
 from aoai_doctor.standin.sealed import SealedRunner, sealed_unavailable_reason
+from tests.conftest import LOOPBACK_GUARD as _GUARD
 
 _PREFIXES = (
     "AZURE_",
@@ -34,37 +33,6 @@ _PREFIXES = (
     "SSL_CERT_",
     "CURL_CA_BUNDLE",
 )
-
-
-class _LoopbackGuard:
-    """Audit hook that rejects non-loopback connects and lookups while ``active``."""
-
-    active = False
-
-    @staticmethod
-    def _loopback(host: object) -> bool:
-        if isinstance(host, bytes):
-            host = host.decode()
-        if host in (None, "localhost"):
-            return True
-        try:
-            return ipaddress.ip_address(str(host)).is_loopback
-        except ValueError:
-            return False
-
-    def __call__(self, event: str, args: tuple[Any, ...]) -> None:
-        if not self.active:
-            return
-        if event == "socket.connect":
-            address = args[1]
-            if isinstance(address, tuple) and not self._loopback(address[0]):
-                raise PermissionError(f"test tried to leave loopback: connect to {address!r}")
-        elif event == "socket.getaddrinfo" and not self._loopback(args[0]):
-            raise PermissionError(f"test tried to leave loopback: name lookup of {args[0]!r}")
-
-
-_GUARD = _LoopbackGuard()
-sys.addaudithook(_GUARD)
 
 
 @pytest.fixture(autouse=True)
