@@ -40,6 +40,8 @@ def run_options(func: Any) -> Any:
     options = [
         click.option("--endpoint", metavar="URL", help="Resource endpoint, e.g. https://NAME.openai.azure.com."),
         click.option("--deployment", metavar="NAME", help="Deployment name."),
+        click.option("--deployment-kind", type=click.Choice(["chat", "completion", "embedding"]),
+                     help="What the deployment serves, and so which route to call (default: chat)."),
         click.option("--api-version", metavar="VERSION", help="api-version, e.g. 2024-10-21."),
         click.option("--auth", type=click.Choice(["entra", "api-key"]), help="Auth mode (default: entra)."),
         click.option("--scope", metavar="SCOPE", help="Token scope your code asks for."),
@@ -48,6 +50,18 @@ def run_options(func: Any) -> Any:
                      help="Fail unless DefaultAzureCredential would use this source (e.g. AzureCliCredential)."),
         click.option("--verify-chain", is_flag=True,
                      help="Also run the real DefaultAzureCredential() once and confirm the prediction."),
+        click.option("--token-file", metavar="PATH",
+                     help="Check this token (a JWT) instead of getting one; '-' reads standard input."),
+        click.option("--allow-host", multiple=True, metavar="HOST",
+                     help="Also send the token or key to HOST (a gateway or proxy of yours; repeatable)."),
+        click.option("--resolve", multiple=True, metavar="HOST:PORT:ADDR",
+                     help="Connect to ADDR for HOST:PORT, as curl --resolve (e.g. a private endpoint's IP)."),
+        click.option("--no-live", is_flag=True, help="Skip the billable test call (and the checks that read it)."),
+        click.option("--repeat", type=click.IntRange(0, 1000), default=0, metavar="N",
+                     help="Make N more calls and report p50/p95/max latency (billable)."),
+        click.option("--concurrency", type=click.IntRange(1, 64), default=1, metavar="C",
+                     help="With --repeat: calls in flight at once."),
+        click.option("--stream", is_flag=True, help="Also measure the time to the first streamed token (billable)."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="Samples-style config.json (default: ./config.json when present)."),
         click.option("--checks", "checks_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -88,11 +102,16 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
         if opts.get("config_path") and not json_path.exists():
             raise config.ConfigError(str(json_path), "file not found")
         config_json = config.load_config_json(json_path) if json_path else None
+        token, token_source = _read_token(opts.get("token_file"))
         target = config.resolve_target(
             config.Overrides(endpoint=opts.get("endpoint"), deployment=opts.get("deployment"),
+                             deployment_kind=opts.get("deployment_kind"),
                              api_version=opts.get("api_version"), auth=opts.get("auth"),
-                             scope=opts.get("scope"), expected_tenant=opts.get("expect_tenant")),
+                             scope=opts.get("scope"), expected_tenant=opts.get("expect_tenant"),
+                             token=token, token_source=token_source,
+                             allow_hosts=tuple(opts.get("allow_host") or ()), resolve=tuple(opts.get("resolve") or ())),
             environ, config_json, checks_file)
+        _check_resolve(target.resolve)
         base_dir = checks_file.path.parent if checks_file.path else None
         reg = registry.load(checks_file.local_checks, base_dir)
         chosen = registry.select(reg, opts.get("select") or checks_file.select,
@@ -131,11 +150,44 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
     return EXIT_OK
 
 
+def _read_token(path: str | None) -> tuple[str | None, str | None]:
+    """The token named by --token-file ('-' for standard input)."""
+    from aoai_doctor.config import ConfigError
+
+    if not path:
+        return None, None
+    if path == "-":
+        return sys.stdin.read().strip(), "standard input (--token-file -)"
+    try:
+        return Path(path).read_text(encoding="utf-8").strip(), f"flag --token-file {path}"
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"cannot read the token file: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _check_resolve(values: tuple[str, ...]) -> None:
+    from aoai_doctor.config import ConfigError
+    from aoai_doctor.services.http import ResolveError, parse_resolve
+
+    try:
+        parse_resolve(list(values))
+    except ResolveError as exc:
+        raise ConfigError("--resolve", str(exc).split(": ", 1)[1]) from None
+
+
 def _apply_flag_options(options: dict[str, dict[str, object]], opts: dict[str, Any]) -> None:
     """Flags that set a check's option override checks.toml."""
     from aoai_doctor import chain
     from aoai_doctor.config import ConfigError, did_you_mean
 
+    if opts.get("no_live") and "AOAI501" in options:
+        options["AOAI501"]["live"] = False
+    latency = options.get("AOAI601")
+    if latency is not None:
+        if opts.get("repeat"):
+            latency["repeat"] = int(opts["repeat"])
+            latency["concurrency"] = int(opts.get("concurrency") or 1)
+        if opts.get("stream"):
+            latency["stream"] = True
     chain_options = options.get("AOAI210")
     if chain_options is None:
         return
@@ -256,9 +308,15 @@ def demo(scenario: str, **opts: Any) -> None:
     with _standin(scenario) as standin:
         env = sandbox.client_environment(standin, dict(os.environ))
         settings = standin.scenario.client
-        for key, value in (("scope", settings.scope),):
-            if not opts.get(key):
+        defaults = {"scope": settings.scope, "deployment_kind": settings.operation.value,
+                    "auth": "api-key" if settings.credential.value == "api-key" else None}
+        for key, value in defaults.items():
+            if not opts.get(key) and value:
                 opts[key] = value
+        # Call the resource by its real host name, pinned to the stand-in's loopback port.
+        endpoint, pin = sandbox.named_endpoint(standin, env["AZURE_OPENAI_ENDPOINT"])
+        env["AZURE_OPENAI_ENDPOINT"] = endpoint
+        opts["resolve"] = (*(opts.get("resolve") or ()), pin)
         with sandbox.applied(env):
             code = execute_run(opts, environ=env)
     sys.exit(code)

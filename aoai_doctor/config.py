@@ -33,6 +33,7 @@ ENV_ENDPOINT = ("AZURE_OPENAI_ENDPOINT",)
 ENV_DEPLOYMENT = ("AZURE_OPENAI_DEPLOYMENT",)
 ENV_API_VERSION = ("OPENAI_API_VERSION", "AZURE_OPENAI_API_VERSION")
 ENV_API_KEY = ("AZURE_OPENAI_API_KEY",)
+ENV_TOKEN = ("AZURE_OPENAI_AD_TOKEN",)
 
 # The Azure OpenAI samples' config.json keys, and what each one means here.
 CONFIG_JSON_KEYS: Mapping[str, str] = {
@@ -107,6 +108,13 @@ class Target:
     """Sources that disagree (e.g. two api-version variables with different values)."""
     sources_read: tuple[str, ...] = ()
     """The configuration sources consulted (flags, environment, config.json, checks.toml)."""
+    token: Secret | None = None
+    """A token given to check (``--token-file``, standard input, or a static ``AZURE_OPENAI_AD_TOKEN``)."""
+    token_source: str | None = None
+    allow_hosts: frozenset[str] = frozenset()
+    """Hosts besides Azure's own that may receive a token or key (``--allow-host``)."""
+    resolve: tuple[str, ...] = ()
+    """``HOST:PORT:ADDRESS`` pins for the doctor's own HTTP calls (``--resolve``)."""
 
     def settings(self) -> dict[str, Setting]:
         """The resolved values by name, for reports. The API key shows only where it came from."""
@@ -123,6 +131,8 @@ class Target:
                 out[name] = setting
         if self.api_key_source:
             out["api_key"] = Setting("(set)", self.api_key_source)
+        if self.token_source:
+            out["token"] = Setting("(set)", self.token_source)
         return out
 
 
@@ -136,6 +146,11 @@ class Overrides:
     auth: str | None = None
     scope: str | None = None
     expected_tenant: str | None = None
+    deployment_kind: str | None = None
+    token: str | None = None
+    token_source: str | None = None
+    allow_hosts: tuple[str, ...] = ()
+    resolve: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +309,16 @@ def resolve_target(
         if json_values.get("OPENAI_API_KEY"):
             api_key, key_source = Secret(json_values["OPENAI_API_KEY"]), f"{json_label}:OPENAI_API_KEY"
 
+    token: Secret | None = None
+    token_source: str | None = None
+    if overrides.token:
+        token, token_source = Secret(overrides.token.strip()), overrides.token_source or "flag --token-file"
+    else:
+        for name in ENV_TOKEN:
+            if environ.get(name, "").strip():
+                token, token_source = Secret(environ[name].strip()), f"env {name}"
+                break
+
     notes: list[str] = []
     if endpoint is not None:
         try:
@@ -324,6 +349,10 @@ def resolve_target(
         notes=tuple(notes),
         conflicts=tuple(conflicts),
         sources_read=_sources_read(overrides, environ, config_json, checks),
+        token=token,
+        token_source=token_source,
+        allow_hosts=frozenset(h.lower() for h in overrides.allow_hosts),
+        resolve=overrides.resolve,
     )
 
 
@@ -346,11 +375,12 @@ def _sources_read(overrides: Overrides, environ: Mapping[str, str], config_json:
 def _deployments(overrides: Overrides, environ: Mapping[str, str], json_values: Mapping[str, str],
                  json_label: str, toml: Mapping[str, str], toml_label: str) -> tuple[Deployment, ...]:
     """Deployments from the highest source that names any."""
+    kind = overrides.deployment_kind
     if overrides.deployment:
-        return (Deployment(overrides.deployment, None, "flag --deployment"),)
+        return (Deployment(overrides.deployment, kind, "flag --deployment"),)
     for name in ENV_DEPLOYMENT:
         if environ.get(name, "").strip():
-            return (Deployment(environ[name], None, f"env {name}"),)
+            return (Deployment(environ[name], kind, f"env {name}"),)
     from_json = tuple(
         Deployment(value, meaning.split(":", 1)[1], f"{json_label}:{key}")
         for key, meaning in CONFIG_JSON_KEYS.items()

@@ -174,7 +174,11 @@ def test_managed_identity_not_assigned(standin) -> None:  # type: ignore[no-unty
     assert "No Managed Identity found" in problem(mi)["message"] or "No Managed Identity found" in (
         problem(mi)["detail"] or ""
     )
-    assert code == 1 and problem(checks["AOAI210"])["cause"] == "client_config_missing"
+    chain = problem(checks["AOAI210"])
+    assert code == 1 and chain["cause"] == "managed_identity_not_assigned"
+    assert chain["message"].startswith(
+        "no credential source gets a token here; the one set up, ManagedIdentityCredential"
+    )
 
 
 FEDERATED = """
@@ -380,9 +384,10 @@ def test_shared_token_cache(standin) -> None:  # type: ignore[no-untyped-def]
 
 # Errors that are not azure-identity's own ----------------------------------------------------------
 
-HTML_MI = MI_SCENARIO.replace('credential = "workload-identity"\napp = "orders-api"',
-                              'credential = "managed-identity-app-service"\nidentity = "web"') + (
-    '\n[[faults]]\nservice = "managed-identity"\npath = "/"\nkind = "html-error"\nstatus = 200\n')
+HTML_MI = MI_SCENARIO.replace(
+    'credential = "workload-identity"\napp = "orders-api"',
+    'credential = "managed-identity-app-service"\nidentity = "web"',
+) + ('\n[[faults]]\nservice = "managed-identity"\npath = "/"\nkind = "html-error"\nstatus = 200\n')
 
 
 def test_html_from_the_identity_endpoint_is_diagnosed(standin) -> None:  # type: ignore[no-untyped-def]

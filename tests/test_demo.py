@@ -35,7 +35,7 @@ def test_exit_zero_and_text_output() -> None:
     result = CliRunner().invoke(main, ["demo", "--exit-zero"], catch_exceptions=False)
     assert result.exit_code == 0
     assert "cause: scope_missing_default" in result.output
-    assert result.output.rstrip().splitlines()[-1].startswith("[fail] aoai-doctor found 1 problem")
+    assert result.output.rstrip().splitlines()[-1].startswith("[fail] aoai-doctor found 2 problems")
 
 
 def test_healthy_scenario_passes_the_credential_stage() -> None:
@@ -49,7 +49,7 @@ def test_demo_ignores_the_users_own_identity_settings(monkeypatch: pytest.Monkey
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "users-own-secret-value")
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://users-own.openai.azure.com")
     code, checks = demo("--scenario", "healthy", "--select", "AOAI1")
-    assert code == 0 and "127.0.0.1" in checks["AOAI102"]["findings"][0]["message"]
+    assert code == 0 and "contoso-openai.openai.azure.com" in checks["AOAI102"]["findings"][0]["message"]
 
 
 def test_unknown_scenario_is_a_one_line_usage_error() -> None:

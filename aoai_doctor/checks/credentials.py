@@ -527,6 +527,21 @@ class CredentialChain(Check):
                 )
             return found
         tried = ", ".join(order) or "none (every source is excluded)"
+        closest = _closest(order, probes, ctx.environ)
+        if closest is not None:
+            cause, fix = diagnose(f"{closest.source}: {closest.error_type}: {closest.message}")
+            reason = (closest.message or "").splitlines()[0]
+            found.append(
+                finding(
+                    Severity.ERROR,
+                    f"no credential source gets a token here{scope_note}; the one set up, {closest.source}, "
+                    f"says: {reason}",
+                    cause=cause or "other",
+                    fix=fix or f"fix {closest.source} (see its check above)",
+                    detail=f"sources tried: {tried}",
+                )
+            )
+            return found
         found.append(
             finding(
                 Severity.ERROR,
@@ -615,6 +630,22 @@ class CredentialChain(Check):
             fix="please report this with the output of -v",
             detail=error,
         )
+
+
+def _closest(
+    order: tuple[str, ...], probes: Mapping[str, creds.SourceProbe], environ: Mapping[str, str]
+) -> creds.SourceProbe | None:
+    """When no source gets a token: the first one that is set up but broken (it names the real cause)."""
+    for source in order:
+        probe = probes.get(source)
+        if probe is None or probe.state is State.SUCCEEDED or not probe.message:
+            continue
+        cause, _fix = diagnose(f"{source}: {probe.error_type}: {probe.message}")
+        if probe.state is State.FAILED or cause in _MISCONFIGURED:
+            intended = _INTENT_VARS.get(source)
+            if intended is None or any(environ.get(v) for v in intended):
+                return probe
+    return None
 
 
 def _hidden(verdict: chain.Verdict, probes: Mapping[str, creds.SourceProbe]) -> str:

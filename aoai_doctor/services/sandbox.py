@@ -41,6 +41,17 @@ def client_environment(standin: Any, base: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def named_endpoint(standin: Any, loopback_url: str) -> tuple[str, str]:
+    """The scenario resource's real host name on the stand-in's port, and the ``--resolve`` pin for it."""
+    from urllib.parse import urlsplit
+
+    port = urlsplit(loopback_url).port or 443
+    resource = standin.scenario.resource
+    regional = standin.scenario.client.endpoint.value == "regional" or not resource.custom_subdomain
+    host = resource.regional_host if regional else resource.custom_host
+    return f"https://{host}:{port}", f"{host}:{port}:127.0.0.1"
+
+
 @contextlib.contextmanager
 def applied(env: Mapping[str, str]) -> Iterator[None]:
     """Replace ``os.environ`` with ``env`` for the duration of the block."""

@@ -1,0 +1,227 @@
+"""AOAI5xx: the call itself: one minimal request per deployment, and what its answer means."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import ClassVar
+
+from aoai_doctor import dataplane as dp
+from aoai_doctor.check import Check, CheckContext, Outcome, finding
+from aoai_doctor.checks.config import endpoint_info
+from aoai_doctor.checks.token import TokenUnderTest
+from aoai_doctor.config import Secret
+from aoai_doctor.model import Finding, Severity
+from aoai_doctor.services import http
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """One test call: what was sent where, what came back, and how long each phase took."""
+
+    deployment: str
+    kind: str
+    url: str
+    status: int | None
+    """None when there was no HTTP answer (see ``failure``)."""
+    failure: str | None
+    headers: Mapping[str, str]
+    timings: http.Timings
+    local_time: float
+    """This machine's clock when the answer arrived."""
+    server_date: float | None
+    """The service's clock, from its Date header."""
+    client_request_id: str
+    token_ms: float | None = None
+    """How long the credential took to get the token."""
+    body: dict[str, object] | None = None
+    request: tuple[dp.Call, tuple[str, Secret] | None] | None = None
+    """The request, for checks that repeat it (AOAI601). Holds the credential: never printed."""
+
+
+class TestCall(Check):
+    """Makes the smallest real call to each deployment and interprets the answer.
+
+    ## What it detects
+    The route is chosen from the configuration: chat completions by default, legacy completions for a
+    `completion` deployment (the samples' `COMPLETIONS_MODEL`), embeddings for an `embedding` one, the
+    `/openai/v1` routes for a v1 endpoint. The request asks for one token (`max_tokens: 1`, or
+    `max_completion_tokens` for models that refuse it), with a `User-Agent` and an
+    `x-ms-client-request-id` the report quotes. Every answer is read to a cause and an exact fix:
+    401 PermissionDenied (the role to assign, as a ready `az role assignment create` command), 401
+    audience or expiry, 400 tenant mismatch, 404 DeploymentNotFound versus 404 Resource not found (with
+    the candidates), 400 OperationNotSupported (the route that fits), 403 key auth disabled, 403
+    network rules, 429 (the limit and `retry-after-ms`), 5xx (`service_unavailable`, with the request
+    ids for support), content filtering, and HTML or other non-JSON answers from proxies and captive
+    portals. Transport failures (DNS, refused or timed-out connections, TLS, resets, hangs) are
+    diagnosed too.
+
+    A bearer token or key is only sent to Azure OpenAI host names (`*.openai.azure.com`,
+    `*.cognitiveservices.azure.com`, `*.services.ai.azure.com`, sovereign twins, `*.azure-api.net`)
+    unless `--allow-host` names the host; redirects are not followed; TLS is always verified.
+
+    ## Why it matters
+    Only a real call proves that this identity may call this deployment on this route. The call is
+    billable; it asks for the fewest tokens the API allows, and the report says it was made.
+
+    ## How to fix
+    Follow the fix of the finding. `--no-live` skips the call (and the checks that read it).
+
+    ## Options
+    `live` (default true; `--no-live`): make the call. `read_timeout` (seconds, default 30).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    id = "AOAI501"
+    name = "test-call"
+    summary = "one minimal billable call per deployment answers 200, or why not"
+    requires = ("AOAI101", "AOAI102")
+    uses = ("AOAI302",)
+    options: ClassVar[Mapping[str, object]] = {"live": True, "read_timeout": 30.0}
+    timeout = 90.0
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        if not ctx.options.get("live", True):
+            return Outcome.skip("--no-live: the billable test call was not made")
+        info = endpoint_info(ctx.target)
+        if info is None or not ctx.target.deployments:
+            return Outcome.skip("no endpoint or deployment")
+        credential: tuple[str, Secret] | None
+        token = ctx.fact(TokenUnderTest)
+        if ctx.target.auth.value == "api-key":
+            if ctx.target.api_key is None:
+                return Outcome.skip("no API key (see AOAI101)")
+            credential = ("api-key", ctx.target.api_key)
+        elif token is None:
+            return Outcome.skip("no token to call with (see AOAI210 and AOAI302)")
+        else:
+            credential = ("Authorization", Secret(f"Bearer {token.token.reveal()}"))
+        policy = http.Policy(
+            allow_hosts=ctx.target.allow_hosts,
+            resolve=http.parse_resolve(list(ctx.target.resolve)),
+            timeout=float(ctx.options.get("read_timeout", 30.0)),
+        )
+        api_version = ctx.target.api_version.value if ctx.target.api_version else None
+        found: list[Finding] = []
+        facts: list[object] = []
+        calls = 0
+        for dep in ctx.target.deployments:
+            outcome, dep_findings, made = self._one(
+                info, dep.name, dep.kind, api_version, credential, policy, ctx, token
+            )
+            calls += made
+            found += dep_findings
+            facts.append(outcome)
+        if calls:
+            found.append(
+                finding(
+                    Severity.INFO,
+                    f"{calls} billable call{'s' * (calls != 1)} made (at most 1 token each); --no-live skips them",
+                )
+            )
+        return Outcome(tuple(found), facts=tuple(facts))
+
+    @staticmethod
+    def _one(info, name, kind, api_version, credential, policy, ctx, token):  # type: ignore[no-untyped-def]
+        call = dp.plan_call(info, name, kind, api_version)
+        made = 0
+        answer = http.send("POST", call.url, body=json.dumps(call.body).encode(), credential=credential, policy=policy)
+        made += isinstance(answer, http.Response)
+        if isinstance(answer, http.Response) and dp.is_max_tokens_refusal(answer.status, dp.parse_body(answer.body)):
+            call = dp.plan_call(info, name, kind, api_version, token_param="max_completion_tokens")
+            answer = http.send(
+                "POST", call.url, body=json.dumps(call.body).encode(), credential=credential, policy=policy
+            )
+            made += isinstance(answer, http.Response)
+        now = time.time()
+        if isinstance(answer, http.Failure):
+            outcome = CallOutcome(
+                name,
+                call.kind,
+                call.url,
+                None,
+                answer.kind,
+                {},
+                answer.timings,
+                now,
+                None,
+                answer.client_request_id,
+                token.acquired_ms if token else None,
+                None,
+                (call, credential),
+            )
+            return outcome, [_transport(answer, name)], made
+        identity = token.identity if token else None
+        expired = bool(token and isinstance(token.claims.get("exp"), (int, float)) and token.claims["exp"] < now)
+        context = dp.Context(
+            info,
+            name,
+            call,
+            api_version,
+            ctx.target.auth.value,
+            identity,
+            ctx.target.expected_tenant.value if ctx.target.expected_tenant else None,
+            expired,
+        )
+        findings = dp.interpret(answer.status, answer.headers, answer.body, context)
+        outcome = CallOutcome(
+            name,
+            call.kind,
+            call.url,
+            answer.status,
+            None,
+            answer.headers,
+            answer.timings,
+            now,
+            _date(answer.headers.get("date")),
+            answer.client_request_id,
+            token.acquired_ms if token else None,
+            dp.parse_body(answer.body),
+            (call, credential),
+        )
+        return outcome, findings, made
+
+
+def _date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+def _transport(failure: http.Failure, deployment: str) -> Finding:
+    causes = {
+        "dns": "dns_failure",
+        "connect": "connection_failed",
+        "tls": "tls_interception",
+        "timeout": "service_unavailable",
+        "reset": "connection_failed",
+        "proxy": "proxy_misconfigured",
+        "refused": "endpoint_wrong",
+        "other": "connection_failed",
+    }
+    fixes = {
+        "dns": "check the resource name (nslookup <host>); on a private network, the privatelink.openai.azure.com zone "
+        "must resolve it",
+        "connect": "check firewalls and routes to the endpoint on port 443 (or test a private IP with --resolve)",
+        "tls": "export REQUESTS_CA_BUNDLE=/path/to/bundle-with-your-proxy-root-ca.pem; never disable verification",
+        "timeout": "the service did not answer in time: retry later, raise [checks.AOAI501] read_timeout, and quote "
+        "the x-ms-client-request-id to support if it persists",
+        "reset": "something closed the connection mid-request (a proxy or firewall); check the network path",
+        "proxy": "check HTTPS_PROXY (host, port, credentials) and that the proxy allows the endpoint",
+        "refused": "give the Azure OpenAI resource endpoint, or --allow-host for a gateway of your own",
+        "other": "check the network path to the endpoint",
+    }
+    return finding(
+        Severity.ERROR,
+        f"{deployment}: {failure.message}",
+        cause=causes.get(failure.kind, "other"),
+        fix=fixes.get(failure.kind, fixes["other"]),
+        detail=f"x-ms-client-request-id={failure.client_request_id}",
+    )

@@ -1,0 +1,220 @@
+"""AOAI4xx: the network path to the endpoint: DNS, TLS, proxies."""
+
+from __future__ import annotations
+
+import urllib.request
+
+from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
+from aoai_doctor.endpoint import EndpointInfo
+from aoai_doctor.model import Finding, Severity
+from aoai_doctor.services import http, network
+
+# Issuers of the certificates Azure's public endpoints present.
+AZURE_ISSUERS = ("Microsoft", "DigiCert")
+STANDIN_ISSUER = "aoai-doctor"
+
+
+def _pins(ctx: CheckContext) -> dict[tuple[str, int], str]:
+    return http.parse_resolve(list(ctx.target.resolve))
+
+
+class Dns(Check):
+    """Resolves the endpoint's host name and reads the answer.
+
+    ## What it detects
+    - A name that does not resolve (`dns_failure`).
+    - The CNAME chain: `*.privatelink.openai.azure.com` means a private endpoint exists for the
+      resource.
+    - Private or public addresses, and what that means with the 403 network errors: a public address
+      while the resource only allows its private endpoint gives "Public access is disabled".
+    - `--resolve` pins are reported as such.
+
+    ## Why it matters
+    With private endpoints, the same host name must resolve to the private IP inside the network.
+    A VPN or a missing private DNS zone quietly sends the call to the public IP, which the resource
+    refuses.
+
+    ## How to fix
+    Link the private DNS zone `privatelink.openai.azure.com` to the caller's VNet (or forward it from
+    on-premises DNS), or test with `--resolve <host>:443:<private-ip>` before switching DNS.
+
+    ## Options
+    None besides the common `required` and `timeout`.
+    """
+
+    id = "AOAI401"
+    name = "dns"
+    summary = "the endpoint's name resolves, and to a private or public address as intended"
+    requires = ("AOAI102",)
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        info = ctx.fact(EndpointInfo)
+        if info is None:
+            return Outcome.skip("no endpoint")
+        answer = network.resolve(info.host, info.port or 443, _pins(ctx))
+        if answer.error:
+            return Outcome(
+                (
+                    finding(
+                        Severity.ERROR,
+                        f"{info.host} does not resolve: {answer.error}",
+                        cause="dns_failure",
+                        fix=f"check the resource name (nslookup {info.host}); on a private network, the "
+                        "privatelink.openai.azure.com zone must be linked or forwarded",
+                    ),
+                ),
+                facts=(answer,),
+            )
+        where = "private" if answer.private else "public"
+        text = f"{info.host} → {', '.join(answer.addresses)} ({where}" + (
+            ", pinned with --resolve)" if answer.pinned else ")"
+        )
+        chain = " → ".join(answer.aliases)
+        found = [ok(text, detail=f"CNAME chain: {chain}" if chain else None)]
+        if any("privatelink" in a for a in answer.aliases) and not answer.private:
+            found.append(
+                finding(
+                    Severity.WARNING,
+                    "the resource has a private endpoint, but its name resolves to a public address here",
+                    cause="dns_failure",
+                    fix="link the privatelink.openai.azure.com private DNS zone to this network (or "
+                    "forward it); calls from here reach the public endpoint, which may refuse them",
+                )
+            )
+        return Outcome(tuple(found), facts=(answer,))
+
+
+class Tls(Check):
+    """Makes a TLS handshake with the endpoint, verifying the certificate as the call will.
+
+    ## What it detects
+    - Verification failures (`CERTIFICATE_VERIFY_FAILED`, a self-signed certificate in the chain): a
+      proxy or inspection device presents a certificate this machine does not trust (`tls_interception`).
+    - A certificate trusted only through a custom CA bundle and issued by neither Microsoft nor
+      DigiCert: TLS inspection is in place.
+    - The TLS version and the certificate's issuer and expiry.
+
+    ## Why it matters
+    Python's requests (and so azure-identity and the openai SDK) trust certifi's bundle, not the
+    operating system's, so a corporate root CA that browsers accept is unknown to them.
+
+    ## How to fix
+    Point requests at a bundle that holds the corporate root CA:
+    `export REQUESTS_CA_BUNDLE=/path/to/corporate-ca-bundle.pem` (`SSL_CERT_FILE` for httpx, which the
+    openai SDK uses). Never turn verification off.
+
+    ## Options
+    None besides the common `required` and `timeout`.
+    """
+
+    id = "AOAI402"
+    name = "tls"
+    summary = "the endpoint's certificate verifies, and who issued it"
+    requires = ("AOAI102",)
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        info = ctx.fact(EndpointInfo)
+        if info is None or info.scheme != "https":
+            return Outcome.skip("no https endpoint")
+        port = info.port or 443
+        pinned = _pins(ctx).get((info.host, port))
+        if http._proxy_for(info.host, ctx.environ):
+            return Outcome.skip("the endpoint is reached through a proxy (see AOAI403)")
+        answer = network.handshake(info.host, port, pinned)
+        if answer.verify_error:
+            return Outcome(
+                (
+                    finding(
+                        Severity.ERROR,
+                        f"TLS verification of {info.host} failed: {answer.error}",
+                        cause="tls_interception",
+                        fix="export REQUESTS_CA_BUNDLE=/path/to/bundle-with-your-proxy-root-ca.pem "
+                        "(and SSL_CERT_FILE for httpx); never disable verification",
+                    ),
+                ),
+                facts=(answer,),
+            )
+        if answer.error:
+            return Outcome(
+                (
+                    finding(
+                        Severity.ERROR,
+                        f"TLS handshake with {info.host} failed: {answer.error}",
+                        cause="connection_failed",
+                        fix=f"check that {info.host}:{port} is reachable (firewall, proxy)",
+                    ),
+                ),
+                facts=(answer,),
+            )
+        text = f"{answer.version}, certificate issued by {answer.issuer} (valid until {answer.not_after})"
+        issuer = answer.issuer or ""
+        found: list[Finding] = [ok(text)]
+        if issuer.startswith(STANDIN_ISSUER):
+            found = [ok(text + ": the aoai-doctor stand-in")]
+        elif not any(name in issuer for name in AZURE_ISSUERS):
+            found.append(
+                finding(
+                    Severity.WARNING,
+                    f"the certificate for {info.host} is issued by {issuer}, not by "
+                    "Microsoft or DigiCert: TLS inspection is in place",
+                    cause="tls_interception",
+                    fix="fine while REQUESTS_CA_BUNDLE trusts it; every Python process that calls Azure "
+                    "needs the same bundle (and SSL_CERT_FILE for httpx)",
+                )
+            )
+        return Outcome(tuple(found), facts=(answer,))
+
+
+class Proxy(Check):
+    """Reads the proxy settings the SDKs will follow.
+
+    ## What it detects
+    - `HTTPS_PROXY` / `HTTP_PROXY` and `NO_PROXY`, and whether the endpoint goes through the proxy.
+    - A proxy that the managed-identity endpoint (169.254.169.254) does not bypass: IMDS requests then
+      go to the proxy, which cannot reach the link-local address.
+
+    ## Why it matters
+    azure-identity, the openai SDK and requests all honour these variables. A proxy in the wrong place
+    shows up as timeouts, HTML answers or "no response from the IMDS endpoint".
+
+    ## How to fix
+    `export NO_PROXY=169.254.169.254,localhost,127.0.0.1` (plus your private endpoints), and make sure
+    the proxy allows `*.openai.azure.com` and `login.microsoftonline.com`.
+
+    ## Options
+    None besides the common `required` and `timeout`.
+    """
+
+    id = "AOAI403"
+    name = "proxy"
+    summary = "proxy settings send the endpoint and the managed-identity endpoint the right way"
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        env = ctx.environ
+        proxy = env.get("HTTPS_PROXY") or env.get("https_proxy") or env.get("HTTP_PROXY") or env.get("http_proxy")
+        if not proxy:
+            return Outcome((ok("no proxy configured"),))
+        no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or ""
+        found: list[Finding] = []
+        bypass = urllib.request.proxy_bypass_environment
+        info = ctx.fact(EndpointInfo)
+        host = info.host if info else None
+        via = host is not None and not (no_proxy and bypass(host, {"no": no_proxy}))
+        found.append(
+            ok(
+                f"HTTPS proxy set; the endpoint {'goes through it' if via else 'bypasses it'}",
+                detail=f"NO_PROXY={no_proxy or '(unset)'}",
+            )
+        )
+        if not (no_proxy and bypass("169.254.169.254", {"no": no_proxy})):
+            found.append(
+                finding(
+                    Severity.WARNING,
+                    "NO_PROXY does not include 169.254.169.254: managed identity requests would go to the proxy",
+                    cause="proxy_misconfigured",
+                    fix="export NO_PROXY=169.254.169.254,localhost,127.0.0.1" + (f",{no_proxy}" if no_proxy else ""),
+                )
+            )
+        return Outcome(tuple(found))
+
+    uses = ("AOAI102",)

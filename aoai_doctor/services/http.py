@@ -1,0 +1,361 @@
+"""The doctor's own HTTPS requests to the data plane, measured phase by phase and held to a policy.
+
+Built on the standard library's ``http.client`` over a socket the doctor connects itself, so DNS,
+TCP connect, TLS handshake, time to first byte and total are measured rather than guessed (requests
+does not expose them). Trust follows requests' rules: ``REQUESTS_CA_BUNDLE`` (or ``CURL_CA_BUNDLE``),
+else certifi's bundle; verification is never turned off. ``HTTPS_PROXY``/``NO_PROXY`` are honoured.
+
+Policy: a bearer token or key is only attached for a host in the Azure suffix list or named with
+``--allow-host``; redirects are never followed, so no credential crosses one; ``--resolve`` (curl
+semantics) pins ``host:port`` to an address.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import ssl
+import time
+import urllib.request
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from aoai_doctor import __version__
+from aoai_doctor.config import Secret
+
+USER_AGENT = f"aoai-doctor/{__version__} (+https://pypi.org/project/aoai-doctor)"
+AZURE_SUFFIXES: tuple[str, ...] = (
+    ".openai.azure.com",
+    ".cognitiveservices.azure.com",
+    ".services.ai.azure.com",
+    ".api.cognitive.microsoft.com",
+    ".openai.azure.us",
+    ".cognitiveservices.azure.us",
+    ".api.cognitive.microsoft.us",
+    ".openai.azure.cn",
+    ".cognitiveservices.azure.cn",
+    ".api.cognitive.azure.cn",
+    ".azure-api.net",
+    ".azure-api.us",
+    ".azure-api.cn",
+)
+MAX_BODY = 1 << 20
+
+
+class ResolveError(ValueError):
+    """A ``--resolve`` value that is not ``HOST:PORT:ADDRESS``."""
+
+
+def parse_resolve(values: tuple[str, ...] | list[str]) -> dict[tuple[str, int], str]:
+    """``HOST:PORT:ADDRESS`` entries (curl's ``--resolve``) as a lookup table."""
+    table: dict[tuple[str, int], str] = {}
+    for value in values:
+        host, sep1, rest = value.partition(":")
+        port, sep2, address = rest.partition(":")
+        if not (sep1 and sep2 and host and port.isdigit() and address):
+            raise ResolveError(
+                f"--resolve {value!r}: expected HOST:PORT:ADDRESS, e.g. myres.openai.azure.com:443:10.0.0.5"
+            )
+        table[(host.lower(), int(port))] = address.strip("[]")
+    return table
+
+
+def host_allowed(host: str, allow_hosts: frozenset[str]) -> bool:
+    """Whether a credential may be sent to ``host``: an Azure service suffix or an allowed name."""
+    host = host.lower().rstrip(".")
+    return host.endswith(AZURE_SUFFIXES) or host in allow_hosts
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What the doctor may do on the wire."""
+
+    allow_hosts: frozenset[str] = frozenset()
+    resolve: Mapping[tuple[str, int], str] = field(default_factory=dict)
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Milliseconds spent in each phase; None where the phase did not happen (a proxy hides TCP/TLS)."""
+
+    dns_ms: float | None = None
+    connect_ms: float | None = None
+    tls_ms: float | None = None
+    ttfb_ms: float | None = None
+    """From sending the request to the response's status line and headers."""
+    first_event_ms: float | None = None
+    """For a stream: from sending the request to the first data event (time to first token)."""
+    total_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """An HTTP answer, with what the doctor measured around it."""
+
+    url: str
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    """Response headers, names lower-cased."""
+    body: bytes
+    timings: Timings
+    address: str
+    client_request_id: str
+    tls_version: str | None = None
+    peer_issuer: str | None = None
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """No HTTP answer. ``kind`` is one of dns, connect, tls, timeout, reset, proxy, refused, other."""
+
+    url: str
+    kind: str
+    message: str
+    timings: Timings
+    client_request_id: str
+
+
+def _ca_file(environ: Mapping[str, str]) -> str | None:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if environ.get(name):
+            return environ[name]
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - requests always brings certifi
+        return None
+    return certifi.where()
+
+
+def tls_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
+    """A verifying TLS context that trusts what requests would trust."""
+    env = os.environ if environ is None else environ
+    return ssl.create_default_context(cafile=_ca_file(env))
+
+
+def _proxy_for(host: str, environ: Mapping[str, str]) -> str | None:
+    proxies = {k.lower(): v for k, v in urllib.request.getproxies_environment().items()}
+    proxy = proxies.get("https")
+    if not proxy:
+        return None
+    no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy")
+    if no_proxy and urllib.request.proxy_bypass_environment(host, {"no": no_proxy}):
+        return None
+    return proxy
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    credential: tuple[str, Secret] | None = None,
+    policy: Policy = Policy(),
+    stream: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Response | Failure:
+    """Send one request and measure it. Never raises for network trouble: that is a :class:`Failure`."""
+    env = os.environ if environ is None else environ
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port or 443
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    request_id = str(uuid.uuid4())
+    if parts.scheme != "https":
+        return Failure(url, "refused", "the doctor only calls https endpoints", Timings(), request_id)
+    if credential is not None and not host_allowed(host, policy.allow_hosts):
+        return Failure(
+            url,
+            "refused",
+            f"not sending a credential to {host}: it is not an Azure OpenAI host "
+            f"(pass --allow-host {host} if it is yours)",
+            Timings(),
+            request_id,
+        )
+    all_headers = {
+        "User-Agent": USER_AGENT,
+        "x-ms-client-request-id": request_id,
+        "Accept": "application/json",
+        **(headers or {}),
+    }
+    if credential is not None:
+        all_headers[credential[0]] = credential[1].reveal()
+    if body is not None:
+        all_headers.setdefault("Content-Type", "application/json")
+    context = tls_context(env)
+    t0 = time.perf_counter()
+
+    def ms(since: float) -> float:
+        return round((time.perf_counter() - since) * 1000, 1)
+
+    dns = connect = tls = None
+    proxy = _proxy_for(host, env)
+    try:
+        if proxy:
+            pparts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+            conn = http.client.HTTPSConnection(
+                pparts.hostname or "", pparts.port or 8080, context=context, timeout=policy.timeout
+            )
+            conn.set_tunnel(host, port)
+            try:
+                conn.connect()
+            except OSError as exc:
+                return Failure(
+                    url,
+                    "proxy",
+                    f"through proxy {pparts.hostname}:{pparts.port}: {exc}",
+                    Timings(total_ms=ms(t0)),
+                    request_id,
+                )
+            connect = ms(t0)
+            address = f"via proxy {pparts.hostname}:{pparts.port}"
+        else:
+            pinned = policy.resolve.get((host, port))
+            try:
+                if pinned:
+                    infos = socket.getaddrinfo(pinned, port, type=socket.SOCK_STREAM)
+                else:
+                    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except socket.gaierror as exc:
+                return Failure(
+                    url, "dns", f"{host} does not resolve: {exc.strerror or exc}", Timings(dns_ms=ms(t0)), request_id
+                )
+            dns = ms(t0)
+            t1 = time.perf_counter()
+            sockaddr = infos[0][4]
+            address = str(sockaddr[0])
+            try:
+                raw = socket.create_connection((address, port), timeout=policy.timeout)
+            except TimeoutError:
+                return Failure(
+                    url,
+                    "connect",
+                    f"TCP connect to {address}:{port} timed out after {policy.timeout:g} s",
+                    Timings(dns_ms=dns, connect_ms=ms(t1)),
+                    request_id,
+                )
+            except OSError as exc:
+                return Failure(
+                    url,
+                    "connect",
+                    f"TCP connect to {address}:{port} failed: {exc.strerror or exc}",
+                    Timings(dns_ms=dns, connect_ms=ms(t1)),
+                    request_id,
+                )
+            connect = ms(t1)
+            t2 = time.perf_counter()
+            try:
+                wrapped = context.wrap_socket(raw, server_hostname=host)
+            except ssl.SSLCertVerificationError as exc:
+                raw.close()
+                return Failure(
+                    url,
+                    "tls",
+                    f"TLS verification failed: {exc.verify_message or exc}",
+                    Timings(dns_ms=dns, connect_ms=connect, tls_ms=ms(t2)),
+                    request_id,
+                )
+            except (ssl.SSLError, OSError) as exc:
+                raw.close()
+                return Failure(
+                    url,
+                    "tls",
+                    f"TLS handshake failed: {exc}",
+                    Timings(dns_ms=dns, connect_ms=connect, tls_ms=ms(t2)),
+                    request_id,
+                )
+            tls = ms(t2)
+            conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
+            conn.sock = wrapped
+        sock = conn.sock
+        tls_version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
+        issuer = _issuer(sock)
+        t3 = time.perf_counter()
+        try:
+            conn.request(method, target, body=body, headers=all_headers)
+            answer = conn.getresponse()
+            ttfb = ms(t3)
+            first_event = None
+            if stream and answer.status == 200:
+                data, first_event = _read_stream(answer, t3)
+                truncated = False
+            else:
+                data = answer.read(MAX_BODY + 1)
+                truncated = len(data) > MAX_BODY
+                data = data[:MAX_BODY]
+        except TimeoutError:
+            return Failure(
+                url,
+                "timeout",
+                f"no answer within {policy.timeout:g} s",
+                Timings(dns_ms=dns, connect_ms=connect, tls_ms=tls, total_ms=ms(t0)),
+                request_id,
+            )
+        except (ConnectionResetError, http.client.RemoteDisconnected, BrokenPipeError) as exc:
+            return Failure(
+                url,
+                "reset",
+                f"the connection was closed mid-request: {exc}",
+                Timings(dns_ms=dns, connect_ms=connect, tls_ms=tls, total_ms=ms(t0)),
+                request_id,
+            )
+        except http.client.IncompleteRead as exc:
+            return Failure(
+                url,
+                "reset",
+                f"the answer stopped after {len(exc.partial)} bytes",
+                Timings(dns_ms=dns, connect_ms=connect, tls_ms=tls, total_ms=ms(t0)),
+                request_id,
+            )
+        finally:
+            conn.close()
+        return Response(
+            url,
+            answer.status,
+            answer.reason,
+            {k.lower(): v for k, v in answer.getheaders()},
+            data,
+            Timings(dns, connect, tls, ttfb, first_event, ms(t0)),
+            address,
+            request_id,
+            tls_version,
+            issuer,
+            truncated,
+        )
+    except OSError as exc:
+        return Failure(url, "other", str(exc), Timings(total_ms=ms(t0)), request_id)
+
+
+def _read_stream(answer: http.client.HTTPResponse, t_sent: float) -> tuple[bytes, float | None]:
+    """Read server-sent events, noting when the first data event arrives."""
+    chunks: list[bytes] = []
+    first: float | None = None
+    size = 0
+    while size <= MAX_BODY:
+        line = answer.readline()
+        if not line:
+            break
+        chunks.append(line)
+        size += len(line)
+        if first is None and line.startswith(b"data:") and line.strip() != b"data: [DONE]":
+            first = round((time.perf_counter() - t_sent) * 1000, 1)
+        if line.strip() == b"data: [DONE]":
+            break
+    return b"".join(chunks), first
+
+
+def _issuer(sock: object) -> str | None:
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    cert = sock.getpeercert() or {}
+    for rdn in cert.get("issuer", ()):
+        for key, value in rdn:
+            if key in ("commonName", "organizationName"):
+                return str(value)
+    return None

@@ -1,0 +1,111 @@
+"""DNS and TLS, looked at on their own: what the endpoint's name resolves to, and who signs its certificate."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aoai_doctor.services.http import tls_context
+
+
+@dataclass(frozen=True, slots=True)
+class DnsAnswer:
+    """What a host name resolves to."""
+
+    host: str
+    canonical: str | None
+    aliases: tuple[str, ...]
+    """The CNAME chain, as the resolver reports it."""
+    addresses: tuple[str, ...]
+    elapsed_ms: float
+    error: str | None = None
+    pinned: bool = False
+    """The address came from ``--resolve``, not from DNS."""
+
+    @property
+    def private(self) -> bool:
+        """Whether every address is private (a private endpoint, or a pinned loopback)."""
+        return bool(self.addresses) and all(_private(a) for a in self.addresses)
+
+
+@dataclass(frozen=True, slots=True)
+class TlsAnswer:
+    """The outcome of a TLS handshake with the endpoint."""
+
+    host: str
+    port: int
+    address: str | None
+    version: str | None = None
+    issuer: str | None = None
+    subject: str | None = None
+    not_after: str | None = None
+    error: str | None = None
+    verify_error: bool = False
+
+
+def _private(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return ip.is_private or ip.is_loopback
+
+
+def resolve(host: str, port: int, pins: Mapping[tuple[str, int], str]) -> DnsAnswer:
+    """Resolve ``host`` (honouring ``--resolve`` pins)."""
+    t0 = time.perf_counter()
+    pinned = pins.get((host.lower(), port))
+    if pinned:
+        return DnsAnswer(host, None, (), (pinned,), 0.0, pinned=True)
+    try:
+        canonical, aliases, addresses = socket.gethostbyname_ex(host)
+    except OSError as exc:
+        return DnsAnswer(
+            host,
+            None,
+            (),
+            (),
+            round((time.perf_counter() - t0) * 1000, 1),
+            error=getattr(exc, "strerror", None) or str(exc),
+        )
+    chain = tuple(a for a in (*aliases, canonical) if a and a.lower() != host.lower())
+    return DnsAnswer(host, canonical, chain, tuple(addresses), round((time.perf_counter() - t0) * 1000, 1))
+
+
+def handshake(host: str, port: int, address: str | None, timeout: float = 10.0) -> TlsAnswer:
+    """A TLS handshake with certificate verification, as the data-plane call will make it."""
+    context = tls_context()
+    try:
+        raw = socket.create_connection((address or host, port), timeout=timeout)
+    except OSError as exc:
+        return TlsAnswer(host, port, address, error=f"TCP connect failed: {getattr(exc, 'strerror', None) or exc}")
+    try:
+        with context.wrap_socket(raw, server_hostname=host) as tls:
+            cert = tls.getpeercert() or {}
+            return TlsAnswer(
+                host,
+                port,
+                address,
+                tls.version(),
+                _name(cert.get("issuer", ())),
+                _name(cert.get("subject", ())),
+                cert.get("notAfter"),
+            )
+    except ssl.SSLCertVerificationError as exc:
+        return TlsAnswer(host, port, address, error=str(exc.verify_message or exc), verify_error=True)
+    except (ssl.SSLError, OSError) as exc:
+        return TlsAnswer(host, port, address, error=str(exc))
+    finally:
+        raw.close()
+
+
+def _name(rdns: object) -> str | None:
+    parts: dict[str, str] = {}
+    for rdn in rdns or ():  # type: ignore[attr-defined]
+        for key, value in rdn:
+            parts[key] = value
+    return parts.get("commonName") or parts.get("organizationName")
