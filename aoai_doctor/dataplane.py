@@ -134,6 +134,18 @@ def interpret(status: int, headers: Mapping[str, str], body: bytes, ctx: Context
         or None
     )
     content_type = headers.get("content-type", "")
+    if 300 <= status < 400:
+        location = headers.get("location", "(no Location header)")
+        return [
+            Finding(
+                Severity.ERROR,
+                f"{status}: the endpoint redirects {where} to {location}",
+                cause="endpoint_wrong",
+                fix="Azure OpenAI does not redirect; use the resource endpoint itself (a redirect comes from a proxy, "
+                "a custom domain or a wrong host). The doctor never follows redirects with a credential.",
+                detail=detail,
+            )
+        ]
     if data is None:
         return _not_json(status, content_type, body, where, detail)
     code = _code(data)
