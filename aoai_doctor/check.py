@@ -29,11 +29,13 @@ class Outcome:
     facts: tuple[object, ...] = ()
     skip_reason: str | None = None
     """Set when the check found nothing to look at (e.g. no endpoint configured)."""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """Structured facts for the JSON report. Never a secret."""
 
     @classmethod
-    def skip(cls, reason: str, facts: tuple[object, ...] = ()) -> Outcome:
+    def skip(cls, reason: str, facts: tuple[object, ...] = (), data: Mapping[str, Any] | None = None) -> Outcome:
         """The check does not apply here (its facts still reach the checks that use it)."""
-        return cls(skip_reason=reason, facts=facts)
+        return cls(skip_reason=reason, facts=facts, data=data or {})
 
 
 @dataclass(frozen=True)

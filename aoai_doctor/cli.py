@@ -18,6 +18,7 @@ import click
 from aoai_doctor import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
+FORMATS = ("text", "json", "junit", "markdown")
 
 
 def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
@@ -69,9 +70,19 @@ def run_options(func: Any) -> Any:
         click.option("--select", multiple=True, metavar="PREFIX",
                      help="Run only checks whose id starts with PREFIX (repeatable; AOAI1 = config stage)."),
         click.option("--ignore", multiple=True, metavar="PREFIX", help="Skip checks whose id starts with PREFIX."),
-        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
-        click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write the report to FILE instead of stdout."),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), multiple=True,
+                     help="text (default), json, junit or markdown; repeatable, each with its own --output."),
+        click.option("--output", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
+                     help="Write the matching --format to FILE (the first --output goes with the first --format)."),
+        click.option("--ci", is_flag=True, help="CI mode: no colour, no progress, ASCII (on when CI=true)."),
+        click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
+                     help="What fails the run: a required check that fails, or also one that warns."),
+        click.option("--network-errors", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
+                     help="Treat DNS, connection and timeout failures as warnings (flaky runners)."),
+        click.option("--expect-region", metavar="REGION", help="Fail when the call is served from another region."),
+        click.option("--redact", type=click.Choice(["standard", "strict"]), default="standard", show_default=True,
+                     help="strict also masks tenant and object ids, user names and host names (stable hashes)."),
+        click.option("--debug", is_flag=True, help="Show azure-identity's and MSAL's own log on stderr (redacted)."),
         click.option("-v", "--verbose", is_flag=True, help="Show detail lines and where each value came from."),
         click.option("-q", "--quiet", is_flag=True, help="No live progress; only the report."),
         click.option("--exit-zero", is_flag=True,
@@ -92,7 +103,7 @@ def run(**opts: Any) -> None:
 def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
     """Load configuration, run the checks, write the report; return the exit code."""
     from aoai_doctor import config, registry, runner
-    from aoai_doctor.model import Report, Status
+    from aoai_doctor.model import Report
 
     try:
         checks_path = opts.get("checks_path")
@@ -118,10 +129,14 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
                                  opts.get("ignore") or checks_file.ignore)
         options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label)
         _apply_flag_options(options, opts)
+        destinations = _destinations(opts)
     except config.ConfigError as exc:
         _fail(str(exc))
 
-    is_tty = sys.stderr.isatty() and sys.stdout.isatty()
+    ci = bool(opts.get("ci")) or environ.get("CI", "").lower() in ("true", "1")
+    if opts.get("debug"):
+        _debug_logging()
+    is_tty = sys.stderr.isatty() and sys.stdout.isatty() and not ci
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     t0 = time.monotonic()
     if is_tty and not opts.get("quiet"):
@@ -132,6 +147,11 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
                                         on_progress=progress.update)
     else:
         results = runner.run_checks(chosen, target, environ, options, load_errors=reg.errors)
+    from aoai_doctor import policy, redaction
+    from aoai_doctor.services import support
+
+    if opts.get("network_errors") == "warn":
+        results = policy.soften_network_errors(results)
     report = Report(
         tool_version=__version__,
         target=target.settings(),
@@ -139,15 +159,14 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
         started_at=started_at,
         duration_ms=round((time.monotonic() - t0) * 1000, 1),
         sources_read=target.sources_read,
+        environment=support.describe(environ),
     )
-    _emit(report, opts, environ)
+    report = redaction.redact_report(report, opts.get("redact") or "standard")
+    fail_on_warning = opts.get("fail_on") == "warning"
+    _emit(report, destinations, opts, environ, ci, fail_on_warning)
     if opts.get("exit_zero"):
         return EXIT_OK
-    if any(r.required and r.status is Status.FAIL for r in results):
-        return EXIT_FAILED
-    if any(r.required and r.status is Status.ERROR for r in results):
-        return EXIT_INTERNAL
-    return EXIT_OK
+    return policy.exit_code(report.results, fail_on_warning)
 
 
 def _read_token(path: str | None) -> tuple[str | None, str | None]:
@@ -179,8 +198,11 @@ def _apply_flag_options(options: dict[str, dict[str, object]], opts: dict[str, A
     from aoai_doctor import chain
     from aoai_doctor.config import ConfigError, did_you_mean
 
-    if opts.get("no_live") and "AOAI501" in options:
-        options["AOAI501"]["live"] = False
+    if "AOAI501" in options:
+        if opts.get("no_live"):
+            options["AOAI501"]["live"] = False
+        if opts.get("expect_region"):
+            options["AOAI501"]["expect_region"] = opts["expect_region"]
     latency = options.get("AOAI601")
     if latency is not None:
         if opts.get("repeat"):
@@ -202,27 +224,93 @@ def _apply_flag_options(options: dict[str, dict[str, object]], opts: dict[str, A
         chain_options["verify_chain"] = True
 
 
-def _emit(report: Any, opts: dict[str, Any], environ: dict[str, str]) -> None:
-    output: Path | None = opts.get("output")
-    if opts.get("fmt") == "json":
+def _destinations(opts: dict[str, Any]) -> list[tuple[str, Path | None]]:
+    """Pair each --format with its --output (None: standard output)."""
+    from aoai_doctor.config import ConfigError
+
+    formats = list(opts.get("fmt") or ()) or ["text"]
+    outputs = list(opts.get("output") or ())
+    if len(outputs) > len(formats):
+        if len(formats) == 1 and not opts.get("fmt"):
+            formats = formats * len(outputs)
+        else:
+            raise ConfigError("--output", f"{len(outputs)} outputs for {len(formats)} formats; give each --output "
+                              "after its --format")
+    pairs = [(f, outputs[i] if i < len(outputs) else None) for i, f in enumerate(formats)]
+    if sum(1 for _f, o in pairs if o is None) > 1:
+        raise ConfigError("--format", "only one format can go to standard output; give the others an --output")
+    return pairs
+
+
+def _emit(report: Any, destinations: list[tuple[str, Path | None]], opts: dict[str, Any], environ: dict[str, str],
+          ci: bool, fail_on_warning: bool) -> None:
+    """Render the report in every requested format and write each where it belongs."""
+    stdout_format = next((f for f, o in destinations if o is None), None)
+    for fmt, output in destinations:
+        text = _render(report, fmt, output, opts, environ, ci, fail_on_warning)
+        if output is None:
+            click.echo(text, nl=False)
+            continue
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror or exc}")
+    if environ.get("GITHUB_ACTIONS") == "true":
+        from aoai_doctor.reporters import github
+
+        annotations = github.annotations(report, fail_on_warning=fail_on_warning)
+        if annotations:
+            # Workflow commands are read from the step's output; keep them out of a machine format on stdout.
+            click.echo(annotations, nl=not annotations.endswith("\n"), err=stdout_format not in (None, "text"))
+        summary_path = environ.get("GITHUB_STEP_SUMMARY")
+        if summary_path:
+            try:
+                with open(summary_path, "a", encoding="utf-8") as summary:
+                    summary.write(github.summary(report, fail_on_warning=fail_on_warning) + "\n")
+            except OSError as exc:
+                click.echo(f"aoai-doctor: warning: cannot append to GITHUB_STEP_SUMMARY: {exc}", err=True)
+
+
+def _render(report: Any, fmt: str, output: Path | None, opts: dict[str, Any], environ: dict[str, str], ci: bool,
+            fail_on_warning: bool) -> str:
+    if fmt == "json":
         from aoai_doctor.reporters import json as json_reporter
 
-        text = json_reporter.render(report)
-    else:
-        from aoai_doctor.reporters import text as text_reporter
+        return json_reporter.render(report)
+    if fmt == "junit":
+        from aoai_doctor.reporters import junit
 
-        to_terminal = output is None and sys.stdout.isatty()
-        plain = "NO_COLOR" in environ or not to_terminal
-        style = text_reporter.Style(unicode=not plain and _can_encode("✓✗‼"), color=not plain,
-                                    verbose=bool(opts.get("verbose")))
-        text = text_reporter.render(report, style)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror or exc}")
+        return junit.render(report, fail_on_warning=fail_on_warning)
+    if fmt == "markdown":
+        from aoai_doctor.reporters import markdown
+
+        return markdown.render(report, fail_on_warning=fail_on_warning)
+    from aoai_doctor.reporters import text as text_reporter
+
+    to_terminal = output is None and sys.stdout.isatty()
+    plain = ci or "NO_COLOR" in environ or not to_terminal
+    style = text_reporter.Style(unicode=not plain and _can_encode("✓✗‼"), color=not plain,
+                                verbose=bool(opts.get("verbose")))
+    return text_reporter.render(report, style)
+
+
+def _debug_logging() -> None:
+    """azure-identity's, azure-core's and MSAL's own log on stderr, with secrets scrubbed."""
+    import logging
+
+    from aoai_doctor.explain.redact import redact
+
+    class Redacting(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return redact(super().format(record))
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(Redacting("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    for name in ("azure", "msal"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
 
 
 def _can_encode(sample: str) -> bool:
@@ -286,6 +374,26 @@ def _check_page(check_id: str) -> str:
     if check_id not in checks:
         _fail(f"no check {check_id}{did_you_mean(check_id, list(checks))}; 'aoai-doctor checks' lists them")
     return doc_page(checks[check_id])
+
+
+@main.command()
+@run_options
+def report(**opts: Any) -> None:
+    """Run every check and write a support bundle: aoai-doctor-report-<UTC time>.json.
+
+    The JSON report with versions, the variables that are set (names only), the resolved target and
+    where each value came from, every check's result and timing, the credential that won and its
+    identity, and the request and correlation ids support asks for. Never a secret; add
+    `--redact strict` to also mask tenant and object ids, user names and host names.
+    """
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(f"aoai-doctor-report-{stamp}.json")
+    opts["fmt"] = ("json",)
+    opts["output"] = (path,)
+    opts["quiet"] = True
+    code = execute_run(opts, environ=dict(os.environ))
+    click.echo(f"wrote {path}", err=True)
+    sys.exit(code)
 
 
 DEMO_SCENARIO = "scope-missing-default"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 DOCS_DIR = "docs"
 
@@ -113,6 +115,16 @@ class CheckResult:
     """Whether a failure of this check fails the run."""
     skip_reason: str | None = None
     """Why it did not run, when ``status`` is SKIP."""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """Structured facts for the JSON report (request ids, the identity that won, …). Never a secret."""
+
+    def fails_gate(self, fail_on_warning: bool = False) -> bool:
+        """Whether this result fails the run: a required check that failed or crashed (or warned, with
+        ``fail_on_warning``)."""
+        if not self.required:
+            return False
+        bad = (Status.FAIL, Status.ERROR, Status.WARN) if fail_on_warning else (Status.FAIL, Status.ERROR)
+        return self.status in bad
 
     @property
     def stage(self) -> Stage:
@@ -146,6 +158,8 @@ class Report:
     duration_ms: float
     sources_read: tuple[str, ...] = field(default=())
     """Configuration files and environment that were consulted."""
+    environment: Mapping[str, Any] = field(default_factory=dict)
+    """What a support engineer asks for: tool, Python, OS, package versions, variables set (names only)."""
 
     @property
     def failed(self) -> tuple[CheckResult, ...]:

@@ -13,6 +13,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aoai_doctor.check import Check, CheckContext, Outcome
 from aoai_doctor.config import Target
@@ -83,10 +84,10 @@ def run_checks(
         notify(result.check_id, result.status.value)
 
     def base(check: type[Check], status: Status, ms: float, findings: tuple[Finding, ...] = (),
-             skip: str | None = None) -> CheckResult:
+             skip: str | None = None, data: Mapping[str, Any] | None = None) -> CheckResult:
         required = bool(options.get(check.id, {}).get("required", check.required))
         return CheckResult(check.id, check.name, check.summary, status, round(ms, 1), findings,
-                           required, skip)
+                           required, skip, dict(data or {}))
 
     pending = list(checks)
     while len(results) < len(checks):
@@ -140,10 +141,11 @@ def run_checks(
             )))
         elif done.outcome is not None and done.outcome.skip_reason:
             facts[check.id] = done.outcome.facts
-            finish(base(check, Status.SKIP, ms, skip=done.outcome.skip_reason))
+            finish(base(check, Status.SKIP, ms, skip=done.outcome.skip_reason, data=done.outcome.data))
         elif done.outcome is not None:
             facts[check.id] = done.outcome.facts
-            finish(base(check, status_from(done.outcome.findings), ms, done.outcome.findings))
+            finish(base(check, status_from(done.outcome.findings), ms, done.outcome.findings,
+                        data=done.outcome.data))
 
     ordered = [results[c.id] for c in checks if c.id in results]
     for error in load_errors:

@@ -64,6 +64,11 @@ class Identity:
         who = f"user {self.user}" if self.user else f"app {self.app_id or '?'}"
         return f"{who} (object id {self.object_id or '?'}) in tenant {self.tenant_id or '?'}"
 
+    def as_dict(self) -> dict[str, str | None]:
+        """For the JSON report."""
+        return {"tenant_id": self.tenant_id, "object_id": self.object_id, "app_id": self.app_id, "user": self.user,
+                "kind": self.kind}
+
     def same_principal(self, other: Identity) -> bool:
         """Whether two identities are the same principal in the same tenant."""
         return (self.tenant_id, self.object_id) == (other.tenant_id, other.object_id)

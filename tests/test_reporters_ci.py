@@ -437,10 +437,11 @@ def report_from_json(data: dict[str, Any]) -> Report:
         CheckResult(c["id"], c["name"], "", Status(c["status"]), c["duration_ms"],
                     tuple(Finding(Severity[f["severity"].upper()], f["message"], f["cause"], f["fix"], f["detail"])
                           for f in c["findings"]),
-                    c["required"], c.get("skip_reason"))
+                    c["required"], c.get("skip_reason"), c.get("data", {}))
         for c in data["checks"])
     return Report(data["tool"]["version"], {k: Setting(v["value"], v["source"]) for k, v in data["target"].items()},
-                  results, data["started_at"], data["duration_ms"], tuple(data["sources_read"]))
+                  results, data["started_at"], data["duration_ms"], tuple(data["sources_read"]),
+                  data.get("environment", {}))
 
 
 def demo_report(scenario: str) -> tuple[int, Report]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -116,7 +117,16 @@ class IdentityEnvironment(Check):
         tools = "; ".join(_describe_tool(t, facts.az_account) for t in facts.tools)
         cache = ", ".join(facts.shared_cache) or "none"
         found.insert(0, ok(summary, detail=f"tools: {tools}\nshared token cache: {cache}"))
-        return Outcome(tuple(found), facts=(facts,))
+        data = {
+            "variables_set": list(facts.set_vars),
+            "tools": {t.name: {"found": t.path is not None, "version": t.version, "problem": t.problem}
+                      for t in facts.tools},
+            "az_account": None if facts.az_account is None else {
+                "signed_in": facts.az_account.signed_in, "tenant_id": facts.az_account.tenant_id,
+                "user": facts.az_account.user, "user_type": facts.az_account.user_type},
+            "shared_token_cache": bool(facts.shared_cache),
+        }
+        return Outcome(tuple(found), facts=(facts,), data=data)
 
 
 def _half_set(names: set[str], environ: Mapping[str, str]) -> list[Finding]:
@@ -226,6 +236,7 @@ class CredentialSource(Check):
         scope = token_scope(ctx.target)
         bound = creds.Bounds(float(ctx.options.get("bound", DEFAULT_BOUND)))
         probe = creds.probe(self.source, scope, bound)
+        data = _probe_data(probe)
         if probe.state is State.SUCCEEDED:
             assert probe.identity is not None
             expires = f"; expires in {int((probe.expires_on or 0) - time.time()) // 60} min" if probe.expires_on else ""
@@ -237,6 +248,7 @@ class CredentialSource(Check):
                     ),
                 ),
                 facts=(probe,),
+                data=data,
             )
         message = probe.message or probe.error_type or "no message"
         headline = message.splitlines()[0]
@@ -247,8 +259,9 @@ class CredentialSource(Check):
                 return Outcome(
                     (finding(Severity.WARNING, f"unavailable: {headline}", cause=cause, fix=fix, detail=message),),
                     facts=(probe,),
+                    data=data,
                 )
-            return Outcome.skip(f"unavailable: {headline}", facts=(probe,))
+            return Outcome.skip(f"unavailable: {headline}", facts=(probe,), data=data)
         return Outcome(
             (
                 finding(
@@ -260,7 +273,26 @@ class CredentialSource(Check):
                 ),
             ),
             facts=(probe,),
+            data=data,
         )
+
+
+_STS_IDS = re.compile(r"Trace ID: ([0-9a-f-]{36}).{0,40}?Correlation ID: ([0-9a-f-]{36})", re.I | re.S)
+_AADSTS = re.compile(r"AADSTS(\d{5,7})")
+
+
+def _probe_data(probe: creds.SourceProbe) -> dict[str, Any]:
+    """The report's view of a probe: state, time, identity, and the STS ids support asks for."""
+    data: dict[str, Any] = {"state": probe.state.value, "elapsed_ms": probe.elapsed_ms, "error_type": probe.error_type}
+    if probe.identity is not None:
+        data["identity"] = probe.identity.as_dict()
+        data["expires_on"] = probe.expires_on
+    message = probe.message or ""
+    if ids := _STS_IDS.search(message):
+        data["sts"] = {"trace_id": ids.group(1), "correlation_id": ids.group(2)}
+    if codes := sorted(set(_AADSTS.findall(message))):
+        data["aadsts"] = codes
+    return data
 
 
 def _source_check(check_id: str, name: str, source: str, doc: str) -> type[CredentialSource]:
@@ -470,7 +502,15 @@ class CredentialChain(Check):
         if ctx.options.get("verify_chain"):
             found.append(self._verify(verdict, token_scope(ctx.target), excluded, ctx))
         winner = probes.get(verdict.winner) if verdict.winner else None
-        return Outcome(tuple(found), facts=(verdict, *((winner,) if winner else ())))
+        data = {
+            "order": list(order),
+            "winner": verdict.winner,
+            "identity": winner.identity.as_dict() if winner and winner.identity else None,
+            "stopped_at": verdict.stopped_at,
+            "hidden": list(verdict.hidden),
+            "token_credentials": ctx.environ.get("AZURE_TOKEN_CREDENTIALS") or None,
+        }
+        return Outcome(tuple(found), facts=(verdict, *((winner,) if winner else ())), data=data)
 
     def _verdict(
         self, verdict: chain.Verdict, probes: Mapping[str, creds.SourceProbe], order: tuple[str, ...], ctx: CheckContext

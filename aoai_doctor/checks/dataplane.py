@@ -72,6 +72,7 @@ class TestCall(Check):
 
     ## Options
     `live` (default true; `--no-live`): make the call. `read_timeout` (seconds, default 30).
+    `expect_region` (`--expect-region`, e.g. `eastus`): fail when `x-ms-region` names another region.
     """
 
     __test__ = False  # not a pytest test class
@@ -81,7 +82,7 @@ class TestCall(Check):
     summary = "one minimal billable call per deployment answers 200, or why not"
     requires = ("AOAI101", "AOAI102")
     uses = ("AOAI302",)
-    options: ClassVar[Mapping[str, object]] = {"live": True, "read_timeout": 30.0}
+    options: ClassVar[Mapping[str, object]] = {"live": True, "read_timeout": 30.0, "expect_region": ""}
     timeout = 90.0
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -116,6 +117,14 @@ class TestCall(Check):
             calls += made
             found += dep_findings
             facts.append(outcome)
+        region = str(ctx.options.get("expect_region") or "")
+        for outcome in (f for f in facts if isinstance(f, CallOutcome) and f.status == 200):
+            served = outcome.headers.get("x-ms-region")
+            if region and served and _region_key(served) != _region_key(region):
+                found.append(finding(Severity.ERROR, f"{outcome.deployment} was served from {served}, not {region}",
+                                     cause="other",
+                                     fix="a Global or DataZone deployment may be served from another region; use a "
+                                         "Standard (regional) deployment where data residency matters"))
         if calls:
             found.append(
                 finding(
@@ -123,7 +132,8 @@ class TestCall(Check):
                     f"{calls} billable call{'s' * (calls != 1)} made (at most 1 token each); --no-live skips them",
                 )
             )
-        return Outcome(tuple(found), facts=tuple(facts))
+        data = {"billable_calls": calls, "calls": [_call_data(o) for o in facts if isinstance(o, CallOutcome)]}
+        return Outcome(tuple(found), facts=tuple(facts), data=data)
 
     @staticmethod
     def _one(info, name, kind, api_version, credential, policy, ctx, token):  # type: ignore[no-untyped-def]
@@ -184,6 +194,36 @@ class TestCall(Check):
             (call, credential),
         )
         return outcome, findings, made
+
+
+def _call_data(outcome: CallOutcome) -> dict[str, object]:
+    """The report's view of a call: where, what came back, the ids support asks for, and timings."""
+    headers = outcome.headers
+    return {
+        "deployment": outcome.deployment,
+        "route": outcome.kind,
+        "url": outcome.url,
+        "status": outcome.status,
+        "failure": outcome.failure,
+        "request_ids": {h: headers[h] for h in dp.REQUEST_ID_HEADERS if headers.get(h)}
+        or {"x-ms-client-request-id": outcome.client_request_id},
+        "region": headers.get("x-ms-region"),
+        "served_by_deployment": headers.get("x-ms-deployment-name"),
+        "service_headers": {h: headers[h] for h in dp.SERVICE_HEADERS if headers.get(h)},
+        "timings_ms": {
+            "dns": outcome.timings.dns_ms,
+            "connect": outcome.timings.connect_ms,
+            "tls": outcome.timings.tls_ms,
+            "first_byte": outcome.timings.ttfb_ms,
+            "total": outcome.timings.total_ms,
+            "token": outcome.token_ms,
+        },
+    }
+
+
+def _region_key(name: str) -> str:
+    """``East US`` and ``eastus`` compare equal."""
+    return "".join(name.lower().split())
 
 
 def _date(value: str | None) -> float | None:

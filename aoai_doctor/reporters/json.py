@@ -19,6 +19,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "duration_ms": report.duration_ms,
         "target": {name: {"value": s.value, "source": s.source} for name, s in report.target.items()},
         "sources_read": list(report.sources_read),
+        "environment": dict(report.environment),
         "summary": {
             "passed": not report.failed,
             **{status.value: report.count(status) for status in Status},
@@ -29,7 +30,7 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     """The report as pretty-printed JSON."""
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def _check(result: CheckResult) -> dict[str, Any]:
@@ -45,6 +46,8 @@ def _check(result: CheckResult) -> dict[str, Any]:
     }
     if result.skip_reason:
         out["skip_reason"] = result.skip_reason
+    if result.data:
+        out["data"] = dict(result.data)
     return out
 
 

@@ -43,13 +43,8 @@ def clean_text(text: str) -> str:
 
 
 def fails_gate(result: CheckResult, fail_on_warning: bool = False) -> bool:
-    """Whether ``result`` fails the run: a required check that failed or crashed, or (with
-    ``--fail-on warning``) warned. Optional checks never fail the run."""
-    if not result.required:
-        return False
-    if result.status in (Status.FAIL, Status.ERROR):
-        return True
-    return fail_on_warning and result.status is Status.WARN
+    """Whether ``result`` fails the run (the rule lives on :meth:`CheckResult.fails_gate`)."""
+    return result.fails_gate(fail_on_warning)
 
 
 def render(report: Report, *, fail_on_warning: bool = False, docs_base_url: str | None = None) -> str:

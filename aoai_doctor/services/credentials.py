@@ -65,8 +65,9 @@ def quiet_azure_logging() -> None:
     """Keep azure-identity's own warnings (which repeat what the report says) off stderr."""
     for name in ("azure", "msal"):
         logger = logging.getLogger(name)
-        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-            logger.addHandler(logging.NullHandler())
+        if logger.handlers:  # configured already (--debug, or an embedding application): leave it
+            continue
+        logger.addHandler(logging.NullHandler())
         logger.propagate = False
 
 

@@ -1,0 +1,82 @@
+"""Redaction of a whole report before it is written anywhere.
+
+``standard`` (always on): nothing secret-shaped survives in any text (tokens, keys, client secrets,
+SAS signatures), on top of the checks never putting one there. ``strict`` also masks what identifies a
+tenant, a principal or a resource: GUIDs (tenant, object, app ids), user principal names and e-mail
+addresses, and host names, each as a short stable hash, so a reader can still tell two ids apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from aoai_doctor.explain.redact import redact as scrub_secrets
+from aoai_doctor.model import CheckResult, Finding, Report, Setting
+
+LEVELS = ("standard", "strict")
+_GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+#-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
+_HOST = re.compile(r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|us|cn|io|org|azure)\b", re.I)
+# Public service names that identify no one: kept so the report stays readable.
+_PUBLIC_HOSTS = frozenset({
+    "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn", "management.azure.com",
+    "cognitiveservices.azure.com", "cognitiveservices.azure.us", "cognitiveservices.azure.cn", "ai.azure.com",
+    "sts.windows.net", "aka.ms", "go.microsoft.com", "learn.microsoft.com", "openai.azure.com", "api.openai.com",
+    "graph.microsoft.com", "privatelink.openai.azure.com",
+})
+
+
+def _tag(kind: str, value: str) -> str:
+    return f"<{kind}:{hashlib.sha256(value.lower().encode()).hexdigest()[:8]}>"
+
+
+def strict_text(text: str) -> str:
+    """Mask ids, user names and host names with stable hashes."""
+    text = _EMAIL.sub(lambda m: _tag("user", m.group(0)), text)
+    text = _GUID.sub(lambda m: _tag("id", m.group(0)), text)
+
+    def host(match: re.Match[str]) -> str:
+        name = match.group(0)
+        return name if name.lower() in _PUBLIC_HOSTS else _tag("host", name)
+
+    return _HOST.sub(host, text)
+
+
+def redact_report(report: Report, level: str = "standard") -> Report:
+    """The report with every text field passed through the level's redaction."""
+    def clean(text: str) -> str:
+        text = scrub_secrets(text)
+        return strict_text(text) if level == "strict" else text
+
+    def clean_finding(f: Finding) -> Finding:
+        return dataclasses.replace(f, message=clean(f.message), fix=_opt(clean, f.fix), detail=_opt(clean, f.detail))
+
+    def clean_result(r: CheckResult) -> CheckResult:
+        return dataclasses.replace(r, findings=tuple(clean_finding(f) for f in r.findings),
+                                   skip_reason=_opt(clean, r.skip_reason), data=_walk(r.data, clean))
+
+    return dataclasses.replace(
+        report,
+        target={k: Setting(clean(s.value), clean(s.source)) for k, s in report.target.items()},
+        results=tuple(clean_result(r) for r in report.results),
+        sources_read=tuple(clean(s) for s in report.sources_read),
+        environment=_walk(report.environment, clean),
+    )
+
+
+def _opt(fn: Callable[[str], str], value: str | None) -> str | None:
+    return None if value is None else fn(value)
+
+
+def _walk(value: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _walk(v, fn) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_walk(v, fn) for v in value]
+    return value
