@@ -34,8 +34,21 @@ def _tag(kind: str, value: str) -> str:
     return f"<{kind}:{hashlib.sha256(value.lower().encode()).hexdigest()[:8]}>"
 
 
-def strict_text(text: str) -> str:
-    """Mask ids, user names and host names with stable hashes."""
+def resource_names(report: Report) -> frozenset[str]:
+    """Azure resource names the report's target mentions (the first label of its Azure host names)."""
+    from aoai_doctor.endpoint import classify_host
+
+    names = set()
+    for setting in report.target.values():
+        for match in _HOST.finditer(setting.value):
+            name = classify_host(match.group(0))[2]
+            if name and len(name) >= 3:
+                names.add(name.lower())
+    return frozenset(names)
+
+
+def strict_text(text: str, names: frozenset[str] = frozenset()) -> str:
+    """Mask ids, user names, host names and the given resource names with stable hashes."""
     text = _EMAIL.sub(lambda m: _tag("user", m.group(0)), text)
     text = _GUID.sub(lambda m: _tag("id", m.group(0)), text)
 
@@ -43,14 +56,19 @@ def strict_text(text: str) -> str:
         name = match.group(0)
         return name if name.lower() in _PUBLIC_HOSTS else _tag("host", name)
 
-    return _HOST.sub(host, text)
+    text = _HOST.sub(host, text)
+    for name in names:
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", _tag("resource", name), text, flags=re.I)
+    return text
 
 
 def redact_report(report: Report, level: str = "standard") -> Report:
     """The report with every text field passed through the level's redaction."""
+    names = resource_names(report) if level == "strict" else frozenset()
+
     def clean(text: str) -> str:
         text = scrub_secrets(text)
-        return strict_text(text) if level == "strict" else text
+        return strict_text(text, names) if level == "strict" else text
 
     def clean_finding(f: Finding) -> Finding:
         return dataclasses.replace(f, message=clean(f.message), fix=_opt(clean, f.fix), detail=_opt(clean, f.detail))
