@@ -298,7 +298,7 @@ def _not_json(status: int, content_type: str, body: bytes, where: str, detail: s
     if not body.strip():
         return [
             Finding(
-                Severity.ERROR if status >= 300 or status < 200 else Severity.WARNING,
+                Severity.ERROR,
                 f"{status} with an empty body on {where}",
                 cause="service_unavailable" if status >= 500 else "other",
                 fix="something between the doctor and Azure OpenAI answered instead of the "

@@ -14,6 +14,7 @@ from aoai_doctor.check import Check, CheckContext, Outcome, finding
 from aoai_doctor.checks.config import endpoint_info
 from aoai_doctor.checks.token import TokenUnderTest
 from aoai_doctor.config import Secret
+from aoai_doctor.endpoint import EndpointInfo
 from aoai_doctor.model import Finding, Severity
 from aoai_doctor.services import http
 
@@ -136,7 +137,16 @@ class TestCall(Check):
         return Outcome(tuple(found), facts=tuple(facts), data=data)
 
     @staticmethod
-    def _one(info, name, kind, api_version, credential, policy, ctx, token):  # type: ignore[no-untyped-def]
+    def _one(
+        info: EndpointInfo,
+        name: str,
+        kind: str | None,
+        api_version: str | None,
+        credential: tuple[str, Secret],
+        policy: http.Policy,
+        ctx: CheckContext,
+        token: TokenUnderTest | None,
+    ) -> tuple[CallOutcome, list[Finding], int]:
         call = dp.plan_call(info, name, kind, api_version)
         made = 0
         answer = http.send("POST", call.url, body=json.dumps(call.body).encode(), credential=credential, policy=policy)

@@ -118,7 +118,7 @@ class Tls(Check):
             return Outcome.skip("no https endpoint")
         port = info.port or 443
         pinned = _pins(ctx).get((info.host, port))
-        if http._proxy_for(info.host, ctx.environ):
+        if http.proxy_for(info.host, ctx.environ):
             return Outcome.skip("the endpoint is reached through a proxy (see AOAI403)")
         answer = network.handshake(info.host, port, pinned)
         if answer.verify_error:
@@ -188,6 +188,7 @@ class Proxy(Check):
     id = "AOAI403"
     name = "proxy"
     summary = "proxy settings send the endpoint and the managed-identity endpoint the right way"
+    uses = ("AOAI102",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         env = ctx.environ
@@ -216,5 +217,3 @@ class Proxy(Check):
                 )
             )
         return Outcome(tuple(found))
-
-    uses = ("AOAI102",)

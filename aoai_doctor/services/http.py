@@ -138,7 +138,8 @@ def tls_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=_ca_file(env))
 
 
-def _proxy_for(host: str, environ: Mapping[str, str]) -> str | None:
+def proxy_for(host: str, environ: Mapping[str, str]) -> str | None:
+    """The HTTPS proxy requests would use for ``host``, or None when it goes direct (NO_PROXY)."""
     proxies = {k.lower(): v for k, v in urllib.request.getproxies_environment().items()}
     proxy = proxies.get("https")
     if not proxy:
@@ -195,7 +196,7 @@ def send(
         return round((time.perf_counter() - since) * 1000, 1)
 
     dns = connect = tls = None
-    proxy = _proxy_for(host, env)
+    proxy = proxy_for(host, env)
     try:
         if proxy:
             pparts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
