@@ -109,8 +109,8 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
         checks_path = opts.get("checks_path")
         checks_file = config.load_checks_file(checks_path or config.find_default("checks.toml"),
                                               explicit=checks_path is not None)
-        json_path = opts.get("config_path") or config.find_default("config.json")
-        if opts.get("config_path") and not json_path.exists():
+        json_path: Path | None = opts.get("config_path") or config.find_default("config.json")
+        if json_path is not None and opts.get("config_path") and not json_path.exists():
             raise config.ConfigError(str(json_path), "file not found")
         config_json = config.load_config_json(json_path) if json_path else None
         token, token_source = _read_token(opts.get("token_file"))
@@ -492,7 +492,7 @@ def list_checks(checks_path: Path | None, fmt: str) -> None:
     """List every check: id, name, stage and what it looks at."""
     import json
 
-    from tabulate import tabulate
+    from tabulate import tabulate  # type: ignore[import-untyped]
 
     from aoai_doctor import config, registry
     from aoai_doctor.model import Stage

@@ -175,7 +175,8 @@ def parse(raw: str) -> EndpointInfo:
     collapsed = re.sub(r"/{2,}", "/", path)
     trailing = (collapsed.endswith("/") and collapsed != "/") or (path == "/" and not doubled)
     query = parse_qs(probe.query)
-    api_version = (query.get("api-version") or query.get("api_version") or [None])[0]
+    versions = query.get("api-version") or query.get("api_version") or []
+    api_version = versions[0] if versions else None
     netloc = host if port is None else f"{host}:{port}"
     origin = f"{scheme or 'https'}://{netloc}"
     shape, prefix, deployment, operation = _path_shape(collapsed, family)

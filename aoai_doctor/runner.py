@@ -60,6 +60,10 @@ def run_checks(
                 stack.extend((*by_id[dep].requires, *by_id[dep].uses))
         return seen
 
+    def limit_of(check_id: str) -> float:
+        value = options.get(check_id, {}).get("timeout", by_id[check_id].timeout)
+        return float(value) if isinstance(value, (int, float)) else by_id[check_id].timeout
+
     def start(check: type[Check]) -> None:
         opts = options.get(check.id, {})
         inherited = tuple(f for dep in ancestors(check.id) for f in facts.get(dep, ()))
@@ -114,13 +118,12 @@ def run_checks(
                 finish(base(check, Status.SKIP, 0.0, skip="its requirements form a cycle"))
             break
         now = clock()
-        deadline = min(started[cid] + float(options.get(cid, {}).get("timeout", by_id[cid].timeout))
-                       for cid in running)
+        deadline = min(started[cid] + limit_of(cid) for cid in running)
         try:
             done = done_queue.get(timeout=max(0.0, deadline - now))
         except queue.Empty:
             for cid in running:
-                limit = float(options.get(cid, {}).get("timeout", by_id[cid].timeout))
+                limit = limit_of(cid)
                 if clock() - started[cid] >= limit:
                     finish(base(by_id[cid], Status.ERROR, limit * 1000, (
                         Finding(Severity.ERROR, f"did not finish within {limit:g} s", cause="other",

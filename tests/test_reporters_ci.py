@@ -327,9 +327,19 @@ CODE_SPAN = re.compile(r"(`+).+?\1")
 
 
 def assert_tables_intact(document: str) -> None:
-    """Every table row has as many cells as its header, and no row spans lines."""
+    """Every table row has as many cells as its header, and no row spans lines (fenced code is not a table)."""
     columns: int | None = None
+    fence: str | None = None
     for line in document.splitlines():
+        opener = re.match(r"^(`{3,})", line)
+        if fence is not None:
+            if opener and opener.group(1) == fence and line.strip() == fence:
+                fence = None
+            continue
+        if opener:
+            fence = opener.group(1)
+            columns = None
+            continue
         if line.startswith("|"):
             cells = sum(1 for token in CELL_TOKEN.findall(line) if token == "|") - 1
             columns = cells if columns is None else columns

@@ -469,7 +469,8 @@ class CredentialChain(Check):
         probes = {p.source: p for p in ctx.all_facts(creds.SourceProbe)}
         if not probes:
             return Outcome.skip("no credential source was probed (select AOAI2)")
-        excluded = tuple(str(x) for x in ctx.options.get("exclude", []))  # type: ignore[union-attr]
+        configured = ctx.options.get("exclude", [])
+        excluded = tuple(str(x) for x in configured) if isinstance(configured, list) else ()
         unknown = [x for x in excluded if x not in chain.SOURCES]
         if unknown:
             return Outcome(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.request
-
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
 from aoai_doctor.endpoint import EndpointInfo
 from aoai_doctor.model import Finding, Severity
@@ -197,17 +195,16 @@ class Proxy(Check):
             return Outcome((ok("no proxy configured"),))
         no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or ""
         found: list[Finding] = []
-        bypass = urllib.request.proxy_bypass_environment
         info = ctx.fact(EndpointInfo)
         host = info.host if info else None
-        via = host is not None and not (no_proxy and bypass(host, {"no": no_proxy}))
+        via = host is not None and not (no_proxy and http.bypasses_proxy(host, no_proxy))
         found.append(
             ok(
                 f"HTTPS proxy set; the endpoint {'goes through it' if via else 'bypasses it'}",
                 detail=f"NO_PROXY={no_proxy or '(unset)'}",
             )
         )
-        if not (no_proxy and bypass("169.254.169.254", {"no": no_proxy})):
+        if not (no_proxy and http.bypasses_proxy("169.254.169.254", no_proxy)):
             found.append(
                 finding(
                     Severity.WARNING,

@@ -35,9 +35,9 @@ class Bounds:
         return max(0.5, min(2.0, self.seconds / 2))
 
     @property
-    def process(self) -> float:
-        """``process_timeout`` for the CLI sources."""
-        return max(1.0, self.seconds - 0.5)
+    def process(self) -> int:
+        """``process_timeout`` for the CLI sources (whole seconds, as azure-identity types it)."""
+        return max(1, int(self.seconds - 0.5))
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,6 +138,12 @@ def tls_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=_ca_file(env))
 
 
+def bypasses_proxy(host: str, no_proxy: str) -> bool:
+    """Whether ``NO_PROXY`` exempts ``host`` (urllib's own reading, as requests uses it)."""
+    bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009 - absent from the type stubs
+    return bool(bypass(host, {"no": no_proxy}))
+
+
 def proxy_for(host: str, environ: Mapping[str, str]) -> str | None:
     """The HTTPS proxy requests would use for ``host``, or None when it goes direct (NO_PROXY)."""
     proxies = {k.lower(): v for k, v in urllib.request.getproxies_environment().items()}
@@ -145,7 +151,7 @@ def proxy_for(host: str, environ: Mapping[str, str]) -> str | None:
     if not proxy:
         return None
     no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy")
-    if no_proxy and urllib.request.proxy_bypass_environment(host, {"no": no_proxy}):
+    if no_proxy and bypasses_proxy(host, no_proxy):
         return None
     return proxy
 
@@ -354,9 +360,14 @@ def _read_stream(answer: http.client.HTTPResponse, t_sent: float) -> tuple[bytes
 def _issuer(sock: object) -> str | None:
     if not isinstance(sock, ssl.SSLSocket):
         return None
-    cert = sock.getpeercert() or {}
-    for rdn in cert.get("issuer", ()):
-        for key, value in rdn:
-            if key in ("commonName", "organizationName"):
-                return str(value)
-    return None
+    return cert_name((sock.getpeercert() or {}).get("issuer", ()))
+
+
+def cert_name(rdns: object) -> str | None:
+    """The common name (else the organisation) of a certificate's issuer or subject, as ``getpeercert`` gives it."""
+    parts: dict[str, str] = {}
+    for rdn in rdns if isinstance(rdns, tuple) else ():
+        for pair in rdn:
+            if isinstance(pair, tuple) and len(pair) == 2:
+                parts[str(pair[0])] = str(pair[1])
+    return parts.get("commonName") or parts.get("organizationName")

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aoai_doctor.services.http import tls_context
+from aoai_doctor.services.http import cert_name, tls_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +91,9 @@ def handshake(host: str, port: int, address: str | None, timeout: float = 10.0) 
                 port,
                 address,
                 tls.version(),
-                _name(cert.get("issuer", ())),
-                _name(cert.get("subject", ())),
-                cert.get("notAfter"),
+                cert_name(cert.get("issuer", ())),
+                cert_name(cert.get("subject", ())),
+                str(cert.get("notAfter") or "") or None,
             )
     except ssl.SSLCertVerificationError as exc:
         return TlsAnswer(host, port, address, error=str(exc.verify_message or exc), verify_error=True)
@@ -101,11 +101,3 @@ def handshake(host: str, port: int, address: str | None, timeout: float = 10.0) 
         return TlsAnswer(host, port, address, error=str(exc))
     finally:
         raw.close()
-
-
-def _name(rdns: object) -> str | None:
-    parts: dict[str, str] = {}
-    for rdn in rdns or ():  # type: ignore[attr-defined]
-        for key, value in rdn:
-            parts[key] = value
-    return parts.get("commonName") or parts.get("organizationName")
