@@ -443,3 +443,34 @@ def test_a_token_echoed_in_an_error_is_scrubbed(standin, monkeypatch) -> None:  
     assert "Azure Arc managed identity" in json.dumps(mi)
     for part in (token, *token.split(".")):
         assert part not in text and part not in json.dumps(checks)
+
+
+def test_time_spent_before_the_winner_is_shown_with_the_setting_that_skips_it(  # type: ignore[no-untyped-def]
+    standin, tools, monkeypatch
+) -> None:
+    import socket
+
+    s = standin("healthy", env=False)
+    monkeypatch.setenv("FAKE_AZ_TOKEN", user_token(s))
+    tools("az")
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(0)
+    port = hole.getsockname()[1]
+    fillers = []
+    for _ in range(3):  # fill the backlog: further connects are neither accepted nor refused
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", f"http://127.0.0.1:{port}")
+    try:
+        _code, checks, _text = doctor()
+    finally:
+        for sock in (*fillers, hole):
+            sock.close()
+    messages = [f["message"] for f in checks["AOAI210"]["findings"]]
+    assert messages[0].startswith("DefaultAzureCredential would use AzureCliCredential")
+    note = next(f for f in checks["AOAI210"]["findings"] if "go to sources tried before" in f["message"])
+    assert "most to ManagedIdentityCredential" in note["message"]
+    assert note["detail"].startswith("export AZURE_TOKEN_CREDENTIALS=AzureCliCredential (or dev) skips them")

@@ -119,11 +119,17 @@ class IdentityEnvironment(Check):
         found.insert(0, ok(summary, detail=f"tools: {tools}\nshared token cache: {cache}"))
         data = {
             "variables_set": list(facts.set_vars),
-            "tools": {t.name: {"found": t.path is not None, "version": t.version, "problem": t.problem}
-                      for t in facts.tools},
-            "az_account": None if facts.az_account is None else {
-                "signed_in": facts.az_account.signed_in, "tenant_id": facts.az_account.tenant_id,
-                "user": facts.az_account.user, "user_type": facts.az_account.user_type},
+            "tools": {
+                t.name: {"found": t.path is not None, "version": t.version, "problem": t.problem} for t in facts.tools
+            },
+            "az_account": None
+            if facts.az_account is None
+            else {
+                "signed_in": facts.az_account.signed_in,
+                "tenant_id": facts.az_account.tenant_id,
+                "user": facts.az_account.user,
+                "user_type": facts.az_account.user_type,
+            },
             "shared_token_cache": bool(facts.shared_cache),
         }
         return Outcome(tuple(found), facts=(facts,), data=data)
@@ -525,17 +531,25 @@ class CredentialChain(Check):
             assert probe.identity is not None
             before = [probes[s] for s in verdict.tried[:-1] if s in probes]
             spent = sum(p.elapsed_ms for p in before) / 1000
+            times = ", ".join(f"{p.source} {p.elapsed_ms / 1000:.1f} s" for p in before) or "nothing"
             found.append(
                 ok(
                     f"DefaultAzureCredential would use {verdict.winner}{scope_note}: {probe.identity.describe()}",
-                    detail=f"tried first: {', '.join(verdict.tried[:-1]) or 'nothing'} (~{spent:.1f} s)",
+                    detail=f"tried first, one after another: {times} (~{spent:.1f} s before {verdict.winner}'s own "
+                    f"{probe.elapsed_ms / 1000:.1f} s)",
                 )
             )
             if spent >= 1.0 and not pinned:
+                slowest = max(before, key=lambda p: p.elapsed_ms)
+                mode = (
+                    " (or dev)" if verdict.winner in chain.DEV else " (or prod)" if verdict.winner in chain.PROD else ""
+                )
                 found.append(
                     ok(
-                        f"{spent:.1f} s go to sources tried before {verdict.winner}",
-                        detail=f"export AZURE_TOKEN_CREDENTIALS={verdict.winner} skips them",
+                        f"{spent:.1f} s go to sources tried before {verdict.winner}, most to {slowest.source} "
+                        f"({slowest.elapsed_ms / 1000:.1f} s)",
+                        detail=f"export AZURE_TOKEN_CREDENTIALS={verdict.winner}{mode} skips them, or exclude them in "
+                        "code (exclude_managed_identity_credential=True, …)",
                     )
                 )
             found += self._expectations(verdict.winner, probe, probes, verdict, ctx)
