@@ -46,6 +46,7 @@ RETIRED: tuple[str, ...] = (
     "2023-07-01-preview",
     "2023-08-01-preview",
     "2023-09-01-preview",
+    "2023-09-15-preview",
     "2023-11-01-preview",
     "2023-12-01-preview",
 )

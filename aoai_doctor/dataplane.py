@@ -154,7 +154,9 @@ def interpret(status: int, headers: Mapping[str, str], body: bytes, ctx: Context
         return _success(data, headers, where, ctx)
     if status == 401 and code == "PermissionDenied":
         return [_role_missing(ctx, message, detail)]
-    if status == 401 and "statusCode" in data:
+    if status in (400, 401) and re.search(r"tenant.{0,40}does not match|does not match resource tenant", message, re.I):
+        return [_wrong_tenant(ctx, message, detail)]
+    if status == 401 and ("statusCode" in data or ctx.auth != "api-key"):
         return [_bad_token(ctx, message, detail)]
     if status == 401:
         return [
@@ -232,8 +234,6 @@ def interpret(status: int, headers: Mapping[str, str], body: bytes, ctx: Context
                 detail=detail,
             )
         ]
-    if status in (400, 401) and re.search(r"tenant.{0,40}does not match|does not match resource tenant", message, re.I):
-        return [_wrong_tenant(ctx, message, detail)]
     if status == 400 and "custom subdomain" in message.lower():
         return [
             Finding(
@@ -354,7 +354,10 @@ def _role_missing(ctx: Context, message: str, detail: str | None) -> Finding:
     ptype = identity.principal_type if identity else "<User|ServicePrincipal>"
     name = ctx.info.resource_name or "<resource-name>"
     action = DATA_ACTIONS.get(ctx.call.kind, DATA_ACTIONS["chat"])
-    scope = f"$(az cognitiveservices account show --name {name} --resource-group <group> --query id --output tsv)"
+    scope = (
+        f'$(az resource list --name {name} --resource-type Microsoft.CognitiveServices/accounts --query "[0].id" '
+        "--output tsv)"
+    )
     who = identity.describe() if identity else "the caller"
     return Finding(
         Severity.ERROR,
@@ -433,12 +436,7 @@ def _resource_not_found(ctx: Context, detail: str | None) -> Finding:
 def _operation_not_supported(ctx: Context, message: str, detail: str | None) -> Finding:
     model = re.search(r"specified model, ([\w.\-]+)", message)
     model_name = model.group(1) if model else "the deployed model"
-    if "embedding" in model_name:
-        route, kind = "embeddings", "embedding"
-    elif ctx.call.kind == "completion":
-        route, kind = "chat/completions", "chat"
-    else:
-        route, kind = "chat/completions", "chat"
+    route, kind = ("embeddings", "embedding") if "embedding" in model_name else ("chat/completions", "chat")
     return Finding(
         Severity.ERROR,
         f"400 OperationNotSupported: {ctx.call.operation} does not work with {model_name}",

@@ -241,7 +241,7 @@ class CredentialSource(Check):
             return Outcome.skip("auth mode is api-key")
         scope = token_scope(ctx.target)
         bound = creds.Bounds(float(ctx.options.get("bound", DEFAULT_BOUND)))
-        probe = creds.probe(self.source, scope, bound)
+        probe = creds.probe(self.source, scope, bound, ctx.environ)
         data = _probe_data(probe)
         if probe.state is State.SUCCEEDED:
             assert probe.identity is not None

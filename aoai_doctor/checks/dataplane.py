@@ -122,10 +122,15 @@ class TestCall(Check):
         for outcome in (f for f in facts if isinstance(f, CallOutcome) and f.status == 200):
             served = outcome.headers.get("x-ms-region")
             if region and served and _region_key(served) != _region_key(region):
-                found.append(finding(Severity.ERROR, f"{outcome.deployment} was served from {served}, not {region}",
-                                     cause="other",
-                                     fix="a Global or DataZone deployment may be served from another region; use a "
-                                         "Standard (regional) deployment where data residency matters"))
+                found.append(
+                    finding(
+                        Severity.ERROR,
+                        f"{outcome.deployment} was served from {served}, not {region}",
+                        cause="other",
+                        fix="a Global or DataZone deployment may be served from another region; use a "
+                        "Standard (regional) deployment where data residency matters",
+                    )
+                )
         if calls:
             found.append(
                 finding(
@@ -149,12 +154,24 @@ class TestCall(Check):
     ) -> tuple[CallOutcome, list[Finding], int]:
         call = dp.plan_call(info, name, kind, api_version)
         made = 0
-        answer = http.send("POST", call.url, body=json.dumps(call.body).encode(), credential=credential, policy=policy)
+        answer = http.send(
+            "POST",
+            call.url,
+            body=json.dumps(call.body).encode(),
+            credential=credential,
+            policy=policy,
+            environ=ctx.environ,
+        )
         made += isinstance(answer, http.Response)
         if isinstance(answer, http.Response) and dp.is_max_tokens_refusal(answer.status, dp.parse_body(answer.body)):
             call = dp.plan_call(info, name, kind, api_version, token_param="max_completion_tokens")
             answer = http.send(
-                "POST", call.url, body=json.dumps(call.body).encode(), credential=credential, policy=policy
+                "POST",
+                call.url,
+                body=json.dumps(call.body).encode(),
+                credential=credential,
+                policy=policy,
+                environ=ctx.environ,
             )
             made += isinstance(answer, http.Response)
         now = time.time()

@@ -6,6 +6,7 @@ import json
 import math
 import statistics
 import threading
+import time
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -21,10 +22,13 @@ def _fmt(ms: float | None) -> str:
 
 
 def _server_ms(headers: Mapping[str, str]) -> float | None:
+    """The service's own processing time, from the first of its timing headers that it sent."""
     for name in ("openai-processing-ms", "x-envoy-upstream-service-time"):
         value = headers.get(name)
+        if value is None:
+            continue
         try:
-            return float(value) if value is not None else None
+            return float(value)
         except ValueError:
             continue
     return None
@@ -97,6 +101,7 @@ class Latency(Check):
         policy = http.Policy(allow_hosts=ctx.target.allow_hosts, resolve=http.parse_resolve(list(ctx.target.resolve)))
         found: list[Finding] = []
         if repeat:
+            deadline = time.monotonic() + float(ctx.options.get("timeout", 60.0)) - 5
             totals: list[float] = []
             errors: list[str] = []
             lock = threading.Lock()
@@ -108,8 +113,15 @@ class Latency(Check):
                         if not pending:
                             return
                         pending.pop()
+                    if time.monotonic() > deadline:  # the check's own time is up: make no more calls
+                        return
                     answer = http.send(
-                        "POST", call.url, body=json.dumps(call.body).encode(), credential=credential, policy=policy
+                        "POST",
+                        call.url,
+                        body=json.dumps(call.body).encode(),
+                        credential=credential,
+                        policy=policy,
+                        environ=ctx.environ,
                     )
                     with lock:
                         if isinstance(answer, http.Response) and answer.status < 300 and answer.timings.total_ms:
@@ -145,7 +157,13 @@ class Latency(Check):
         if stream and call.kind == "chat":
             streamed = dict(call.body, stream=True)
             answer = http.send(
-                "POST", call.url, body=json.dumps(streamed).encode(), credential=credential, policy=policy, stream=True
+                "POST",
+                call.url,
+                body=json.dumps(streamed).encode(),
+                credential=credential,
+                policy=policy,
+                stream=True,
+                environ=ctx.environ,
             )
             if isinstance(answer, http.Response) and answer.timings.first_event_ms is not None:
                 found.append(

@@ -118,7 +118,33 @@ class Tls(Check):
         pinned = _pins(ctx).get((info.host, port))
         if http.proxy_for(info.host, ctx.environ):
             return Outcome.skip("the endpoint is reached through a proxy (see AOAI403)")
-        answer = network.handshake(info.host, port, pinned)
+        answer = network.handshake(info.host, port, pinned, ctx.environ)
+        if answer.ca_error:
+            return Outcome(
+                (
+                    finding(
+                        Severity.ERROR,
+                        answer.error or "cannot load the CA bundle",
+                        cause="config_invalid",
+                        fix="point REQUESTS_CA_BUNDLE at a readable PEM bundle (with your proxy's root CA if you "
+                        "have one), or unset it to use certifi's",
+                    ),
+                ),
+                facts=(answer,),
+            )
+        if answer.hostname_mismatch:
+            return Outcome(
+                (
+                    finding(
+                        Severity.ERROR,
+                        f"the certificate {info.host} presents is for another name: {answer.error}",
+                        cause="endpoint_wrong",
+                        fix="call the resource's own host name (az cognitiveservices account show --query "
+                        "properties.endpoint); a custom domain needs its own certificate",
+                    ),
+                ),
+                facts=(answer,),
+            )
         if answer.verify_error:
             return Outcome(
                 (
@@ -167,9 +193,10 @@ class Proxy(Check):
     """Reads the proxy settings the SDKs will follow.
 
     ## What it detects
-    - `HTTPS_PROXY` / `HTTP_PROXY` and `NO_PROXY`, and whether the endpoint goes through the proxy.
-    - A proxy that the managed-identity endpoint (169.254.169.254) does not bypass: IMDS requests then
-      go to the proxy, which cannot reach the link-local address.
+    - `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY`, and whether the endpoint goes through
+      a proxy (an https URL follows `HTTPS_PROXY` or `ALL_PROXY`).
+    - An `HTTP_PROXY` or `ALL_PROXY` that the managed-identity endpoint (`http://169.254.169.254`) does
+      not bypass: IMDS requests then go to the proxy, which cannot reach the link-local address.
 
     ## Why it matters
     azure-identity, the openai SDK and requests all honour these variables. A proxy in the wrong place
@@ -190,21 +217,22 @@ class Proxy(Check):
 
     def run(self, ctx: CheckContext) -> Outcome:
         env = ctx.environ
-        proxy = env.get("HTTPS_PROXY") or env.get("https_proxy") or env.get("HTTP_PROXY") or env.get("http_proxy")
-        if not proxy:
+        proxies = http.proxy_settings(env)
+        if not proxies:
             return Outcome((ok("no proxy configured"),))
-        no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or ""
+        no_proxy = env.get("no_proxy") or env.get("NO_PROXY") or ""
         found: list[Finding] = []
         info = ctx.fact(EndpointInfo)
-        host = info.host if info else None
-        via = host is not None and not (no_proxy and http.bypasses_proxy(host, no_proxy))
-        found.append(
-            ok(
-                f"HTTPS proxy set; the endpoint {'goes through it' if via else 'bypasses it'}",
-                detail=f"NO_PROXY={no_proxy or '(unset)'}",
+        if info is not None:
+            via = http.proxy_for(info.host, env, "https")
+            found.append(
+                ok(
+                    f"the endpoint {'goes through the proxy ' + via if via else 'is reached directly'}",
+                    detail=f"proxies: {', '.join(sorted(proxies))}; NO_PROXY={no_proxy or '(unset)'}",
+                )
             )
-        )
-        if not (no_proxy and http.bypasses_proxy("169.254.169.254", no_proxy)):
+        # The managed-identity endpoint is plain http: only HTTP_PROXY / ALL_PROXY can capture it.
+        if http.proxy_for("169.254.169.254", env, "http"):
             found.append(
                 finding(
                     Severity.WARNING,

@@ -105,18 +105,19 @@ def collect(environ: Mapping[str, str], timeout: float = 5.0) -> EnvironmentFact
     set_vars = tuple(n for n in (*IDENTITY_VARS, *NETWORK_VARS) if environ.get(n, "").strip())
     path = environ.get("PATH", os.defpath)
     tools = (
-        _tool("az", path, ["version", "--output", "json"], timeout, _az_version),
-        _tool("azd", path, ["version"], timeout, _first_line),
+        _tool("az", path, ["version", "--output", "json"], timeout, _az_version, environ),
+        _tool("azd", path, ["version"], timeout, _first_line, environ),
         _tool(
             "pwsh",
             path,
             ["-NoProfile", "-NonInteractive", "-Command", "$PSVersionTable.PSVersion.ToString()"],
             timeout,
             _first_line,
+            environ,
         ),
     )
     az = next(t for t in tools if t.name == "az")
-    account = _az_account(az.path, timeout) if az.path else None
+    account = _az_account(az.path, timeout, environ) if az.path else None
     token_file = (
         _token_file(environ["AZURE_FEDERATED_TOKEN_FILE"]) if environ.get("AZURE_FEDERATED_TOKEN_FILE") else None
     )
@@ -129,24 +130,26 @@ def collect(environ: Mapping[str, str], timeout: float = 5.0) -> EnvironmentFact
     return EnvironmentFacts(set_vars, tools, account, token_file, cache)
 
 
-def _run(argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
+def _run(argv: Sequence[str], timeout: float, environ: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         list(argv),
         capture_output=True,
         text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, "AZURE_CORE_NO_COLOR": "true", "NO_COLOR": "true"},
+        env={**environ, "AZURE_CORE_NO_COLOR": "true", "NO_COLOR": "true"},
         check=False,
     )
 
 
-def _tool(name: str, path: str, args: list[str], timeout: float, parse) -> Tool:  # type: ignore[no-untyped-def]
+def _tool(  # type: ignore[no-untyped-def]
+    name: str, path: str, args: list[str], timeout: float, parse, environ: Mapping[str, str]
+) -> Tool:
     found = shutil.which(name, path=path)
     if not found:
         return Tool(name, None)
     try:
-        proc = _run([found, *args], timeout)
+        proc = _run([found, *args], timeout, environ)
     except subprocess.TimeoutExpired:
         return Tool(name, found, problem=f"'{name} {args[0]}' did not answer within {timeout:g} s")
     except OSError as exc:
@@ -170,9 +173,9 @@ def _first_line(stdout: str) -> str | None:
     return line[:80] or None
 
 
-def _az_account(az: str, timeout: float) -> AzAccount:
+def _az_account(az: str, timeout: float, environ: Mapping[str, str]) -> AzAccount:
     try:
-        proc = _run([az, "account", "show", "--output", "json"], timeout)
+        proc = _run([az, "account", "show", "--output", "json"], timeout, environ)
     except subprocess.TimeoutExpired:
         return AzAccount(False, problem=f"'az account show' did not answer within {timeout:g} s")
     except OSError as exc:

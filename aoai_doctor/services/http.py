@@ -12,6 +12,7 @@ semantics) pins ``host:port`` to an address.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import os
 import socket
@@ -21,7 +22,7 @@ import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from aoai_doctor import __version__
 from aoai_doctor.config import Secret
@@ -144,16 +145,35 @@ def bypasses_proxy(host: str, no_proxy: str) -> bool:
     return bool(bypass(host, {"no": no_proxy}))
 
 
-def proxy_for(host: str, environ: Mapping[str, str]) -> str | None:
-    """The HTTPS proxy requests would use for ``host``, or None when it goes direct (NO_PROXY)."""
-    proxies = {k.lower(): v for k, v in urllib.request.getproxies_environment().items()}
-    proxy = proxies.get("https")
+def proxy_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """``*_PROXY`` variables by scheme (lower-case names win, as in urllib and requests)."""
+    found: dict[str, str] = {}
+    for name, value in environ.items():
+        if name.lower().endswith("_proxy") and value and name.lower() != "no_proxy":
+            scheme = name.lower()[: -len("_proxy")]
+            if name.islower() or scheme not in found:
+                found[scheme] = value
+    return found
+
+
+def proxy_for(host: str, environ: Mapping[str, str], scheme: str = "https") -> str | None:
+    """The proxy requests would use for ``scheme://host``, or None when it goes direct (NO_PROXY)."""
+    proxies = proxy_settings(environ)
+    proxy = proxies.get(scheme) or proxies.get("all")
     if not proxy:
         return None
     no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy")
     if no_proxy and bypasses_proxy(host, no_proxy):
         return None
     return proxy
+
+
+def ca_problem(environ: Mapping[str, str], exc: BaseException) -> str:
+    """Why the CA bundle could not be loaded, naming the variable that points at it."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if environ.get(name):
+            return f"cannot load the CA bundle {name}={environ[name]}: {getattr(exc, 'strerror', None) or exc}"
+    return f"cannot load the CA bundle: {exc}"
 
 
 def send(
@@ -195,7 +215,10 @@ def send(
         all_headers[credential[0]] = credential[1].reveal()
     if body is not None:
         all_headers.setdefault("Content-Type", "application/json")
-    context = tls_context(env)
+    try:
+        context = tls_context(env)
+    except (OSError, ssl.SSLError) as exc:
+        return Failure(url, "ca", ca_problem(env, exc), Timings(), request_id)
     t0 = time.perf_counter()
 
     def ms(since: float) -> float:
@@ -207,11 +230,23 @@ def send(
         if proxy:
             pparts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
             conn = http.client.HTTPSConnection(
-                pparts.hostname or "", pparts.port or 8080, context=context, timeout=policy.timeout
+                pparts.hostname or "", pparts.port or 80, context=context, timeout=policy.timeout
             )
-            conn.set_tunnel(host, port)
+            tunnel_headers = {}
+            if pparts.username:
+                login = f"{unquote(pparts.username)}:{unquote(pparts.password or '')}"
+                tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
+            conn.set_tunnel(host, port, headers=tunnel_headers)
             try:
                 conn.connect()
+            except ssl.SSLCertVerificationError as exc:
+                return Failure(
+                    url,
+                    "tls",
+                    f"TLS verification failed through proxy {pparts.hostname}: {exc.verify_message or exc}",
+                    Timings(total_ms=ms(t0)),
+                    request_id,
+                )
             except OSError as exc:
                 return Failure(
                     url,

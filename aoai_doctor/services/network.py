@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aoai_doctor.services.http import cert_name, tls_context
+from aoai_doctor.services.http import ca_problem, cert_name, tls_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,9 @@ class TlsAnswer:
     not_after: str | None = None
     error: str | None = None
     verify_error: bool = False
+    hostname_mismatch: bool = False
+    ca_error: bool = False
+    """The CA bundle itself could not be loaded (REQUESTS_CA_BUNDLE points at nothing readable)."""
 
 
 def _private(address: str) -> bool:
@@ -76,9 +79,13 @@ def resolve(host: str, port: int, pins: Mapping[tuple[str, int], str]) -> DnsAns
     return DnsAnswer(host, canonical, chain, tuple(addresses), round((time.perf_counter() - t0) * 1000, 1))
 
 
-def handshake(host: str, port: int, address: str | None, timeout: float = 10.0) -> TlsAnswer:
+def handshake(host: str, port: int, address: str | None, environ: Mapping[str, str],
+              timeout: float = 10.0) -> TlsAnswer:
     """A TLS handshake with certificate verification, as the data-plane call will make it."""
-    context = tls_context()
+    try:
+        context = tls_context(environ)
+    except (OSError, ssl.SSLError) as exc:
+        return TlsAnswer(host, port, address, error=ca_problem(environ, exc), ca_error=True)
     try:
         raw = socket.create_connection((address or host, port), timeout=timeout)
     except OSError as exc:
@@ -96,7 +103,9 @@ def handshake(host: str, port: int, address: str | None, timeout: float = 10.0) 
                 str(cert.get("notAfter") or "") or None,
             )
     except ssl.SSLCertVerificationError as exc:
-        return TlsAnswer(host, port, address, error=str(exc.verify_message or exc), verify_error=True)
+        # verify_code 62: X509_V_ERR_HOSTNAME_MISMATCH, the certificate is for another name
+        return TlsAnswer(host, port, address, error=str(exc.verify_message or exc), verify_error=True,
+                         hostname_mismatch=exc.verify_code == 62)
     except (ssl.SSLError, OSError) as exc:
         return TlsAnswer(host, port, address, error=str(exc))
     finally:
