@@ -100,16 +100,17 @@ def run(**opts: Any) -> None:
     sys.exit(execute_run(opts, environ=dict(os.environ)))
 
 
-def execute_run(opts: dict[str, Any], environ: dict[str, str]) -> int:
-    """Load configuration, run the checks, write the report; return the exit code."""
+def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = True) -> int:
+    """Load configuration, run the checks, write the report; return the exit code. ``read_cwd``: also
+    read ./checks.toml and ./config.json when no file is named."""
     from aoai_doctor import config, registry, runner
     from aoai_doctor.model import Report
 
     try:
         checks_path = opts.get("checks_path")
-        checks_file = config.load_checks_file(checks_path or config.find_default("checks.toml"),
-                                              explicit=checks_path is not None)
-        json_path: Path | None = opts.get("config_path") or config.find_default("config.json")
+        default_checks = config.find_default("checks.toml") if read_cwd else None
+        checks_file = config.load_checks_file(checks_path or default_checks, explicit=checks_path is not None)
+        json_path: Path | None = opts.get("config_path") or (config.find_default("config.json") if read_cwd else None)
         if json_path is not None and opts.get("config_path") and not json_path.exists():
             raise config.ConfigError(str(json_path), "file not found")
         config_json = config.load_config_json(json_path) if json_path else None
@@ -210,6 +211,8 @@ def _apply_flag_options(options: dict[str, dict[str, object]], opts: dict[str, A
             latency["concurrency"] = int(opts.get("concurrency") or 1)
         if opts.get("stream"):
             latency["stream"] = True
+        rounds = -(-int(latency.get("repeat", 0) or 0) // int(latency.get("concurrency", 1) or 1))  # type: ignore[call-overload]
+        latency["timeout"] = max(float(latency.get("timeout", 60.0)), 60.0 + 35.0 * rounds)  # type: ignore[arg-type]
     chain_options = options.get("AOAI210")
     if chain_options is None:
         return
@@ -276,7 +279,7 @@ def _render(report: Any, fmt: str, output: Path | None, opts: dict[str, Any], en
     if fmt == "json":
         from aoai_doctor.reporters import json as json_reporter
 
-        return json_reporter.render(report)
+        return json_reporter.render(report, fail_on_warning=fail_on_warning)
     if fmt == "junit":
         from aoai_doctor.reporters import junit
 
@@ -290,7 +293,7 @@ def _render(report: Any, fmt: str, output: Path | None, opts: dict[str, Any], en
     to_terminal = output is None and sys.stdout.isatty()
     plain = ci or "NO_COLOR" in environ or not to_terminal
     style = text_reporter.Style(unicode=not plain and _can_encode("✓✗‼"), color=not plain,
-                                verbose=bool(opts.get("verbose")))
+                                verbose=bool(opts.get("verbose")), fail_on_warning=fail_on_warning)
     return text_reporter.render(report, style)
 
 
@@ -413,8 +416,7 @@ def demo(scenario: str, **opts: Any) -> None:
     """
     from aoai_doctor.services import sandbox
 
-    with _standin(scenario) as standin:
-        env = sandbox.client_environment(standin, dict(os.environ))
+    with _standin(scenario) as standin, sandbox.client_environment(standin, dict(os.environ)) as env:
         settings = standin.scenario.client
         defaults = {"scope": settings.scope, "deployment_kind": settings.operation.value,
                     "auth": "api-key" if settings.credential.value == "api-key" else None}
@@ -426,7 +428,9 @@ def demo(scenario: str, **opts: Any) -> None:
         env["AZURE_OPENAI_ENDPOINT"] = endpoint
         opts["resolve"] = (*(opts.get("resolve") or ()), pin)
         with sandbox.applied(env):
-            code = execute_run(opts, environ=env)
+            # The scenario is the whole configuration: no config.json or checks.toml from the current
+            # directory unless --config / --checks name one.
+            code = execute_run(opts, environ=env, read_cwd=False)
     sys.exit(code)
 
 

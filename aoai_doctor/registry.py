@@ -108,8 +108,9 @@ def _qualname(check: type[Check]) -> str:
 
 
 def select(registry: Registry, select: Iterable[str], ignore: Iterable[str]) -> tuple[type[Check], ...]:
-    """The checks to run: those matching a ``select`` prefix (all when empty), minus ``ignore``
-    prefixes, plus whatever the chosen ones require. Unknown prefixes raise :class:`ConfigError`."""
+    """The checks to run: those matching a ``select`` prefix (all when empty), plus whatever the chosen
+    ones require or use, minus ``ignore`` prefixes (a check whose requirement is ignored is skipped
+    with that reason). Unknown prefixes raise :class:`ConfigError`."""
     ids = [c.id for c in registry.checks]
     select, ignore = list(select), list(ignore)
     for prefix in (*select, *ignore):
@@ -121,11 +122,12 @@ def select(registry: Registry, select: Iterable[str], ignore: Iterable[str]) -> 
         and not any(i.startswith(p.upper()) for p in ignore)
     }
     by_id = registry.by_id()
+    ignored = {i for i in ids if any(i.startswith(p.upper()) for p in ignore)}
     pending = list(chosen)
     while pending:
         check = by_id[pending.pop()]
         for dep in (*check.requires, *check.uses):
-            if dep in by_id and dep not in chosen:
+            if dep in by_id and dep not in chosen and dep not in ignored:
                 chosen.add(dep)
                 pending.append(dep)
     return tuple(c for c in registry.checks if c.id in chosen)
@@ -156,5 +158,8 @@ def check_options(checks: Sequence[type[Check]], registry: Registry,
                 raise ConfigError(source, f"[checks.{check.id}] {key} must be {expected.__name__}, "
                                   f"not {type(value).__name__}")
             merged[key] = value
+        bound = merged.get("bound")
+        if isinstance(bound, float) and float(merged["timeout"]) < bound + 10:  # type: ignore[arg-type]
+            merged["timeout"] = bound + 10  # the runner's deadline must leave the bound room
         out[check.id] = merged
     return out

@@ -87,23 +87,41 @@ def run_checks(
         results[result.check_id] = result
         notify(result.check_id, result.status.value)
 
-    def base(check: type[Check], status: Status, ms: float, findings: tuple[Finding, ...] = (),
-             skip: str | None = None, data: Mapping[str, Any] | None = None) -> CheckResult:
+    def base(
+        check: type[Check],
+        status: Status,
+        ms: float,
+        findings: tuple[Finding, ...] = (),
+        skip: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> CheckResult:
         required = bool(options.get(check.id, {}).get("required", check.required))
-        return CheckResult(check.id, check.name, check.summary, status, round(ms, 1), findings,
-                           required, skip, dict(data or {}))
+        return CheckResult(
+            check.id, check.name, check.summary, status, round(ms, 1), findings, required, skip, dict(data or {})
+        )
 
     pending = list(checks)
     while len(results) < len(checks):
         progressed = False
         for check in list(pending):
-            deps = [d for d in check.requires if d in by_id]
-            blocked = [d for d in deps if d in results and results[d].status in
-                       (Status.FAIL, Status.ERROR, Status.SKIP)]
+            absent = [d for d in check.requires if d not in by_id]
+            if absent:
+                pending.remove(check)
+                finish(
+                    base(check, Status.SKIP, 0.0, skip=f"requires {', '.join(absent)}, which did not run (--ignore)")
+                )
+                progressed = True
+                continue
+            deps = list(check.requires)
+            blocked = [
+                d for d in deps if d in results and results[d].status in (Status.FAIL, Status.ERROR, Status.SKIP)
+            ]
             if blocked:
                 pending.remove(check)
-                reason = "; ".join(f"{d} {results[d].status.value}ed" if results[d].status is not Status.SKIP
-                                   else f"{d} was skipped" for d in blocked)
+                reason = "; ".join(
+                    f"{d} {results[d].status.value}ed" if results[d].status is not Status.SKIP else f"{d} was skipped"
+                    for d in blocked
+                )
                 finish(base(check, Status.SKIP, 0.0, skip=f"requires {', '.join(blocked)} ({reason})"))
                 progressed = True
             elif all(d in results for d in (*deps, *(u for u in check.uses if u in by_id))):
@@ -125,11 +143,22 @@ def run_checks(
             for cid in running:
                 limit = limit_of(cid)
                 if clock() - started[cid] >= limit:
-                    finish(base(by_id[cid], Status.ERROR, limit * 1000, (
-                        Finding(Severity.ERROR, f"did not finish within {limit:g} s", cause="other",
-                                fix=f"raise [checks.{cid}] timeout in checks.toml if the service is "
-                                    "known to be slow"),
-                    )))
+                    finish(
+                        base(
+                            by_id[cid],
+                            Status.ERROR,
+                            limit * 1000,
+                            (
+                                Finding(
+                                    Severity.ERROR,
+                                    f"did not finish within {limit:g} s",
+                                    cause="other",
+                                    fix=f"raise [checks.{cid}] timeout in checks.toml if the service is "
+                                    "known to be slow",
+                                ),
+                            ),
+                        )
+                    )
             continue
         if done.check_id in results:  # it finished after its deadline was called
             continue
@@ -137,28 +166,48 @@ def run_checks(
         ms = done.elapsed * 1000
         if done.error is not None:
             tb = "".join(traceback.format_exception_only(type(done.error), done.error)).strip()
-            finish(base(check, Status.ERROR, ms, (
-                Finding(Severity.ERROR, f"the check crashed: {tb}", cause="other",
-                        fix="this is a bug in the check; please report it with the output of -v",
-                        detail="".join(traceback.format_tb(done.error.__traceback__)).rstrip()),
-            )))
+            finish(
+                base(
+                    check,
+                    Status.ERROR,
+                    ms,
+                    (
+                        Finding(
+                            Severity.ERROR,
+                            f"the check crashed: {tb}",
+                            cause="other",
+                            fix="this is a bug in the check; please report it with the output of -v",
+                            detail="".join(traceback.format_tb(done.error.__traceback__)).rstrip(),
+                        ),
+                    ),
+                )
+            )
         elif done.outcome is not None and done.outcome.skip_reason:
             facts[check.id] = done.outcome.facts
             finish(base(check, Status.SKIP, ms, skip=done.outcome.skip_reason, data=done.outcome.data))
         elif done.outcome is not None:
             facts[check.id] = done.outcome.facts
-            finish(base(check, status_from(done.outcome.findings), ms, done.outcome.findings,
-                        data=done.outcome.data))
+            finish(base(check, status_from(done.outcome.findings), ms, done.outcome.findings, data=done.outcome.data))
 
     ordered = [results[c.id] for c in checks if c.id in results]
     for error in load_errors:
-        ordered.append(CheckResult(
-            "PLUGIN000" if not error.name[:1].isalpha() else _plugin_id(error.name), "plugin-load",
-            f"load {error.name}", Status.ERROR, 0.0,
-            (Finding(Severity.ERROR, f"plugin {error.name} could not be loaded: {error.problem}",
-                     cause="config_invalid", fix="fix or uninstall the plugin, or remove it from "
-                     "[plugins] checks in checks.toml"),),
-        ))
+        ordered.append(
+            CheckResult(
+                "PLUGIN000" if not error.name[:1].isalpha() else _plugin_id(error.name),
+                "plugin-load",
+                f"load {error.name}",
+                Status.ERROR,
+                0.0,
+                (
+                    Finding(
+                        Severity.ERROR,
+                        f"plugin {error.name} could not be loaded: {error.problem}",
+                        cause="config_invalid",
+                        fix="fix or uninstall the plugin, or remove it from [plugins] checks in checks.toml",
+                    ),
+                ),
+            )
+        )
     return tuple(ordered)
 
 

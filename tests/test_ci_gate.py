@@ -79,6 +79,7 @@ def test_expect_credential_passes_and_fails() -> None:
 def test_exit_codes(clean_env: Path, scenario: str, args: tuple[str, ...], checks_toml: str, code: int) -> None:
     if checks_toml:
         (clean_env / "checks.toml").write_text(checks_toml)
+        args = (*args, "--checks", "checks.toml")
     assert demo("--scenario", scenario, *args).exit_code == code
 
 

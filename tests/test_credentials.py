@@ -473,4 +473,4 @@ def test_time_spent_before_the_winner_is_shown_with_the_setting_that_skips_it(  
     assert messages[0].startswith("DefaultAzureCredential would use AzureCliCredential")
     note = next(f for f in checks["AOAI210"]["findings"] if "go to sources tried before" in f["message"])
     assert "most to ManagedIdentityCredential" in note["message"]
-    assert note["detail"].startswith("export AZURE_TOKEN_CREDENTIALS=AzureCliCredential (or dev) skips them")
+    assert note["fix"].startswith("export AZURE_TOKEN_CREDENTIALS=AzureCliCredential (or dev) skips them")

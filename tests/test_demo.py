@@ -52,6 +52,13 @@ def test_demo_ignores_the_users_own_identity_settings(monkeypatch: pytest.Monkey
     assert code == 0 and "contoso-openai.openai.azure.com" in checks["AOAI102"]["findings"][0]["message"]
 
 
+def test_demo_reads_no_configuration_from_the_current_directory(clean_env: Path) -> None:
+    (clean_env / "config.json").write_text('{"OPENAI_API_BASE": "https://users-own.openai.azure.com"}')
+    (clean_env / "checks.toml").write_text("[run]\nselect = [\"AOAI9\"]\n")  # would be a usage error if read
+    code, checks = demo("--scenario", "healthy", "--select", "AOAI1")
+    assert code == 0 and "contoso-openai.openai.azure.com" in checks["AOAI102"]["findings"][0]["message"]
+
+
 def test_unknown_scenario_is_a_one_line_usage_error() -> None:
     proc = subprocess.run([sys.executable, "-m", "aoai_doctor", "demo", "--scenario", "no-such-scenario"],
                           capture_output=True, text=True, timeout=60)

@@ -39,6 +39,8 @@ def test_selecting_a_check_pulls_in_what_it_requires() -> None:
 
     reg = registry.Registry((*registry.load().checks, Child))
     assert [c.id for c in registry.select(reg, ["TEST9"], [])] == ["AOAI102", "TEST901"]
+    # an ignored requirement stays out (the runner then skips the dependant, saying why)
+    assert [c.id for c in registry.select(reg, ["TEST9"], ["AOAI102"])] == ["TEST901"]
 
 
 def test_options_are_validated() -> None:

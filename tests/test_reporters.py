@@ -25,7 +25,7 @@ def test_ascii_report_groups_by_stage_and_shows_fixes() -> None:
     assert "         cause: custom_subdomain_required" in lines
     assert "       ! second problem" in lines and "         fix:   fix two" in lines
     assert any("[skip]  AOAI501  test-call        requires AOAI102 (AOAI102 failed)" in ln for ln in lines)
-    assert lines[-1].startswith("[fail] aoai-doctor found 1 problem (0 warnings) in 3 checks")
+    assert lines[-1].startswith("[fail] aoai-doctor found 1 problem (0 warnings); 1 passed, 1 skipped")
     assert "✓" not in out and "\x1b[" not in out
     assert "Please provide" not in out and "sources read" not in out  # detail lines need -v
 
@@ -44,4 +44,28 @@ def test_colour_only_when_asked() -> None:
 def test_all_pass_summary() -> None:
     report = Report("9.9", {"endpoint": Setting("https://x", "env")}, (PASS,), "t", 3.0)
     last = text.render(report, text.Style(unicode=True)).splitlines()[-1]
-    assert last == "✓ 1 check passed for https://x [3 ms]"
+    assert last == "✓ ready for https://x: 1 passed, 0 skipped [3 ms]"
+
+
+def test_optional_failures_and_fail_on_warning_in_the_summary() -> None:
+    optional = CheckResult("AOAI201", "environment-credential", "s", Status.FAIL, 1.0,
+                           (Finding(Severity.ERROR, "bad secret", cause="client_secret_invalid"),), required=False)
+    warn = CheckResult("AOAI101", "config-present", "s", Status.WARN, 1.0,
+                       (Finding(Severity.WARNING, "stray key", cause="auth_mode_mismatch"),))
+    report = Report("9.9", {}, (warn, optional), "t", 2.0)
+    out = text.render(report, text.Style(unicode=False))
+    assert "environment-credential (optional)" in out
+    assert out.splitlines()[-1].startswith("[warn] no required check failed; 1 warning; 1 optional check failed")
+    strict = text.render(report, text.Style(unicode=False, fail_on_warning=True)).splitlines()[-1]
+    assert strict.startswith("[fail] aoai-doctor found 1 problem (--fail-on warning)")
+
+
+def test_notes_with_a_fix_are_shown_without_verbose() -> None:
+    result = CheckResult("AOAI501", "test-call", "s", Status.PASS, 1.0, (
+        Finding(Severity.INFO, "chat answered 200"),
+        Finding(Severity.INFO, "1 billable call made", fix="--no-live skips the call"),
+        Finding(Severity.INFO, "a plain note"),
+    ))
+    out = text.render(Report("9.9", {}, (result,), "t", 1.0), text.Style(unicode=False))
+    assert "1 billable call made" in out and "--no-live skips the call" in out
+    assert "a plain note" not in out

@@ -96,6 +96,12 @@ def test_uses_waits_for_a_failed_check_and_reads_its_facts() -> None:
     assert results["TEST103"].status is Status.PASS and results["TEST103"].findings[0].message == "why 7"
 
 
+def test_a_requirement_that_did_not_run_skips_the_dependant() -> None:
+    results = _run(_check("TEST102", lambda _c: Outcome((ok("never"),)), requires=("TEST101",)))
+    assert results["TEST102"].status is Status.SKIP
+    assert results["TEST102"].skip_reason == "requires TEST101, which did not run (--ignore)"
+
+
 def test_a_warning_does_not_block_dependants() -> None:
     warn = _check("TEST101", lambda _c: Outcome((finding(Severity.WARNING, "meh", cause="other"),)))
     child = _check("TEST102", lambda _c: Outcome((ok("ran"),)), requires=("TEST101",))

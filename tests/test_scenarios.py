@@ -50,7 +50,7 @@ def test_every_shipped_scenario_is_covered() -> None:
 @pytest.mark.parametrize("scenario", sorted(EXPECTED))
 def test_scenario_root_cause_is_the_first_failure(scenario: str, clean_env: Path) -> None:
     (clean_env / "checks.toml").write_text("[checks.AOAI501]\nread_timeout = 2.0\n")
-    code, checks, text = run_demo(scenario)
+    code, checks, text = run_demo(scenario, "--checks", "checks.toml")
     failing = [c for c in checks if c["status"] in ("fail", "error")]
     expected = EXPECTED[scenario]
     if expected is None:

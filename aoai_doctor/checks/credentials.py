@@ -94,7 +94,7 @@ class IdentityEnvironment(Check):
     summary = "identity variables, developer CLIs and token files on this machine"
     required = False
     options: ClassVar[Mapping[str, object]] = {"tool_timeout": 5.0}
-    timeout = 20.0
+    timeout = 30.0  # up to four tool calls (az version, az account show, azd, pwsh) of tool_timeout each
 
     def run(self, ctx: CheckContext) -> Outcome:
         facts = envsvc.collect(ctx.environ, float(ctx.options.get("tool_timeout", 5.0)))
@@ -109,7 +109,7 @@ class IdentityEnvironment(Check):
                     finding(
                         Severity.WARNING,
                         f"{tool.name} is on PATH but {tool.problem}",
-                        cause="cli_timeout",
+                        cause="cli_timeout" if "did not answer" in tool.problem else "other",
                         fix=f"run '{tool.name} --version' yourself to see why it is slow or broken",
                     )
                 )
@@ -545,10 +545,11 @@ class CredentialChain(Check):
                     " (or dev)" if verdict.winner in chain.DEV else " (or prod)" if verdict.winner in chain.PROD else ""
                 )
                 found.append(
-                    ok(
+                    finding(
+                        Severity.INFO,
                         f"{spent:.1f} s go to sources tried before {verdict.winner}, most to {slowest.source} "
                         f"({slowest.elapsed_ms / 1000:.1f} s)",
-                        detail=f"export AZURE_TOKEN_CREDENTIALS={verdict.winner}{mode} skips them, or exclude them in "
+                        fix=f"export AZURE_TOKEN_CREDENTIALS={verdict.winner}{mode} skips them, or exclude them in "
                         "code (exclude_managed_identity_credential=True, …)",
                     )
                 )

@@ -135,7 +135,8 @@ class TestCall(Check):
             found.append(
                 finding(
                     Severity.INFO,
-                    f"{calls} billable call{'s' * (calls != 1)} made (at most 1 token each); --no-live skips them",
+                    f"{calls} billable call{'s' * (calls != 1)} made (at most 1 token each)",
+                    fix="--no-live skips the call",
                 )
             )
         data = {"billable_calls": calls, "calls": [_call_data(o) for o in facts if isinstance(o, CallOutcome)]}

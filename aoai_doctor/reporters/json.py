@@ -10,7 +10,7 @@ from aoai_doctor.model import CheckResult, Finding, Report, Status
 SCHEMA_VERSION = 1
 
 
-def to_dict(report: Report) -> dict[str, Any]:
+def to_dict(report: Report, fail_on_warning: bool = False) -> dict[str, Any]:
     """The report as plain data (what ``render`` serialises)."""
     return {
         "schema_version": SCHEMA_VERSION,
@@ -21,16 +21,16 @@ def to_dict(report: Report) -> dict[str, Any]:
         "sources_read": list(report.sources_read),
         "environment": dict(report.environment),
         "summary": {
-            "passed": not report.failed,
+            "passed": not any(r.fails_gate(fail_on_warning) for r in report.results),
             **{status.value: report.count(status) for status in Status},
         },
         "checks": [_check(r) for r in report.results],
     }
 
 
-def render(report: Report) -> str:
+def render(report: Report, fail_on_warning: bool = False) -> str:
     """The report as pretty-printed JSON."""
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+    return json.dumps(to_dict(report, fail_on_warning), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def _check(result: CheckResult) -> dict[str, Any]:

@@ -17,6 +17,8 @@ class Style:
     unicode: bool = True
     color: bool = False
     verbose: bool = False
+    fail_on_warning: bool = False
+    """``--fail-on warning``: a required check that warns fails the run, and the summary says so."""
 
 
 _GLYPHS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.ERROR: "‼"}
@@ -29,7 +31,7 @@ def render(report: Report, style: Style = Style()) -> str:
     """The report as text for a terminal or a log."""
     paint = _painter(style)
     lines: list[str] = [_header(report), ""]
-    rows = [[_glyph(r.status, style), r.check_id, r.name, _message(r), _ms(r.duration_ms)]
+    rows = [[_glyph(r.status, style), r.check_id, _name(r), _message(r), _ms(r.duration_ms)]
             for r in report.results]
     table = tabulate(rows, tablefmt="plain", disable_numparse=True).splitlines() if rows else []
     stage: Stage | None = None
@@ -85,7 +87,8 @@ def _details(result: CheckResult, style: Style) -> list[str]:
     problems = [f for f in result.findings if f.severity >= Severity.WARNING]
     for index, item in enumerate(result.findings):
         is_problem = item.severity >= Severity.WARNING
-        if not is_problem and not style.verbose:
+        # Notes are -v material, except the ones that say what to do (they carry a fix).
+        if not is_problem and not style.verbose and not (item.fix and index > 0):
             continue
         first_shown = problems[:1] == [item] or (not problems and index == 0)
         if first_shown and _clip(item.message) != item.message:
@@ -117,20 +120,27 @@ def _block(indent: str, label: str, text: str, wrap: bool = True) -> list[str]:
     return [f"{indent}{label}{lines[0]}", *(f"{hang}{ln}".rstrip() for ln in lines[1:])]
 
 
+def _name(result: CheckResult) -> str:
+    optional = not result.required and result.status in (Status.FAIL, Status.ERROR, Status.WARN)
+    return f"{result.name} (optional)" if optional else result.name
+
+
 def _summary(report: Report, style: Style) -> str:
-    fails = [r for r in report.results if r.status in (Status.FAIL, Status.ERROR)]
+    gate = [r for r in report.results if r.fails_gate(style.fail_on_warning)]
+    optional = [r for r in report.results if not r.required and r.status in (Status.FAIL, Status.ERROR)]
     warns = _plural(report.count(Status.WARN), "warning")
-    checks = _plural(len(report.results), "check")
+    counts = f"{report.count(Status.PASS)} passed, {report.count(Status.SKIP)} skipped"
     ms = _ms(report.duration_ms)
-    if report.failed:
-        problems = _plural(len(report.failed), "problem")
-        return f"{_glyph(Status.FAIL, style)} aoai-doctor found {problems} ({warns}) in {checks} [{ms}]"
-    if report.count(Status.WARN) or fails:
-        optional = f", {_plural(len(fails), 'optional check')} failed" if fails else ""
-        return f"{_glyph(Status.WARN, style)} no required check failed; {warns}{optional} in {checks} [{ms}]"
+    extra = f"; {_plural(len(optional), 'optional check')} failed" if optional else ""
+    if gate:
+        problems = _plural(len(gate), "problem")
+        mode = " (--fail-on warning)" if style.fail_on_warning else ""
+        return f"{_glyph(Status.FAIL, style)} aoai-doctor found {problems}{mode} ({warns}{extra}); {counts} [{ms}]"
+    if report.count(Status.WARN) or optional:
+        return f"{_glyph(Status.WARN, style)} no required check failed; {warns}{extra}; {counts} [{ms}]"
     endpoint = report.target.get("endpoint")
     where = f" for {endpoint.value}" if endpoint else ""
-    return f"{_glyph(Status.PASS, style)} {checks} passed{where} [{ms}]"
+    return f"{_glyph(Status.PASS, style)} ready{where}: {counts} [{ms}]"
 
 
 def _plural(count: int, noun: str) -> str:

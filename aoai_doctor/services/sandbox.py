@@ -29,16 +29,18 @@ def closed_loopback_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def client_environment(standin: Any, base: Mapping[str, str]) -> dict[str, str]:
+@contextlib.contextmanager
+def client_environment(standin: Any, base: Mapping[str, str]) -> Iterator[dict[str, str]]:
     """The environment for a run against ``standin``: the user's, minus identity settings, plus the
-    scenario's client settings, an empty HOME and PATH, and a closed managed-identity endpoint."""
+    scenario's client settings, an empty HOME and PATH (removed afterwards), and a closed
+    managed-identity endpoint."""
     env = {k: v for k, v in base.items() if not k.startswith(_DROP_PREFIXES) and k not in _DROP}
-    scratch = tempfile.mkdtemp(prefix="aoai-doctor-demo-")
-    env["HOME"] = scratch
-    env["PATH"] = scratch  # no az, azd or pwsh: the scenario decides which credential exists
-    env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = closed_loopback_url()
-    env.update(standin.client_env())
-    return env
+    with tempfile.TemporaryDirectory(prefix="aoai-doctor-demo-") as scratch:
+        env["HOME"] = scratch
+        env["PATH"] = scratch  # no az, azd or pwsh: the scenario decides which credential exists
+        env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = closed_loopback_url()
+        env.update(standin.client_env())
+        yield env
 
 
 def named_endpoint(standin: Any, loopback_url: str) -> tuple[str, str]:
