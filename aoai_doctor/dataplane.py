@@ -99,6 +99,15 @@ def parse_body(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def rate_limits(headers: Mapping[str, str]) -> list[str]:
+    """The ``x-ratelimit-*`` headers an answer carries, as ``remaining-tokens=9998`` items."""
+    return [
+        f"{h[len('x-ratelimit-') :]}={headers[h]}"
+        for h in SERVICE_HEADERS
+        if h.startswith("x-ratelimit-") and headers.get(h)
+    ]
+
+
 def request_ids(headers: Mapping[str, str]) -> str:
     """The ids support asks for, as ``apim-request-id=…, x-request-id=…``."""
     return ", ".join(f"{h}={headers[h]}" for h in REQUEST_ID_HEADERS if headers.get(h))
@@ -116,6 +125,8 @@ class Context:
     identity: Identity | None = None
     expected_tenant: str | None = None
     token_expired: bool = False
+    public_address: str | None = None
+    """The endpoint's public address, when DNS gave one here (AOAI401)."""
 
 
 def is_max_tokens_refusal(status: int, data: dict[str, Any] | None) -> bool:
@@ -192,7 +203,17 @@ def interpret(status: int, headers: Mapping[str, str], body: bytes, ctx: Context
                 "client's address: az cognitiveservices account network-rule add --name "
                 f"{ctx.info.resource_name or '<resource-name>'} --resource-group <group> --ip-address "
                 "<your-public-ip>",
-                detail=detail,
+                detail="; ".join(
+                    x
+                    for x in (
+                        f"{ctx.info.host} resolves to the public address {ctx.public_address} here, so the call "
+                        "does not go through a private endpoint"
+                        if ctx.public_address
+                        else "",
+                        detail,
+                    )
+                    if x
+                ),
             )
         ]
     if status == 403 and ctx.info.family is HostFamily.APIM:
@@ -416,13 +437,14 @@ def _resource_not_found(ctx: Context, detail: str | None) -> Finding:
                 candidates.append(f"api-version {version} is {info.lifecycle.value}")
             elif ctx.call.kind == "chat" and not av.has_chat_route(version):
                 candidates.append(f"api-version {version} has no chat completions route")
+    version_suspect = bool(candidates)  # everything so far is about the api-version
     if ctx.info.doubled_slash:
         candidates.append("a doubled slash in the path")
     if ctx.info.family not in (HostFamily.OPENAI, HostFamily.COGNITIVE_SERVICES, HostFamily.FOUNDRY):
         candidates.append(f"the host {ctx.info.host} may not serve Azure OpenAI routes")
     if not candidates:
         candidates.append("the path or the api-version")
-    cause = "api_version_invalid" if any("api-version" in c for c in candidates) else "endpoint_wrong"
+    cause = "api_version_invalid" if version_suspect else "endpoint_wrong"
     return Finding(
         Severity.ERROR,
         "404 Resource not found: " + "; ".join(candidates),
@@ -454,11 +476,7 @@ def _rate_limited(headers: Mapping[str, str], message: str, where: str, detail: 
         if wait and wait.replace(".", "", 1).isdigit()
         else (f"{headers['retry-after']} s" if headers.get("retry-after") else "the time the message names")
     )
-    limits = ", ".join(
-        f"{h[len('x-ratelimit-') :]}={headers[h]}"
-        for h in SERVICE_HEADERS
-        if h.startswith("x-ratelimit-") and headers.get(h)
-    )
+    limits = ", ".join(rate_limits(headers))
     return Finding(
         Severity.ERROR,
         f"429 on {where}: rate limit reached; retry after {wait_text}",

@@ -82,7 +82,7 @@ class TestCall(Check):
     name = "test-call"
     summary = "one minimal billable call per deployment answers 200, or why not"
     requires = ("AOAI101", "AOAI102")
-    uses = ("AOAI302",)
+    uses = ("AOAI302", "AOAI401")
     options: ClassVar[Mapping[str, object]] = {"live": True, "read_timeout": 30.0, "expect_region": ""}
     timeout = 90.0
 
@@ -155,25 +155,11 @@ class TestCall(Check):
     ) -> tuple[CallOutcome, list[Finding], int]:
         call = dp.plan_call(info, name, kind, api_version)
         made = 0
-        answer = http.send(
-            "POST",
-            call.url,
-            body=json.dumps(call.body).encode(),
-            credential=credential,
-            policy=policy,
-            environ=ctx.environ,
-        )
+        answer = post(call, credential, policy, ctx.environ)
         made += isinstance(answer, http.Response)
         if isinstance(answer, http.Response) and dp.is_max_tokens_refusal(answer.status, dp.parse_body(answer.body)):
             call = dp.plan_call(info, name, kind, api_version, token_param="max_completion_tokens")
-            answer = http.send(
-                "POST",
-                call.url,
-                body=json.dumps(call.body).encode(),
-                credential=credential,
-                policy=policy,
-                environ=ctx.environ,
-            )
+            answer = post(call, credential, policy, ctx.environ)
             made += isinstance(answer, http.Response)
         now = time.time()
         if isinstance(answer, http.Failure):
@@ -204,6 +190,7 @@ class TestCall(Check):
             identity,
             ctx.target.expected_tenant.value if ctx.target.expected_tenant else None,
             expired,
+            _public_address(ctx),
         )
         findings = dp.interpret(answer.status, answer.headers, answer.body, context)
         outcome = CallOutcome(
@@ -222,6 +209,35 @@ class TestCall(Check):
             (call, credential),
         )
         return outcome, findings, made
+
+
+def _public_address(ctx: CheckContext) -> str | None:
+    """The endpoint's address from AOAI401 when it is public (not a private endpoint)."""
+    from aoai_doctor.services.network import DnsAnswer
+
+    answer = ctx.fact(DnsAnswer)
+    if answer is None or answer.private or not answer.addresses:
+        return None
+    return answer.addresses[0]
+
+
+def post(
+    call: dp.Call,
+    credential: tuple[str, Secret] | None,
+    policy: http.Policy,
+    environ: Mapping[str, str],
+    stream: bool = False,
+) -> http.Response | http.Failure:
+    """Send a planned call (the test call, and AOAI601's repeats)."""
+    return http.send(
+        "POST",
+        call.url,
+        body=json.dumps(call.body).encode(),
+        credential=credential,
+        policy=policy,
+        stream=stream,
+        environ=environ,
+    )
 
 
 def _call_data(outcome: CallOutcome) -> dict[str, object]:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import ClassVar
 
 from aoai_doctor import dataplane as dp
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
-from aoai_doctor.checks.dataplane import CallOutcome
+from aoai_doctor.checks.dataplane import CallOutcome, post
 from aoai_doctor.model import Finding, Severity
 from aoai_doctor.services import http
 
@@ -115,14 +115,7 @@ class Latency(Check):
                         pending.pop()
                     if time.monotonic() > deadline:  # the check's own time is up: make no more calls
                         return
-                    answer = http.send(
-                        "POST",
-                        call.url,
-                        body=json.dumps(call.body).encode(),
-                        credential=credential,
-                        policy=policy,
-                        environ=ctx.environ,
-                    )
+                    answer = post(call, credential, policy, ctx.environ)
                     with lock:
                         if isinstance(answer, http.Response) and answer.status < 300 and answer.timings.total_ms:
                             totals.append(answer.timings.total_ms)
@@ -156,15 +149,7 @@ class Latency(Check):
                 )
         if stream and call.kind == "chat":
             streamed = dict(call.body, stream=True)
-            answer = http.send(
-                "POST",
-                call.url,
-                body=json.dumps(streamed).encode(),
-                credential=credential,
-                policy=policy,
-                stream=True,
-                environ=ctx.environ,
-            )
+            answer = post(replace(call, body=streamed), credential, policy, ctx.environ, stream=True)
             if isinstance(answer, http.Response) and answer.timings.first_event_ms is not None:
                 found.append(
                     ok(
@@ -218,11 +203,7 @@ class RateLimits(Check):
         low = float(ctx.options.get("low_share", 0.1))
         for call in calls:
             h = call.headers
-            parts = [
-                f"{name[len('x-ratelimit-') :]}={h[name]}"
-                for name in dp.SERVICE_HEADERS
-                if name.startswith("x-ratelimit-") and h.get(name)
-            ]
+            parts = dp.rate_limits(h)
             utilization = h.get("azure-openai-deployment-utilization")
             if utilization:
                 parts.append(f"PTU utilization {utilization}")

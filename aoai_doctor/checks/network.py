@@ -119,57 +119,10 @@ class Tls(Check):
         if http.proxy_for(info.host, ctx.environ):
             return Outcome.skip("the endpoint is reached through a proxy (see AOAI403)")
         answer = network.handshake(info.host, port, pinned, ctx.environ)
-        if answer.ca_error:
-            return Outcome(
-                (
-                    finding(
-                        Severity.ERROR,
-                        answer.error or "cannot load the CA bundle",
-                        cause="config_invalid",
-                        fix="point REQUESTS_CA_BUNDLE at a readable PEM bundle (with your proxy's root CA if you "
-                        "have one), or unset it to use certifi's",
-                    ),
-                ),
-                facts=(answer,),
-            )
-        if answer.hostname_mismatch:
-            return Outcome(
-                (
-                    finding(
-                        Severity.ERROR,
-                        f"the certificate {info.host} presents is for another name: {answer.error}",
-                        cause="endpoint_wrong",
-                        fix="call the resource's own host name (az cognitiveservices account show --query "
-                        "properties.endpoint); a custom domain needs its own certificate",
-                    ),
-                ),
-                facts=(answer,),
-            )
-        if answer.verify_error:
-            return Outcome(
-                (
-                    finding(
-                        Severity.ERROR,
-                        f"TLS verification of {info.host} failed: {answer.error}",
-                        cause="tls_interception",
-                        fix="export REQUESTS_CA_BUNDLE=/path/to/bundle-with-your-proxy-root-ca.pem "
-                        "(and SSL_CERT_FILE for httpx); never disable verification",
-                    ),
-                ),
-                facts=(answer,),
-            )
-        if answer.error:
-            return Outcome(
-                (
-                    finding(
-                        Severity.ERROR,
-                        f"TLS handshake with {info.host} failed: {answer.error}",
-                        cause="connection_failed",
-                        fix=f"check that {info.host}:{port} is reachable (firewall, proxy)",
-                    ),
-                ),
-                facts=(answer,),
-            )
+        problem = _tls_problem(answer, info.host, port)
+        if problem is not None:
+            message, cause, fix = problem
+            return Outcome((finding(Severity.ERROR, message, cause=cause, fix=fix),), facts=(answer,))
         text = f"{answer.version}, certificate issued by {answer.issuer} (valid until {answer.not_after})"
         issuer = answer.issuer or ""
         found: list[Finding] = [ok(text)]
@@ -187,6 +140,38 @@ class Tls(Check):
                 )
             )
         return Outcome(tuple(found), facts=(answer,))
+
+
+def _tls_problem(answer: network.TlsAnswer, host: str, port: int) -> tuple[str, str, str] | None:
+    """(message, cause, fix) for a handshake that did not succeed, most specific reason first."""
+    if answer.ca_error:
+        return (
+            answer.error or "cannot load the CA bundle",
+            "config_invalid",
+            "point REQUESTS_CA_BUNDLE at a readable PEM bundle (with your proxy's root CA if you have one), or "
+            "unset it to use certifi's",
+        )
+    if answer.hostname_mismatch:
+        return (
+            f"the certificate {host} presents is for another name: {answer.error}",
+            "endpoint_wrong",
+            "call the resource's own host name (az cognitiveservices account show --query properties.endpoint); "
+            "a custom domain needs its own certificate",
+        )
+    if answer.verify_error:
+        return (
+            f"TLS verification of {host} failed: {answer.error}",
+            "tls_interception",
+            "export REQUESTS_CA_BUNDLE=/path/to/bundle-with-your-proxy-root-ca.pem (and SSL_CERT_FILE for httpx); "
+            "never disable verification",
+        )
+    if answer.error:
+        return (
+            f"TLS handshake with {host} failed: {answer.error}",
+            "connection_failed",
+            f"check that {host}:{port} is reachable (firewall, proxy)",
+        )
+    return None
 
 
 class Proxy(Check):

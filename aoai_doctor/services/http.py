@@ -176,6 +176,18 @@ def ca_problem(environ: Mapping[str, str], exc: BaseException) -> str:
     return f"cannot load the CA bundle: {exc}"
 
 
+class _Stop(Exception):
+    """A phase ended without an HTTP answer; becomes a :class:`Failure`."""
+
+    def __init__(self, kind: str, message: str, timings: Timings) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.timings = kind, message, timings
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
 def send(
     method: str,
     url: str,
@@ -200,8 +212,8 @@ def send(
         return Failure(
             url,
             "refused",
-            f"not sending a credential to {host}: it is not an Azure OpenAI host "
-            f"(pass --allow-host {host} if it is yours)",
+            f"not sending a credential to {host}: it is not an Azure OpenAI host (pass --allow-host {host} if it is "
+            "yours)",
             Timings(),
             request_id,
         )
@@ -220,101 +232,12 @@ def send(
     except (OSError, ssl.SSLError) as exc:
         return Failure(url, "ca", ca_problem(env, exc), Timings(), request_id)
     t0 = time.perf_counter()
-
-    def ms(since: float) -> float:
-        return round((time.perf_counter() - since) * 1000, 1)
-
-    dns = connect = tls = None
     proxy = proxy_for(host, env)
     try:
         if proxy:
-            pparts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-            conn = http.client.HTTPSConnection(
-                pparts.hostname or "", pparts.port or 80, context=context, timeout=policy.timeout
-            )
-            tunnel_headers = {}
-            if pparts.username:
-                login = f"{unquote(pparts.username)}:{unquote(pparts.password or '')}"
-                tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
-            conn.set_tunnel(host, port, headers=tunnel_headers)
-            try:
-                conn.connect()
-            except ssl.SSLCertVerificationError as exc:
-                return Failure(
-                    url,
-                    "tls",
-                    f"TLS verification failed through proxy {pparts.hostname}: {exc.verify_message or exc}",
-                    Timings(total_ms=ms(t0)),
-                    request_id,
-                )
-            except OSError as exc:
-                return Failure(
-                    url,
-                    "proxy",
-                    f"through proxy {pparts.hostname}:{pparts.port}: {exc}",
-                    Timings(total_ms=ms(t0)),
-                    request_id,
-                )
-            connect = ms(t0)
-            address = f"via proxy {pparts.hostname}:{pparts.port}"
+            conn, address, phases = _through_proxy(proxy, host, port, context, policy.timeout, t0)
         else:
-            pinned = policy.resolve.get((host, port))
-            try:
-                if pinned:
-                    infos = socket.getaddrinfo(pinned, port, type=socket.SOCK_STREAM)
-                else:
-                    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            except socket.gaierror as exc:
-                return Failure(
-                    url, "dns", f"{host} does not resolve: {exc.strerror or exc}", Timings(dns_ms=ms(t0)), request_id
-                )
-            dns = ms(t0)
-            t1 = time.perf_counter()
-            sockaddr = infos[0][4]
-            address = str(sockaddr[0])
-            try:
-                raw = socket.create_connection((address, port), timeout=policy.timeout)
-            except TimeoutError:
-                return Failure(
-                    url,
-                    "connect",
-                    f"TCP connect to {address}:{port} timed out after {policy.timeout:g} s",
-                    Timings(dns_ms=dns, connect_ms=ms(t1)),
-                    request_id,
-                )
-            except OSError as exc:
-                return Failure(
-                    url,
-                    "connect",
-                    f"TCP connect to {address}:{port} failed: {exc.strerror or exc}",
-                    Timings(dns_ms=dns, connect_ms=ms(t1)),
-                    request_id,
-                )
-            connect = ms(t1)
-            t2 = time.perf_counter()
-            try:
-                wrapped = context.wrap_socket(raw, server_hostname=host)
-            except ssl.SSLCertVerificationError as exc:
-                raw.close()
-                return Failure(
-                    url,
-                    "tls",
-                    f"TLS verification failed: {exc.verify_message or exc}",
-                    Timings(dns_ms=dns, connect_ms=connect, tls_ms=ms(t2)),
-                    request_id,
-                )
-            except (ssl.SSLError, OSError) as exc:
-                raw.close()
-                return Failure(
-                    url,
-                    "tls",
-                    f"TLS handshake failed: {exc}",
-                    Timings(dns_ms=dns, connect_ms=connect, tls_ms=ms(t2)),
-                    request_id,
-                )
-            tls = ms(t2)
-            conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
-            conn.sock = wrapped
+            conn, address, phases = _direct(host, port, context, policy, t0)
         sock = conn.sock
         tls_version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
         issuer = _issuer(sock)
@@ -322,56 +245,120 @@ def send(
         try:
             conn.request(method, target, body=body, headers=all_headers)
             answer = conn.getresponse()
-            ttfb = ms(t3)
+            ttfb = _ms(t3)
             first_event = None
+            truncated = False
             if stream and answer.status == 200:
                 data, first_event = _read_stream(answer, t3)
-                truncated = False
             else:
                 data = answer.read(MAX_BODY + 1)
                 truncated = len(data) > MAX_BODY
                 data = data[:MAX_BODY]
         except TimeoutError:
-            return Failure(
-                url,
-                "timeout",
-                f"no answer within {policy.timeout:g} s",
-                Timings(dns_ms=dns, connect_ms=connect, tls_ms=tls, total_ms=ms(t0)),
-                request_id,
-            )
+            raise _Stop("timeout", f"no answer within {policy.timeout:g} s", _with_total(phases, t0)) from None
         except (ConnectionResetError, http.client.RemoteDisconnected, BrokenPipeError) as exc:
-            return Failure(
-                url,
-                "reset",
-                f"the connection was closed mid-request: {exc}",
-                Timings(dns_ms=dns, connect_ms=connect, tls_ms=tls, total_ms=ms(t0)),
-                request_id,
-            )
+            raise _Stop("reset", f"the connection was closed mid-request: {exc}", _with_total(phases, t0)) from None
         except http.client.IncompleteRead as exc:
-            return Failure(
-                url,
-                "reset",
-                f"the answer stopped after {len(exc.partial)} bytes",
-                Timings(dns_ms=dns, connect_ms=connect, tls_ms=tls, total_ms=ms(t0)),
-                request_id,
-            )
+            raise _Stop(
+                "reset", f"the answer stopped after {len(exc.partial)} bytes", _with_total(phases, t0)
+            ) from None
         finally:
             conn.close()
-        return Response(
-            url,
-            answer.status,
-            answer.reason,
-            {k.lower(): v for k, v in answer.getheaders()},
-            data,
-            Timings(dns, connect, tls, ttfb, first_event, ms(t0)),
-            address,
-            request_id,
-            tls_version,
-            issuer,
-            truncated,
-        )
+    except _Stop as stop:
+        return Failure(url, stop.kind, stop.message, stop.timings, request_id)
     except OSError as exc:
-        return Failure(url, "other", str(exc), Timings(total_ms=ms(t0)), request_id)
+        return Failure(url, "other", str(exc), Timings(total_ms=_ms(t0)), request_id)
+    timings = Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, ttfb, first_event, _ms(t0))
+    headers_out = {k.lower(): v for k, v in answer.getheaders()}
+    return Response(
+        url,
+        answer.status,
+        answer.reason,
+        headers_out,
+        data,
+        timings,
+        address,
+        request_id,
+        tls_version,
+        issuer,
+        truncated,
+    )
+
+
+def _with_total(phases: Timings, t0: float) -> Timings:
+    return Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, total_ms=_ms(t0))
+
+
+def _through_proxy(
+    proxy: str, host: str, port: int, context: ssl.SSLContext, timeout: float, t0: float
+) -> tuple[http.client.HTTPSConnection, str, Timings]:
+    """A CONNECT tunnel through the proxy, with its login when the proxy URL carries one."""
+    pparts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    conn = http.client.HTTPSConnection(pparts.hostname or "", pparts.port or 80, context=context, timeout=timeout)
+    tunnel_headers = {}
+    if pparts.username:
+        login = f"{unquote(pparts.username)}:{unquote(pparts.password or '')}"
+        tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
+    conn.set_tunnel(host, port, headers=tunnel_headers)
+    where = f"{pparts.hostname}:{pparts.port or 80}"
+    try:
+        conn.connect()
+    except ssl.SSLCertVerificationError as exc:
+        raise _Stop(
+            "tls",
+            f"TLS verification failed through proxy {where}: {exc.verify_message or exc}",
+            Timings(total_ms=_ms(t0)),
+        ) from None
+    except OSError as exc:
+        raise _Stop("proxy", f"through proxy {where}: {exc}", Timings(total_ms=_ms(t0))) from None
+    return conn, f"via proxy {where}", Timings(connect_ms=_ms(t0))
+
+
+def _direct(
+    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float
+) -> tuple[http.client.HTTPSConnection, str, Timings]:
+    """DNS (or a --resolve pin), TCP connect and TLS handshake, each timed."""
+    pinned = policy.resolve.get((host, port))
+    try:
+        infos = socket.getaddrinfo(pinned or host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise _Stop("dns", f"{host} does not resolve: {exc.strerror or exc}", Timings(dns_ms=_ms(t0))) from None
+    dns = _ms(t0)
+    address = str(infos[0][4][0])
+    t1 = time.perf_counter()
+    try:
+        raw = socket.create_connection((address, port), timeout=policy.timeout)
+    except TimeoutError:
+        raise _Stop(
+            "connect",
+            f"TCP connect to {address}:{port} timed out after {policy.timeout:g} s",
+            Timings(dns_ms=dns, connect_ms=_ms(t1)),
+        ) from None
+    except OSError as exc:
+        raise _Stop(
+            "connect",
+            f"TCP connect to {address}:{port} failed: {exc.strerror or exc}",
+            Timings(dns_ms=dns, connect_ms=_ms(t1)),
+        ) from None
+    connect = _ms(t1)
+    t2 = time.perf_counter()
+    try:
+        wrapped = context.wrap_socket(raw, server_hostname=host)
+    except ssl.SSLCertVerificationError as exc:
+        raw.close()
+        raise _Stop(
+            "tls",
+            f"TLS verification failed: {exc.verify_message or exc}",
+            Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2)),
+        ) from None
+    except (ssl.SSLError, OSError) as exc:
+        raw.close()
+        raise _Stop(
+            "tls", f"TLS handshake failed: {exc}", Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
+        ) from None
+    conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
+    conn.sock = wrapped
+    return conn, address, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
 
 
 def _read_stream(answer: http.client.HTTPResponse, t_sent: float) -> tuple[bytes, float | None]:
