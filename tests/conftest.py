@@ -5,11 +5,18 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from aoai_doctor.standin import Scenario, StandIn, load_scenario, parse_scenario
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 _PREFIXES = ("AZURE_", "OPENAI_", "IDENTITY_", "MSI_", "IMDS_", "GITHUB_", "REQUESTS_CA_BUNDLE", "NO_COLOR")
 
@@ -68,3 +75,31 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]
         yield tmp_path
     finally:
         LOOPBACK_GUARD.active = False
+
+
+StartStandIn = Callable[..., StandIn]
+
+
+@pytest.fixture
+def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StartStandIn]:
+    """Start a stand-in for a scenario (a name, a path, a Scenario, or TOML text); apply its client
+    environment unless ``env=False``; stop it after the test."""
+    started: list[StandIn] = []
+
+    def start(scenario: str | Path | Scenario, *, env: bool = True) -> StandIn:
+        if isinstance(scenario, Scenario):
+            loaded = scenario
+        elif isinstance(scenario, str) and "\n" in scenario:
+            loaded = parse_scenario(tomllib.loads(scenario), name="inline", source="inline.toml")
+        else:
+            loaded = load_scenario(scenario)
+        s = StandIn(loaded).start()
+        started.append(s)
+        if env:
+            for key, value in s.client_env().items():
+                monkeypatch.setenv(key, value)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()

@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,37 +16,15 @@ import pytest
 from click.testing import CliRunner
 
 from aoai_doctor.cli import main
-from aoai_doctor.standin import StandIn, load_scenario, parse_scenario
+from aoai_doctor.standin import StandIn
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
 FAKES = Path(__file__).resolve().parent / "fakes"
 SCOPE_AUD = "https://cognitiveservices.azure.com"
-
-
-@pytest.fixture
-def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., StandIn]]:
-    """Start a stand-in for a scenario name or TOML text; apply its client environment unless env=False."""
-    started: list[StandIn] = []
-
-    def start(scenario: str, *, env: bool = True) -> StandIn:
-        if "\n" in scenario:
-            loaded = parse_scenario(tomllib.loads(scenario), name="inline", source="inline.toml")
-        else:
-            loaded = load_scenario(scenario)
-        s = StandIn(loaded).start()
-        started.append(s)
-        if env:
-            for key, value in s.client_env().items():
-                monkeypatch.setenv(key, value)
-        return s
-
-    yield start
-    for s in started:
-        s.stop()
 
 
 @pytest.fixture

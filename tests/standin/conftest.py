@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from aoai_doctor.standin import Scenario, StandIn, load_scenario
 from aoai_doctor.standin.sealed import SealedRunner, sealed_unavailable_reason
 from tests.conftest import LOOPBACK_GUARD as _GUARD
 
@@ -56,28 +55,6 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     finally:
         _GUARD.active = False
         azure_logger.removeHandler(handler)
-
-
-StartStandIn = Callable[..., StandIn]
-
-
-@pytest.fixture
-def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StartStandIn]:
-    """Start a stand-in for a scenario (name, path or object); apply its client env unless ``env=False``."""
-    started: list[StandIn] = []
-
-    def start(scenario: str | Path | Scenario, *, env: bool = True) -> StandIn:
-        loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        s = StandIn(loaded).start()
-        started.append(s)
-        if env:
-            for key, value in s.client_env().items():
-                monkeypatch.setenv(key, value)
-        return s
-
-    yield start
-    for s in started:
-        s.stop()
 
 
 @pytest.fixture
