@@ -136,7 +136,9 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
 
     ci = bool(opts.get("ci")) or environ.get("CI", "").lower() in ("true", "1")
     if opts.get("debug"):
-        _debug_logging()
+        from aoai_doctor.services.support import known_secrets
+
+        _debug_logging(known_secrets(environ, *(s.reveal() if s else None for s in (target.api_key, target.token))))
     is_tty = sys.stderr.isatty() and sys.stdout.isatty() and not ci
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     t0 = time.monotonic()
@@ -162,7 +164,8 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
         sources_read=target.sources_read,
         environment=support.describe(environ),
     )
-    report = redaction.redact_report(report, opts.get("redact") or "standard")
+    secrets = support.known_secrets(environ, *(s.reveal() if s else None for s in (target.api_key, target.token)))
+    report = redaction.redact_report(report, opts.get("redact") or "standard", secrets)
     fail_on_warning = opts.get("fail_on") == "warning"
     _emit(report, destinations, opts, environ, ci, fail_on_warning)
     if opts.get("exit_zero"):
@@ -297,15 +300,16 @@ def _render(report: Any, fmt: str, output: Path | None, opts: dict[str, Any], en
     return text_reporter.render(report, style)
 
 
-def _debug_logging() -> None:
+def _debug_logging(secrets: tuple[str, ...]) -> None:
     """azure-identity's, azure-core's and MSAL's own log on stderr, with secrets scrubbed."""
     import logging
 
     from aoai_doctor.explain.redact import redact
+    from aoai_doctor.redaction import mask_known
 
     class Redacting(logging.Formatter):
         def format(self, record: logging.LogRecord) -> str:
-            return redact(super().format(record))
+            return redact(mask_known(super().format(record), secrets))
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(Redacting("%(asctime)s %(name)s %(levelname)s %(message)s"))

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from aoai_doctor.explain.redact import PLACEHOLDER
 from aoai_doctor.explain.redact import redact as scrub_secrets
 from aoai_doctor.model import CheckResult, Finding, Report, Setting
 
@@ -22,12 +23,26 @@ _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+#-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _HOST = re.compile(r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|us|cn|io|org|azure)\b", re.I)
 # Public service names that identify no one: kept so the report stays readable.
-_PUBLIC_HOSTS = frozenset({
-    "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn", "management.azure.com",
-    "cognitiveservices.azure.com", "cognitiveservices.azure.us", "cognitiveservices.azure.cn", "ai.azure.com",
-    "sts.windows.net", "aka.ms", "go.microsoft.com", "learn.microsoft.com", "openai.azure.com", "api.openai.com",
-    "graph.microsoft.com", "privatelink.openai.azure.com",
-})
+_PUBLIC_HOSTS = frozenset(
+    {
+        "login.microsoftonline.com",
+        "login.microsoftonline.us",
+        "login.chinacloudapi.cn",
+        "management.azure.com",
+        "cognitiveservices.azure.com",
+        "cognitiveservices.azure.us",
+        "cognitiveservices.azure.cn",
+        "ai.azure.com",
+        "sts.windows.net",
+        "aka.ms",
+        "go.microsoft.com",
+        "learn.microsoft.com",
+        "openai.azure.com",
+        "api.openai.com",
+        "graph.microsoft.com",
+        "privatelink.openai.azure.com",
+    }
+)
 
 
 def _tag(kind: str, value: str) -> str:
@@ -62,20 +77,40 @@ def strict_text(text: str, names: frozenset[str] = frozenset()) -> str:
     return text
 
 
-def redact_report(report: Report, level: str = "standard") -> Report:
-    """The report with every text field passed through the level's redaction."""
+SLICE = 12
+
+
+def mask_known(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` without any of the given secret values, whole or as a slice of 12 characters or more."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, PLACEHOLDER)
+        for start in range(max(0, len(secret) - SLICE + 1)):
+            window = secret[start : start + SLICE]
+            if window in text:
+                text = text.replace(window, PLACEHOLDER)
+    return text
+
+
+def redact_report(report: Report, level: str = "standard", secrets: tuple[str, ...] = ()) -> Report:
+    """The report with every text field passed through the level's redaction; ``secrets`` are values
+    known to be secret (they are removed whatever their shape)."""
     names = resource_names(report) if level == "strict" else frozenset()
 
     def clean(text: str) -> str:
-        text = scrub_secrets(text)
+        text = scrub_secrets(mask_known(text, secrets))
         return strict_text(text, names) if level == "strict" else text
 
     def clean_finding(f: Finding) -> Finding:
         return dataclasses.replace(f, message=clean(f.message), fix=_opt(clean, f.fix), detail=_opt(clean, f.detail))
 
     def clean_result(r: CheckResult) -> CheckResult:
-        return dataclasses.replace(r, findings=tuple(clean_finding(f) for f in r.findings),
-                                   skip_reason=_opt(clean, r.skip_reason), data=_walk(r.data, clean))
+        return dataclasses.replace(
+            r,
+            findings=tuple(clean_finding(f) for f in r.findings),
+            skip_reason=_opt(clean, r.skip_reason),
+            data=_walk(r.data, clean),
+        )
 
     return dataclasses.replace(
         report,

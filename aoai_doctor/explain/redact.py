@@ -14,7 +14,8 @@ _STRONG_NAMES = (
     r"api[-_ ]?key|x-api-key|ocp-apim-subscription-key|subscription[-_]?key|client[-_]?secret|"
     r"azure_client_secret|azure_openai_api_key|openai_api_key|azure_openai_ad_token|azure_ad_token|password|"
     r"passwd|pwd|apikey|accountkey|sharedaccesskey|client[-_]?assertion|access[-_]?token|refresh[-_]?token|"
-    r"id[-_]?token"
+    r"id[-_]?token|azure_client_certificate_password|certificate[-_]?password|azure_password|"
+    r"x?-?identity[-_]header|msi[-_]secret|x-identity-header"
 )
 _WEAK_NAMES = r"secret|token|key|assertion|sig|credential"
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -41,6 +42,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         r"\1" + PLACEHOLDER,
     ),
+    # The password in a URL's user info (https://user:password@proxy:8080).
+    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s/:@]+:)(?!<redacted)[^\s/@]+@"), r"\1" + PLACEHOLDER + "@"),
     # Query-string secrets (?sig=…&code=…).
     (
         re.compile(
