@@ -453,7 +453,6 @@ def emulate(scenario: str, port: int | None, list_only: bool) -> None:
     """
     import shlex
     import signal
-    import threading
 
     from aoai_doctor.standin import load_scenario, scenario_names
 
@@ -471,11 +470,13 @@ def emulate(scenario: str, port: int | None, list_only: bool) -> None:
                    "disable_instance_discovery=True here: MSAL asks the public login.microsoftonline.com "
                    "to validate an authority it does not know.")
         click.echo("# Ctrl-C stops the stand-in.", err=True)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        def interrupt(*_: object) -> None:
+            raise KeyboardInterrupt  # SIGTERM stops the stand-in the way Ctrl-C does
+
+        signal.signal(signal.SIGTERM, interrupt)
         try:
-            while not stop.wait(0.5):
-                pass
+            while True:
+                time.sleep(3600)
         except KeyboardInterrupt:
             pass
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
 from aoai_doctor.endpoint import EndpointInfo
 from aoai_doctor.model import Finding, Severity
@@ -142,6 +144,12 @@ class Tls(Check):
         return Outcome(tuple(found), facts=(answer,))
 
 
+def _without_login(proxy: str) -> str:
+    """A proxy URL as it may be shown: no user name or password."""
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
 def _tls_problem(answer: network.TlsAnswer, host: str, port: int) -> tuple[str, str, str] | None:
     """(message, cause, fix) for a handshake that did not succeed, most specific reason first."""
     if answer.ca_error:
@@ -212,7 +220,7 @@ class Proxy(Check):
             via = http.proxy_for(info.host, env, "https")
             found.append(
                 ok(
-                    f"the endpoint {'goes through the proxy ' + via if via else 'is reached directly'}",
+                    f"the endpoint {'goes through the proxy ' + _without_login(via) if via else 'is reached directly'}",
                     detail=f"proxies: {', '.join(sorted(proxies))}; NO_PROXY={no_proxy or '(unset)'}",
                 )
             )
