@@ -60,6 +60,17 @@ def test_optional_failures_and_fail_on_warning_in_the_summary() -> None:
     assert strict.startswith("[fail] aoai-doctor found 1 problem (--fail-on warning)")
 
 
+def test_a_long_fix_is_printed_once() -> None:
+    fix = "Request the right scope:\n\n    get_bearer_token_provider(cred, scope)"
+    first = CheckResult("AOAI201", "environment-credential", "s", Status.FAIL, 1.0,
+                        (Finding(Severity.ERROR, "AADSTS1002012", cause="scope_missing_default", fix=fix),))
+    again = CheckResult("AOAI210", "credential-chain", "s", Status.FAIL, 1.0,
+                        (Finding(Severity.ERROR, "stops at EnvironmentCredential", cause="scope_missing_default",
+                                 fix=fix),))
+    out = text.render(Report("9.9", {}, (first, again), "t", 1.0), text.Style(unicode=False))
+    assert out.count("get_bearer_token_provider") == 1 and "fix:   as for AOAI201 above" in out
+
+
 def test_notes_with_a_fix_are_shown_without_verbose() -> None:
     result = CheckResult("AOAI501", "test-call", "s", Status.PASS, 1.0, (
         Finding(Severity.INFO, "chat answered 200"),

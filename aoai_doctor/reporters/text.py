@@ -35,6 +35,7 @@ def render(report: Report, style: Style = Style()) -> str:
             for r in report.results]
     table = tabulate(rows, tablefmt="plain", disable_numparse=True).splitlines() if rows else []
     stage: Stage | None = None
+    fixes_shown: dict[str, str] = {}  # a fix already printed, and the check that printed it
     for result, row in zip(report.results, table, strict=True):
         if result.stage is not stage:
             if stage is not None:
@@ -42,7 +43,7 @@ def render(report: Report, style: Style = Style()) -> str:
             stage = result.stage
             lines.append(paint(stage.title, "1"))
         lines.append("  " + paint(row, _COLORS[result.status]) if style.color else "  " + row)
-        lines.extend(_details(result, style))
+        lines.extend(_details(result, style, fixes_shown))
     if style.verbose and report.target:
         lines += ["", paint("Configuration", "1")]
         width = max(len(n) for n in report.target)
@@ -81,7 +82,7 @@ def _clip(text: str, width: int = MESSAGE_WIDTH) -> str:
     return line if len(line) <= width and line == text else line[: width - 1].rstrip() + "…"
 
 
-def _details(result: CheckResult, style: Style) -> list[str]:
+def _details(result: CheckResult, style: Style, fixes_shown: dict[str, str]) -> list[str]:
     out: list[str] = []
     pad = "       "
     problems = [f for f in result.findings if f.severity >= Severity.WARNING]
@@ -100,8 +101,11 @@ def _details(result: CheckResult, style: Style) -> list[str]:
             out.append(f"{pad}{marker} {item.message}")
         if item.cause:
             out.append(f"{pad}  cause: {item.cause}")
-        if item.fix:
+        if item.fix and item.fix in fixes_shown and "\n" in item.fix:
+            out.append(f"{pad}  fix:   as for {fixes_shown[item.fix]} above")
+        elif item.fix:
             out += _block(pad + "  ", "fix:   ", item.fix, wrap=False)
+            fixes_shown.setdefault(item.fix, result.check_id)
         if item.detail and style.verbose:
             out += _block(pad + "  ", "", item.detail)
     if problems or (style.verbose and result.status is Status.ERROR):
