@@ -1,0 +1,68 @@
+"""Live progress: on a terminal, checks tick over on stderr while they run; off a terminal, nothing
+but the report."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+ARGS = [
+    "-m",
+    "aoai_doctor",
+    "run",
+    "--select",
+    "AOAI2",
+    "--endpoint",
+    "https://res.openai.azure.com",
+    "--deployment",
+    "d1",
+    "--api-version",
+    "2024-10-21",
+]
+
+
+def on_a_terminal(*extra: str) -> str:
+    """Everything the doctor writes to a pseudo-terminal (stdout and stderr both)."""
+    leader, follower = pty.openpty()
+    env = {**os.environ, "TERM": "xterm"}
+    env.pop("CI", None)
+    proc = subprocess.Popen([sys.executable, *ARGS, *extra], stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    output = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(leader)
+    return output.decode("utf-8", "replace")
+
+
+def test_progress_on_a_terminal() -> None:
+    text = on_a_terminal()
+    assert "Credentials: AOAI2" in text and "\r\x1b[2K" in text  # a redrawn line naming the running checks
+    assert "✗ aoai-doctor found" in text  # the terminal gets the glyphs
+
+
+def test_quiet_on_a_terminal_shows_only_the_report() -> None:
+    text = on_a_terminal("--quiet")
+    assert "Credentials: AOAI2" not in text and "✗ aoai-doctor found" in text
+
+
+def test_no_progress_off_a_terminal() -> None:
+    proc = subprocess.run([sys.executable, *ARGS], capture_output=True, text=True, timeout=60)
+    assert proc.stderr == "" and "Credentials:" not in proc.stdout.split("\n", 1)[0]
+    assert "[fail] aoai-doctor found" in proc.stdout
