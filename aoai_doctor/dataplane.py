@@ -140,25 +140,22 @@ def interpret(status: int, headers: Mapping[str, str], body: bytes, ctx: Context
     data = parse_body(body)
     ids = request_ids(headers)
     where = f"{ctx.call.operation} on {ctx.deployment}"
-    detail = (
-        "; ".join(x for x in (ids, f"x-ms-region={headers['x-ms-region']}" if headers.get("x-ms-region") else "") if x)
-        or None
-    )
-    content_type = headers.get("content-type", "")
+    region = f"x-ms-region={headers['x-ms-region']}" if headers.get("x-ms-region") else ""
+    detail = "; ".join(x for x in (ids, region) if x) or None
+    name = ctx.info.resource_name or "<resource-name>"
+
+    def problem(text: str, cause: str, fix: str, *, severity: Severity = Severity.ERROR,
+                note: str = "") -> list[Finding]:
+        return [Finding(severity, text, cause=cause, fix=fix,
+                        detail="; ".join(x for x in (note, detail or "") if x) or None)]
+
     if 300 <= status < 400:
         location = headers.get("location", "(no Location header)")
-        return [
-            Finding(
-                Severity.ERROR,
-                f"{status}: the endpoint redirects {where} to {location}",
-                cause="endpoint_wrong",
-                fix="Azure OpenAI does not redirect; use the resource endpoint itself (a redirect comes from a proxy, "
-                "a custom domain or a wrong host). The doctor never follows redirects with a credential.",
-                detail=detail,
-            )
-        ]
+        return problem(f"{status}: the endpoint redirects {where} to {location}", "endpoint_wrong",
+                       "Azure OpenAI does not redirect; use the resource endpoint itself (a redirect comes from a "
+                       "proxy, a custom domain or a wrong host). The doctor never follows redirects with a credential.")
     if data is None:
-        return _not_json(status, content_type, body, where, detail)
+        return _not_json(status, headers.get("content-type", ""), body, where, detail)
     code = _code(data)
     message = _message(data)
     if 200 <= status < 300:
@@ -170,133 +167,53 @@ def interpret(status: int, headers: Mapping[str, str], body: bytes, ctx: Context
     if status == 401 and ("statusCode" in data or ctx.auth != "api-key"):
         return [_bad_token(ctx, message, detail)]
     if status == 401:
-        return [
-            Finding(
-                Severity.ERROR,
-                f"401 on {where}: {message}",
-                cause="api_key_invalid",
-                fix="use key1 or key2 of this very resource: az cognitiveservices account keys list --name "
-                f"{ctx.info.resource_name or '<resource-name>'} --resource-group <group>; an "
-                "api.openai.com key does not work here",
-                detail=detail,
-            )
-        ]
+        return problem(f"401 on {where}: {message}", "api_key_invalid",
+                       f"use key1 or key2 of this very resource: az cognitiveservices account keys list --name {name} "
+                       "--resource-group <group>; an api.openai.com key does not work here")
     if status == 403 and code == "AuthenticationTypeDisabled":
-        return [
-            Finding(
-                Severity.ERROR,
-                f"403 AuthenticationTypeDisabled: {message}",
-                cause="key_auth_disabled",
-                fix="use Microsoft Entra ID (run with --auth entra and give the app a token provider); the "
-                "resource has disableLocalAuth=true",
-                detail=detail,
-            )
-        ]
+        return problem(f"403 AuthenticationTypeDisabled: {message}", "key_auth_disabled",
+                       "use Microsoft Entra ID (run with --auth entra and give the app a token provider); the "
+                       "resource has disableLocalAuth=true")
     if status == 403 and re.search(r"public access is disabled|virtual network|firewall", message, re.I):
-        return [
-            Finding(
-                Severity.ERROR,
-                f"403 on {where}: {message}",
-                cause="network_blocked",
-                fix="call from inside the allowed network (private endpoint / VNet), make the private DNS "
-                "zone privatelink.openai.azure.com resolve the host to its private IP, or add this "
-                "client's address: az cognitiveservices account network-rule add --name "
-                f"{ctx.info.resource_name or '<resource-name>'} --resource-group <group> --ip-address "
-                "<your-public-ip>",
-                detail="; ".join(
-                    x
-                    for x in (
-                        f"{ctx.info.host} resolves to the public address {ctx.public_address} here, so the call "
-                        "does not go through a private endpoint"
-                        if ctx.public_address
-                        else "",
-                        detail,
-                    )
-                    if x
-                ),
-            )
-        ]
+        public = (f"{ctx.info.host} resolves to the public address {ctx.public_address} here, so the call does not "
+                  "go through a private endpoint") if ctx.public_address else ""
+        return problem(f"403 on {where}: {message}", "network_blocked",
+                       "call from inside the allowed network (private endpoint / VNet), make the private DNS zone "
+                       "privatelink.openai.azure.com resolve the host to its private IP, or add this client's "
+                       f"address: az cognitiveservices account network-rule add --name {name} --resource-group "
+                       "<group> --ip-address <your-public-ip>", note=public)
     if status == 403 and ctx.info.family is HostFamily.APIM:
-        return [
-            Finding(
-                Severity.ERROR,
-                f"403 from API Management on {where}: {message}",
-                cause="rate_limited",
-                fix="API Management's azure-openai-token-limit policy answers 403 when a token quota is used "
-                "up: wait for the quota period, or raise token-quota in the policy",
-                detail=detail,
-            )
-        ]
+        return problem(f"403 from API Management on {where}: {message}", "rate_limited",
+                       "API Management's azure-openai-token-limit policy answers 403 when a token quota is used up: "
+                       "wait for the quota period, or raise token-quota in the policy")
     if status == 404 and code == "DeploymentNotFound":
-        return [
-            Finding(
-                Severity.ERROR,
-                f"404 DeploymentNotFound: no deployment named {ctx.deployment} on this resource",
-                cause="deployment_not_found",
-                fix="use a deployment name from: az cognitiveservices account deployment list --name "
-                f"{ctx.info.resource_name or '<resource-name>'} --resource-group <group> --query "
-                '"[].{name:name, model:properties.model.name}" --output table (a deployment '
-                "created less than 5 minutes ago may not answer yet)",
-                detail=detail,
-            )
-        ]
+        return problem(f"404 DeploymentNotFound: no deployment named {ctx.deployment} on this resource",
+                       "deployment_not_found",
+                       f"use a deployment name from: az cognitiveservices account deployment list --name {name} "
+                       '--resource-group <group> --query "[].{name:name, model:properties.model.name}" --output '
+                       "table (a deployment created less than 5 minutes ago may not answer yet)")
     if status == 404:
         return [_resource_not_found(ctx, detail)]
     if status == 400 and code == "OperationNotSupported":
         return [_operation_not_supported(ctx, message, detail)]
     if status == 400 and (code == "content_filter" or "content management policy" in message):
-        return [
-            Finding(
-                Severity.WARNING,
-                "the test prompt was blocked by content filtering",
-                cause="content_filtered",
-                fix="the call itself works; review the deployment's content filter configuration if "
-                "ordinary prompts are blocked",
-                detail=detail,
-            )
-        ]
+        return problem("the test prompt was blocked by content filtering", "content_filtered",
+                       "the call itself works; review the deployment's content filter configuration if ordinary "
+                       "prompts are blocked", severity=Severity.WARNING)
     if status == 400 and "custom subdomain" in message.lower():
-        return [
-            Finding(
-                Severity.ERROR,
-                f"400: {message}",
-                cause="custom_subdomain_required",
-                fix="call the resource's custom-subdomain endpoint (https://<resource-name>.openai.azure.com) "
-                "with the token, or use an API key on the regional endpoint",
-                detail=detail,
-            )
-        ]
+        return problem(f"400: {message}", "custom_subdomain_required",
+                       "call the resource's custom-subdomain endpoint (https://<resource-name>.openai.azure.com) "
+                       "with the token, or use an API key on the regional endpoint")
     if status == 400 and re.search(r"api version|api-version", message, re.I):
-        return [
-            Finding(
-                Severity.ERROR,
-                f"400 on {where}: {message}",
-                cause="api_version_invalid",
-                fix=f"export OPENAI_API_VERSION={av.LATEST_GA} (or the version the message names)",
-                detail=detail,
-            )
-        ]
+        return problem(f"400 on {where}: {message}", "api_version_invalid",
+                       f"export OPENAI_API_VERSION={av.LATEST_GA} (or the version the message names)")
     if status == 429:
         return [_rate_limited(headers, message, where, detail)]
     if status >= 500:
-        return [
-            Finding(
-                Severity.ERROR,
-                f"{status} from the service on {where}: {message or 'no message'}",
-                cause="service_unavailable",
-                fix=f"retry later; if it persists, open a support request quoting {ids or 'the request ids'}",
-                detail=detail,
-            )
-        ]
-    return [
-        Finding(
-            Severity.ERROR,
-            f"{status} on {where}: {code + ': ' if code else ''}{message or 'no message'}",
-            cause="other",
-            fix="aoai-doctor explain '<the body>' may know this one",
-            detail=detail,
-        )
-    ]
+        return problem(f"{status} from the service on {where}: {message or 'no message'}", "service_unavailable",
+                       f"retry later; if it persists, open a support request quoting {ids or 'the request ids'}")
+    return problem(f"{status} on {where}: {code + ': ' if code else ''}{message or 'no message'}", "other",
+                   "aoai-doctor explain '<the body>' may know this one")
 
 
 def _code(data: Mapping[str, Any]) -> str:
