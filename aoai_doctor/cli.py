@@ -135,11 +135,13 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
     except config.ConfigError as exc:
         _fail(str(exc))
 
-    ci = bool(opts.get("ci")) or environ.get("CI", "").lower() in ("true", "1")
-    if opts.get("debug"):
-        from aoai_doctor.services.support import known_secrets
+    from aoai_doctor import policy, redaction
+    from aoai_doctor.services import support
 
-        _debug_logging(known_secrets(environ, *(s.reveal() if s else None for s in (target.api_key, target.token))))
+    ci = bool(opts.get("ci")) or environ.get("CI", "").lower() in ("true", "1")
+    secrets = support.known_secrets(environ, *(s.reveal() if s else None for s in (target.api_key, target.token)))
+    if opts.get("debug"):
+        _debug_logging(secrets)
     is_tty = sys.stderr.isatty() and sys.stdout.isatty() and not ci
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     t0 = time.monotonic()
@@ -151,8 +153,6 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
                                         on_progress=progress.update)
     else:
         results = runner.run_checks(chosen, target, environ, options, load_errors=reg.errors)
-    from aoai_doctor import policy, redaction
-    from aoai_doctor.services import support
 
     if opts.get("network_errors") == "warn":
         results = policy.soften_network_errors(results)
@@ -165,7 +165,6 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
         sources_read=target.sources_read,
         environment=support.describe(environ),
     )
-    secrets = support.known_secrets(environ, *(s.reveal() if s else None for s in (target.api_key, target.token)))
     report = redaction.redact_report(report, opts.get("redact") or "standard", secrets)
     fail_on_warning = opts.get("fail_on") == "warning"
     _emit(report, destinations, opts, environ, ci, fail_on_warning)

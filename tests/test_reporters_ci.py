@@ -23,7 +23,7 @@ from aoai_doctor.cli import main
 from aoai_doctor.model import CheckResult, Finding, Report, Setting, Severity, Status
 from aoai_doctor.reporters import github, junit, markdown
 from aoai_doctor.reporters import json as json_reporter
-from aoai_doctor.reporters.markdown import clean_text, fails_gate
+from aoai_doctor.reporters.markdown import clean_text
 
 MULTILINE_FIX = ("Request `https://cognitiveservices.azure.com/.default`:\n\n"
                  "    token_provider = get_bearer_token_provider(credential, \"https://cognitiveservices.azure.com/.default\")\n\n"
@@ -208,7 +208,7 @@ def test_junit_fail_on_warning_turns_required_warnings_into_failures() -> None:
 
 def test_junit_counts_match_the_gate() -> None:
     root = assert_junit_10(junit.render(EVERYTHING))
-    gate = [r for r in EVERYTHING.results if fails_gate(r)]
+    gate = [r for r in EVERYTHING.results if r.fails_gate()]
     red = [c for c in root.iter("testcase") if c.find("failure") is not None or c.find("error") is not None]
     assert [c.get("name", "").split()[0] for c in red] == [r.check_id for r in gate]
     assert {r.check_id for r in gate} == {r.check_id for r in EVERYTHING.failed}

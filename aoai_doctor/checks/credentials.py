@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Mapping
@@ -47,6 +48,7 @@ def token_scope(target: Target) -> str:
     return SCOPES[Cloud.PUBLIC]
 
 
+@functools.lru_cache(maxsize=64)
 def diagnose(message: str) -> tuple[str | None, str | None]:
     """Root cause and fix for a credential's error text, from the explain knowledge base."""
     from aoai_doctor.explain import explain
@@ -55,6 +57,17 @@ def diagnose(message: str) -> tuple[str | None, str | None]:
     if best.cause in ("other", "not_an_error"):
         return None, None
     return best.cause, best.fix
+
+
+def probe_cause(probe: creds.SourceProbe) -> tuple[str | None, str | None]:
+    """Root cause and fix of a source's own error (cached: the source check and the verdict both ask)."""
+    return diagnose(f"{probe.source}: {probe.error_type}: {probe.message or ''}")
+
+
+def _intended(source: str, environ: Mapping[str, str]) -> bool:
+    """Whether the variables that show a source is meant to be used are set (always, for sources without any)."""
+    names = _INTENT_VARS.get(source)
+    return names is None or any(environ.get(v) for v in names)
 
 
 class IdentityEnvironment(Check):
@@ -258,10 +271,9 @@ class CredentialSource(Check):
             )
         message = probe.message or probe.error_type or "no message"
         headline = message.splitlines()[0]
-        cause, fix = diagnose(f"{self.source}: {probe.error_type}: {message}")
+        cause, fix = probe_cause(probe)
         if probe.state is State.UNAVAILABLE:
-            intended = any(ctx.environ.get(v) for v in _INTENT_VARS.get(self.source, ("",)))
-            if cause in _MISCONFIGURED and (intended or self.source not in _INTENT_VARS):
+            if cause in _MISCONFIGURED and _intended(self.source, ctx.environ):
                 return Outcome(
                     (finding(Severity.WARNING, f"unavailable: {headline}", cause=cause, fix=fix, detail=message),),
                     facts=(probe,),
@@ -557,7 +569,7 @@ class CredentialChain(Check):
             return found
         if verdict.stopped_at is not None:
             probe = probes[verdict.stopped_at]
-            cause, fix = diagnose(f"{probe.source}: {probe.error_type}: {probe.message or ''}")
+            cause, fix = probe_cause(probe)
             reason = (probe.message or probe.error_type or "").splitlines()[0]
             msg = f"DefaultAzureCredential stops at {verdict.stopped_at}{scope_note}: {reason}"
             fixes = [fix or f"fix {verdict.stopped_at} (see its check above)"]
@@ -585,7 +597,7 @@ class CredentialChain(Check):
         tried = ", ".join(order) or "none (every source is excluded)"
         closest = _closest(order, probes, ctx.environ)
         if closest is not None:
-            cause, fix = diagnose(f"{closest.source}: {closest.error_type}: {closest.message}")
+            cause, fix = probe_cause(closest)
             reason = (closest.message or "").splitlines()[0]
             found.append(
                 finding(
@@ -696,11 +708,8 @@ def _closest(
         probe = probes.get(source)
         if probe is None or probe.state is State.SUCCEEDED or not probe.message:
             continue
-        cause, _fix = diagnose(f"{source}: {probe.error_type}: {probe.message}")
-        if probe.state is State.FAILED or cause in _MISCONFIGURED:
-            intended = _INTENT_VARS.get(source)
-            if intended is None or any(environ.get(v) for v in intended):
-                return probe
+        if (probe.state is State.FAILED or probe_cause(probe)[0] in _MISCONFIGURED) and _intended(source, environ):
+            return probe
     return None
 
 

@@ -16,7 +16,7 @@ Values are escaped as the Actions toolkit does (``%``, CR and LF in the message;
 from aoai_doctor.explain.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
 from aoai_doctor.reporters import markdown
-from aoai_doctor.reporters.markdown import clean_text, fails_gate
+from aoai_doctor.reporters.markdown import clean_text
 
 
 def annotations(report: Report, *, fail_on_warning: bool = False) -> str:
@@ -25,7 +25,7 @@ def annotations(report: Report, *, fail_on_warning: bool = False) -> str:
     for result in report.results:
         if result.status is Status.SKIP:
             continue
-        level = "error" if fails_gate(result, fail_on_warning) else "warning"
+        level = "error" if result.fails_gate(fail_on_warning) else "warning"
         title = f"{result.check_id} {result.name}"
         if not result.required and result.status in (Status.FAIL, Status.ERROR, Status.WARN):
             title += " (optional)"

@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 
 from aoai_doctor.explain.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
-from aoai_doctor.reporters.markdown import clean_text, fails_gate
+from aoai_doctor.reporters.markdown import clean_text
 
 SUITE_NAME = "aoai-doctor"
 """Name of the ``<testsuites>`` and ``<testsuite>`` elements, and prefix of every ``classname``."""
@@ -76,7 +76,7 @@ def _testcase(result: CheckResult, fail_on_warning: bool) -> ET.Element:
         ET.SubElement(case, "skipped", {"message": _attr(result.skip_reason or "skipped")})
         return case
     body = _findings_text(result)
-    if fails_gate(result, fail_on_warning):
+    if result.fails_gate(fail_on_warning):
         tag = "error" if result.status is Status.ERROR else "failure"
         first = _first_problem(result)
         element = ET.SubElement(case, tag, {

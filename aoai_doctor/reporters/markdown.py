@@ -5,8 +5,8 @@ each problem's cause, fix and docs. Every value from the report is escaped: tabl
 broken by ``|`` or newlines, messages cannot inject HTML or formatting, and multi-line text goes in
 fenced blocks whose fence is longer than any backtick run inside.
 
-Also home of the two rules every CI reporter shares: :func:`clean_text` (what characters may be
-written at all) and :func:`fails_gate` (which results fail the run).
+Also home of :func:`clean_text` (what characters may be written at all), which every CI reporter
+shares; which results fail the run is :meth:`CheckResult.fails_gate`.
 """
 
 from __future__ import annotations
@@ -42,11 +42,6 @@ def clean_text(text: str) -> str:
     return _NOT_XML_CHAR.sub("", _ANSI.sub("", text))
 
 
-def fails_gate(result: CheckResult, fail_on_warning: bool = False) -> bool:
-    """Whether ``result`` fails the run (the rule lives on :meth:`CheckResult.fails_gate`)."""
-    return result.fails_gate(fail_on_warning)
-
-
 def render(report: Report, *, fail_on_warning: bool = False, docs_base_url: str | None = None) -> str:
     """The report as GitHub-flavoured Markdown.
 
@@ -71,7 +66,7 @@ def render(report: Report, *, fail_on_warning: bool = False, docs_base_url: str 
     if report.results:
         lines.append("")
     problems = [r for r in report.results if _problems(r)]
-    problems.sort(key=lambda r: not fails_gate(r, fail_on_warning))  # stable: pipeline order within each group
+    problems.sort(key=lambda r: not r.fails_gate(fail_on_warning))  # stable: pipeline order within each group
     if problems:
         lines += ["### Problems", ""]
         shown_fixes: dict[tuple[str | None, str], str] = {}
@@ -81,7 +76,7 @@ def render(report: Report, *, fail_on_warning: bool = False, docs_base_url: str 
 
 
 def _verdict(report: Report, fail_on_warning: bool) -> str:
-    gate = [r for r in report.results if fails_gate(r, fail_on_warning)]
+    gate = [r for r in report.results if r.fails_gate(fail_on_warning)]
     if gate:
         noun = "required check" if len(gate) == 1 else "required checks"
         how = " (--fail-on warning)" if any(r.status is Status.WARN for r in gate) else ""
@@ -134,7 +129,7 @@ def _problem_section(result: CheckResult, fail_on_warning: bool, docs_base_url: 
                      shown_fixes: dict[tuple[str | None, str], str]) -> list[str]:
     """One ``####`` block per check with problems: each finding's message, cause, fix and docs."""
     role = "" if result.required else " (optional: does not fail the run)"
-    if fails_gate(result, fail_on_warning):
+    if result.fails_gate(fail_on_warning):
         role = " (fails the run)"
     lines = [f"#### {EMOJI[result.status]} {result.check_id} {_inline(result.name)}{role}", ""]
     for finding in _problems(result):
