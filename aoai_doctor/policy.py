@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from aoai_doctor.model import CheckResult, Finding, Severity, Status
+from aoai_doctor.model import CheckResult, Severity, Status
 
 # Causes a flaky runner network can produce on its own.
 NETWORK_CAUSES = frozenset({"dns_failure", "connection_failed", "proxy_misconfigured", "service_unavailable"})
@@ -39,7 +39,3 @@ def exit_code(results: Sequence[CheckResult], fail_on_warning: bool) -> int:
         return 3
     return 0
 
-
-def first_problem(result: CheckResult) -> Finding | None:
-    """The finding a one-line summary of a result should show."""
-    return next((f for f in result.findings if f.severity >= Severity.WARNING), None)
