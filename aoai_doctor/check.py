@@ -81,6 +81,14 @@ class Check:
     """Seconds before the runner gives up on it."""
     options: ClassVar[Mapping[str, object]] = {}
     """Options accepted under ``[checks.<ID>]``, with their defaults (the default's type is enforced)."""
+    binds: ClassVar[Mapping[str, str]] = {}
+    """Options of this check that a run option sets: ``{option: field of aoai_doctor.options.Options}``
+    (``--no-live`` sets AOAI501's ``live``). A field left ``None`` leaves the option to checks.toml."""
+
+    @classmethod
+    def settle_options(cls, options: dict[str, object]) -> None:
+        """Normalise or validate this check's merged options (run options over checks.toml over the
+        defaults), in place; raise :class:`~aoai_doctor.config.ConfigError` for a value it cannot use."""
 
     def run(self, ctx: CheckContext) -> Outcome:  # pragma: no cover - abstract
         """Look, and say what was found. Must not print, exit or touch the process environment."""

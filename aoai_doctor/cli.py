@@ -6,20 +6,29 @@ warning); 2 usage or configuration error; 3 internal error (a required check cra
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from aoai_doctor import __version__
+from aoai_doctor.config import ConfigError
+from aoai_doctor.options import FailOn, Format, NetworkErrors, Options, Output, Redaction
+from aoai_doctor.redaction import Secret
 
-# The exit codes of a run (0, 1, 3) come from aoai_doctor.policy.exit_code; these two are the CLI's own.
-EXIT_OK, EXIT_CONFIG = 0, 2
-FORMATS = ("text", "json", "junit", "markdown")
+if TYPE_CHECKING:
+    from aoai_doctor.model import Report
+    from aoai_doctor.redaction import KnownSecrets
+
+# The exit codes of a run (0, 1, 3) come from aoai_doctor.app.exit_code; this one is the CLI's own.
+EXIT_CONFIG = 2
+FORMATS = tuple(f.value for f in Format)
 
 
 def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
@@ -101,82 +110,74 @@ def run(**opts: Any) -> None:
     sys.exit(execute_run(opts, environ=dict(os.environ)))
 
 
-def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = True) -> int:
-    """Load configuration, run the checks, write the report; return the exit code. ``read_cwd``: also
-    read ./checks.toml and ./config.json when no file is named."""
-    from aoai_doctor import config, registry, runner
-    from aoai_doctor.model import Report
+def options_from(opts: Mapping[str, Any], read_cwd: bool = True) -> Options:
+    """The run's :class:`Options` from the click keyword arguments of ``run``. Raises ConfigError."""
+    token, token_source = _read_token(opts.get("token_file"))
+    return Options(
+        endpoint=opts.get("endpoint"),
+        deployment=opts.get("deployment"),
+        deployment_kind=opts.get("deployment_kind"),
+        api_version=opts.get("api_version"),
+        auth=opts.get("auth"),
+        scope=opts.get("scope"),
+        expect_tenant=opts.get("expect_tenant"),
+        token=Secret(token) if token is not None else None,
+        token_source=token_source,
+        allow_hosts=tuple(opts.get("allow_host") or ()),
+        resolve=tuple(opts.get("resolve") or ()),
+        config_file=opts.get("config_path"),
+        checks_file=opts.get("checks_path"),
+        read_cwd=read_cwd,
+        select=tuple(opts.get("select") or ()),
+        ignore=tuple(opts.get("ignore") or ()),
+        live=False if opts.get("no_live") else None,
+        repeat=opts.get("repeat") or None,
+        concurrency=opts.get("concurrency") if opts.get("repeat") else None,
+        stream=True if opts.get("stream") else None,
+        expect_region=opts.get("expect_region") or None,
+        expect_credential=opts.get("expect_credential") or None,
+        verify_chain=True if opts.get("verify_chain") else None,
+        fail_on=FailOn(opts.get("fail_on") or "error"),
+        network_errors=NetworkErrors(opts.get("network_errors") or "fail"),
+        redaction=Redaction(opts.get("redact") or "standard"),
+        outputs=_outputs(opts),
+        verbose=bool(opts.get("verbose")),
+        exit_zero=bool(opts.get("exit_zero")),
+    )
+
+
+def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = True,
+                adjust: Callable[[Options], Options] | None = None) -> int:
+    """Run the doctor from the click keyword arguments, write the report; return the exit code.
+    ``read_cwd``: also read ./checks.toml and ./config.json when no file is named; ``adjust``: a last
+    change to the options (the demo points them at its stand-in)."""
+    from aoai_doctor import app
 
     try:
-        checks_path = opts.get("checks_path")
-        default_checks = config.find_default("checks.toml") if read_cwd else None
-        checks_file = config.load_checks_file(checks_path or default_checks, explicit=checks_path is not None)
-        json_path: Path | None = opts.get("config_path") or (config.find_default("config.json") if read_cwd else None)
-        if json_path is not None and opts.get("config_path") and not json_path.exists():
-            raise config.ConfigError(str(json_path), "file not found")
-        config_json = config.load_config_json(json_path) if json_path else None
-        token, token_source = _read_token(opts.get("token_file"))
-        target = config.resolve_target(
-            config.Overrides(endpoint=opts.get("endpoint"), deployment=opts.get("deployment"),
-                             deployment_kind=opts.get("deployment_kind"),
-                             api_version=opts.get("api_version"), auth=opts.get("auth"),
-                             scope=opts.get("scope"), expected_tenant=opts.get("expect_tenant"),
-                             token=token, token_source=token_source,
-                             allow_hosts=tuple(opts.get("allow_host") or ()), resolve=tuple(opts.get("resolve") or ())),
-            environ, config_json, checks_file)
-        _check_resolve(target.resolve)
-        base_dir = checks_file.path.parent if checks_file.path else None
-        reg = registry.load(checks_file.local_checks, base_dir)
-        chosen = registry.select(reg, opts.get("select") or checks_file.select,
-                                 opts.get("ignore") or checks_file.ignore)
-        options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label)
-        _apply_flag_options(options, opts)
-        destinations = _destinations(opts)
-    except config.ConfigError as exc:
+        options = options_from(opts, read_cwd)
+        if adjust is not None:
+            options = adjust(options)
+        plan = app.plan(options, environ)
+    except ConfigError as exc:
         _fail(str(exc))
 
-    from aoai_doctor import policy, redaction
-    from aoai_doctor.services import support
-
     ci = bool(opts.get("ci")) or environ.get("CI", "").lower() in ("true", "1")
-    secrets = support.known_secrets(environ, *(s.reveal() if s else None for s in (target.api_key, target.token)))
     if opts.get("debug"):
-        _debug_logging(secrets)
+        _debug_logging(plan.secrets)
     is_tty = sys.stderr.isatty() and sys.stdout.isatty() and not ci
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    t0 = time.monotonic()
     if is_tty and not opts.get("quiet"):
-        from aoai_doctor.progress import Progress
+        from aoai_doctor.reporters.progress import Progress
 
-        with Progress(sys.stderr, len(chosen), unicode=_can_encode("✓⠋")) as progress:
-            results = runner.run_checks(chosen, target, environ, options, load_errors=reg.errors,
-                                        on_progress=progress.update)
+        with Progress(sys.stderr, len(plan.checks), unicode=_can_encode("✓⠋")) as progress:
+            report = app.execute(plan, on_progress=progress.update)
     else:
-        results = runner.run_checks(chosen, target, environ, options, load_errors=reg.errors)
-
-    if opts.get("network_errors") == "warn":
-        results = policy.soften_network_errors(results)
-    report = Report(
-        tool_version=__version__,
-        target=target.settings(),
-        results=results,
-        started_at=started_at,
-        duration_ms=round((time.monotonic() - t0) * 1000, 1),
-        sources_read=target.sources_read,
-        environment=support.describe(environ),
-    )
-    report = redaction.redact_report(report, opts.get("redact") or "standard", secrets)
-    fail_on_warning = opts.get("fail_on") == "warning"
-    _emit(report, destinations, opts, environ, ci, fail_on_warning)
-    if opts.get("exit_zero"):
-        return EXIT_OK
-    return policy.exit_code(report.results, fail_on_warning)
+        report = app.execute(plan)
+    _emit(report, options, environ, ci)
+    return app.exit_code(report, options)
 
 
 def _read_token(path: str | None) -> tuple[str | None, str | None]:
     """The token named by --token-file ('-' for standard input)."""
-    from aoai_doctor.config import ConfigError
-
     if not path:
         return None, None
     if path == "-":
@@ -187,53 +188,8 @@ def _read_token(path: str | None) -> tuple[str | None, str | None]:
         raise ConfigError(path, f"cannot read the token file: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def _check_resolve(values: tuple[str, ...]) -> None:
-    from aoai_doctor.config import ConfigError
-    from aoai_doctor.services.http import ResolveError, parse_resolve
-
-    try:
-        parse_resolve(list(values))
-    except ResolveError as exc:
-        raise ConfigError("--resolve", str(exc).split(": ", 1)[1]) from None
-
-
-def _apply_flag_options(options: dict[str, dict[str, object]], opts: dict[str, Any]) -> None:
-    """Flags that set a check's option override checks.toml."""
-    from aoai_doctor import chain
-    from aoai_doctor.config import ConfigError, did_you_mean
-
-    if "AOAI501" in options:
-        if opts.get("no_live"):
-            options["AOAI501"]["live"] = False
-        if opts.get("expect_region"):
-            options["AOAI501"]["expect_region"] = opts["expect_region"]
-    latency = options.get("AOAI601")
-    if latency is not None:
-        if opts.get("repeat"):
-            latency["repeat"] = int(opts["repeat"])
-            latency["concurrency"] = int(opts.get("concurrency") or 1)
-        if opts.get("stream"):
-            latency["stream"] = True
-        rounds = -(-int(latency.get("repeat", 0) or 0) // int(latency.get("concurrency", 1) or 1))  # type: ignore[call-overload]
-        latency["timeout"] = max(float(latency.get("timeout", 60.0)), 60.0 + 35.0 * rounds)  # type: ignore[arg-type]
-    chain_options = options.get("AOAI210")
-    if chain_options is None:
-        return
-    expected = opts.get("expect_credential")
-    if expected:
-        known = {s.lower(): s for s in chain.SOURCES}
-        if expected.lower() not in known:
-            hint = did_you_mean(expected, chain.SOURCES)
-            raise ConfigError("--expect-credential", f"unknown source '{expected}'{hint}")
-        chain_options["expect_credential"] = known[expected.lower()]
-    if opts.get("verify_chain"):
-        chain_options["verify_chain"] = True
-
-
-def _destinations(opts: dict[str, Any]) -> list[tuple[str, Path | None]]:
+def _outputs(opts: Mapping[str, Any]) -> tuple[Output, ...]:
     """Pair each --format with its --output (None: standard output)."""
-    from aoai_doctor.config import ConfigError
-
     formats = list(opts.get("fmt") or ()) or ["text"]
     outputs = list(opts.get("output") or ())
     if len(outputs) > len(formats):
@@ -242,32 +198,38 @@ def _destinations(opts: dict[str, Any]) -> list[tuple[str, Path | None]]:
         else:
             raise ConfigError("--output", f"{len(outputs)} outputs for {len(formats)} formats; give each --output "
                               "after its --format")
-    pairs = [(f, outputs[i] if i < len(outputs) else None) for i, f in enumerate(formats)]
-    if sum(1 for _f, o in pairs if o is None) > 1:
+    pairs = tuple(Output(Format(f), outputs[i] if i < len(outputs) else None) for i, f in enumerate(formats))
+    if sum(1 for o in pairs if o.path is None) > 1:
         raise ConfigError("--format", "only one format can go to standard output; give the others an --output")
     return pairs
 
 
-def _emit(report: Any, destinations: list[tuple[str, Path | None]], opts: dict[str, Any], environ: dict[str, str],
-          ci: bool, fail_on_warning: bool) -> None:
+def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool) -> None:
     """Render the report in every requested format and write each where it belongs."""
-    stdout_format = next((f for f, o in destinations if o is None), None)
-    for fmt, output in destinations:
-        text = _render(report, fmt, output, opts, environ, ci, fail_on_warning)
-        if output is None:
+    from aoai_doctor.reporters import Style, reporter
+
+    fail_on_warning = options.fail_on_warning
+    stdout_format = next((o.format for o in options.outputs if o.path is None), None)
+    for output in options.outputs:
+        plain = ci or "NO_COLOR" in environ or not (output.path is None and sys.stdout.isatty())
+        style = Style(unicode=not plain and _can_encode("✓✗‼"), color=not plain, verbose=options.verbose,
+                      fail_on_warning=fail_on_warning)
+        text = reporter(output.format)(report, style)
+        if output.path is None:
             click.echo(text, nl=False)
             continue
         try:
-            output.write_text(text, encoding="utf-8")
+            output.path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror or exc}")
+            _fail(f"cannot write {output.path}: {exc.strerror or exc}")
     if environ.get("GITHUB_ACTIONS") == "true":
         from aoai_doctor.reporters import github
 
         annotations = github.annotations(report, fail_on_warning=fail_on_warning)
         if annotations:
             # Workflow commands are read from the step's output; keep them out of a machine format on stdout.
-            click.echo(annotations, nl=not annotations.endswith("\n"), err=stdout_format not in (None, "text"))
+            click.echo(annotations, nl=not annotations.endswith("\n"),
+                       err=stdout_format not in (None, Format.TEXT))
         summary_path = environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             try:
@@ -277,39 +239,14 @@ def _emit(report: Any, destinations: list[tuple[str, Path | None]], opts: dict[s
                 click.echo(f"aoai-doctor: warning: cannot append to GITHUB_STEP_SUMMARY: {exc}", err=True)
 
 
-def _render(report: Any, fmt: str, output: Path | None, opts: dict[str, Any], environ: dict[str, str], ci: bool,
-            fail_on_warning: bool) -> str:
-    if fmt == "json":
-        from aoai_doctor.reporters import json as json_reporter
-
-        return json_reporter.render(report, fail_on_warning=fail_on_warning)
-    if fmt == "junit":
-        from aoai_doctor.reporters import junit
-
-        return junit.render(report, fail_on_warning=fail_on_warning)
-    if fmt == "markdown":
-        from aoai_doctor.reporters import markdown
-
-        return markdown.render(report, fail_on_warning=fail_on_warning)
-    from aoai_doctor.reporters import text as text_reporter
-
-    to_terminal = output is None and sys.stdout.isatty()
-    plain = ci or "NO_COLOR" in environ or not to_terminal
-    style = text_reporter.Style(unicode=not plain and _can_encode("✓✗‼"), color=not plain,
-                                verbose=bool(opts.get("verbose")), fail_on_warning=fail_on_warning)
-    return text_reporter.render(report, style)
-
-
-def _debug_logging(secrets: tuple[str, ...]) -> None:
-    """azure-identity's, azure-core's and MSAL's own log on stderr, with secrets scrubbed."""
+def _debug_logging(secrets: KnownSecrets) -> None:
+    """azure-identity's, azure-core's and MSAL's own log on stderr, with secrets scrubbed (tokens
+    obtained during the run are masked as soon as their check finishes)."""
     import logging
-
-    from aoai_doctor.explain.redact import redact
-    from aoai_doctor.redaction import mask_known
 
     class Redacting(logging.Formatter):
         def format(self, record: logging.LogRecord) -> str:
-            return redact(mask_known(super().format(record), secrets))
+            return secrets.clean(super().format(record))
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(Redacting("%(asctime)s %(name)s %(levelname)s %(message)s"))
@@ -358,8 +295,8 @@ def explain(text: str | None, file_path: Path | None, fmt: str) -> None:
         click.echo(_check_page(word), nl=False)
         return
     if word in kb.cause_ids():
-        from aoai_doctor.explain.docgen import render_page
         from aoai_doctor.explain.kb import load_knowledge_base
+        from aoai_doctor.explain.pages import render_page
 
         click.echo(render_page(load_knowledge_base(), word), nl=False)
         return
@@ -422,19 +359,23 @@ def demo(scenario: str, **opts: Any) -> None:
 
     with _standin(scenario) as standin, sandbox.client_environment(standin, dict(os.environ)) as env:
         settings = standin.scenario.client
-        defaults = {"scope": settings.scope, "deployment_kind": settings.operation.value,
-                    "auth": "api-key" if settings.credential.value == "api-key" else None}
-        for key, value in defaults.items():
-            if not opts.get(key) and value:
-                opts[key] = value
         # Call the resource by its real host name, pinned to the stand-in's loopback port.
         endpoint, pin = sandbox.named_endpoint(standin, env["AZURE_OPENAI_ENDPOINT"])
         env["AZURE_OPENAI_ENDPOINT"] = endpoint
-        opts["resolve"] = (*(opts.get("resolve") or ()), pin)
+
+        def aim(options: Options) -> Options:
+            return dataclasses.replace(
+                options,
+                scope=options.scope or settings.scope or None,
+                deployment_kind=options.deployment_kind or settings.operation.value,
+                auth=options.auth or ("api-key" if settings.credential.value == "api-key" else None),
+                resolve=(*options.resolve, pin),
+            )
+
         with sandbox.applied(env):
             # The scenario is the whole configuration: no config.json or checks.toml from the current
             # directory unless --config / --checks name one.
-            code = execute_run(opts, environ=env, read_cwd=False)
+            code = execute_run(opts, environ=env, read_cwd=False, adjust=aim)
     sys.exit(code)
 
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aoai_doctor import endpoint as ep
+from aoai_doctor.azure import endpoints as ep
 from aoai_doctor.model import Setting
+from aoai_doctor.redaction import Secret
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -60,24 +61,6 @@ class ConfigError(Exception):
         super().__init__(f"{source}: {problem}")
         self.source = source
         self.problem = problem
-
-
-class Secret:
-    """A value that must never be printed. ``str``/``repr`` show only that it is set."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The value itself, for the one place that sends it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret(****)"
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,22 +1,207 @@
-"""Redaction of a whole report before it is written anywhere.
+"""Secrets, in one place: the :class:`Secret` wrapper, the secret values a run holds, and redaction.
 
-``standard`` (always on): nothing secret-shaped survives in any text (tokens, keys, client secrets,
-SAS signatures), on top of the checks never putting one there. ``strict`` also masks what identifies a
-tenant, a principal or a resource: GUIDs (tenant, object, app ids), user principal names and e-mail
-addresses, and host names, each as a short stable hash, so a reader can still tell two ids apart.
+Three layers, each applied to every text before it is written anywhere:
+
+- **known secrets** (:class:`KnownSecrets`): the values this run holds (secret variables, the federated
+  token file, proxy passwords, a key or token given to check, and every token obtained during the run)
+  are removed whatever their shape, whole or as any slice of 12 characters or more;
+- **secret shapes** (:func:`scrub`, also used by ``explain``): tokens, keys, client secrets, SAS
+  signatures and the like are replaced by placeholders; every replacement swaps the whole secret, so
+  callers redact the full text first and only then cut excerpts from it;
+- **strict** (``--redact strict``): what identifies a tenant, a principal or a resource (GUIDs, user
+  principal names and e-mail addresses, host names, the target's resource names) is masked as a short
+  stable hash, so a reader can still tell two ids apart.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from aoai_doctor.explain.redact import PLACEHOLDER
-from aoai_doctor.explain.redact import redact as scrub_secrets
 from aoai_doctor.model import CheckResult, Finding, Report, Setting
+
+
+class Secret:
+    """A value that must never be printed. ``str``/``repr`` show only that it is set."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The value itself, for the one place that sends it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(****)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+# Variables whose values are secrets: whatever else happens, these values never reach an output.
+SECRET_VARS = (
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_PASSWORD",
+    "IDENTITY_HEADER",
+    "MSI_SECRET",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_AD_TOKEN",
+)
+MIN_SECRET = 6
+"""Shorter values are not treated as secrets (they would mask ordinary words)."""
+SLICE = 12
+
+
+class KnownSecrets:
+    """The secret values one run holds. Thread-safe: checks add the tokens they obtain while they run,
+    and a log handler may read the list at the same time."""
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._values: tuple[str, ...] = ()
+        self.add(*values)
+
+    @classmethod
+    def of_environment(cls, environ: Mapping[str, str], *extra: str | None) -> KnownSecrets:
+        """Secret variables, the federated token file's content, proxy passwords, and ``extra`` (a key
+        or token from a config file or ``--token-file``)."""
+        values = [environ.get(name, "") for name in SECRET_VARS]
+        token_file = environ.get("AZURE_FEDERATED_TOKEN_FILE")
+        if token_file:
+            with contextlib.suppress(OSError):
+                values.append(Path(token_file).read_text(encoding="utf-8", errors="replace")[:65536].strip())
+        for name, value in environ.items():
+            if name.lower().endswith("_proxy") and "@" in value:
+                password = urlsplit(value if "://" in value else f"http://{value}").password
+                if password:
+                    values.append(unquote(password))
+        return cls([*values, *(v for v in extra if v)])
+
+    def add(self, *values: str | Secret | None) -> None:
+        """Remember more secret values (a :class:`Secret` or its plain value)."""
+        plain = [v.reveal() if isinstance(v, Secret) else v for v in values if v]
+        fresh = {v.strip() for v in plain if v and len(v.strip()) >= MIN_SECRET}
+        if not fresh:
+            return
+        with self._lock:
+            merged = set(self._values) | fresh
+            self._values = tuple(sorted(merged, key=len, reverse=True))
+
+    def add_from(self, facts: Iterable[object]) -> None:
+        """Remember every :class:`Secret` held by these facts (dataclasses with Secret fields)."""
+        for fact in facts:
+            if isinstance(fact, Secret):
+                self.add(fact)
+            elif dataclasses.is_dataclass(fact) and not isinstance(fact, type):
+                for item in dataclasses.fields(fact):
+                    value = getattr(fact, item.name, None)
+                    if isinstance(value, Secret):
+                        self.add(value)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The values, longest first."""
+        return self._values
+
+    def mask(self, text: str) -> str:
+        """``text`` without any known secret, whole or as a slice of 12 characters or more."""
+        return mask_known(text, self._values)
+
+    def clean(self, text: str) -> str:
+        """``text`` without known secrets and without anything shaped like a secret."""
+        return scrub(self.mask(text))
+
+
+PLACEHOLDER = "<redacted>"
+
+_STRONG_NAMES = (
+    r"api[-_ ]?key|x-api-key|ocp-apim-subscription-key|subscription[-_]?key|client[-_]?secret|"
+    r"azure_client_secret|azure_openai_api_key|openai_api_key|azure_openai_ad_token|azure_ad_token|password|"
+    r"passwd|pwd|apikey|accountkey|sharedaccesskey|client[-_]?assertion|access[-_]?token|refresh[-_]?token|"
+    r"id[-_]?token|azure_client_certificate_password|certificate[-_]?password|azure_password|"
+    r"x?-?identity[-_]header|msi[-_]secret|x-identity-header"
+)
+_WEAK_NAMES = r"secret|token|key|assertion|sig|credential"
+_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # JSON Web Tokens, whole or cut short (a header alone already starts with eyJ).
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,2}"), "<redacted-jwt>"),
+    # Authorization headers and bare bearer tokens.
+    (
+        re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?)(?:bearer|basic)?\s*[^\s\"',;}]{4,}"),
+        r"\1" + PLACEHOLDER,
+    ),
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + PLACEHOLDER),
+    # name=value / name: value / "name": "value" / 'name': 'value' for secret-bearing names.
+    (
+        re.compile(
+            rf"(?i)((?<![\w-])(?:{_STRONG_NAMES})[\"']?\s*(?:=|:)\s*[\"']?)(?!<redacted)"
+            r"([^\s\"',;&}<>)\]]{4,})"
+        ),
+        r"\1" + PLACEHOLDER,
+    ),
+    (
+        re.compile(
+            rf"(?i)((?<![\w-])(?:{_WEAK_NAMES})[\"']?\s*(?:=|:)\s*[\"']?)(?!<redacted)"
+            r"(?!aadsts)(?=[^\s\"',;&}<>)\]]{0,200}?\d)([^\s\"',;&}<>)\]]{16,})"
+        ),
+        r"\1" + PLACEHOLDER,
+    ),
+    # The password in a URL's user info (https://user:password@proxy:8080).
+    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s/:@]+:)(?!<redacted)[^\s/@]+@"), r"\1" + PLACEHOLDER + "@"),
+    # Query-string secrets (?sig=…&code=…).
+    (
+        re.compile(
+            r"(?i)([?&](?:sig|code|client_secret|access_token|refresh_token|id_token|key|api-key|"
+            r"subscription-key|client_assertion|assertion|password|token)=)[^&\s\"'#]+"
+        ),
+        r"\1" + PLACEHOLDER,
+    ),
+    # Command-line secrets (az login -p <secret>, --password, --client-secret, --federated-token).
+    (
+        re.compile(
+            r"(?i)((?:^|\s)(?:-p|--password|--client-secret|--secret|--federated-token)\s+)(?!<)(\S{4,})"
+        ),
+        r"\1" + PLACEHOLDER,
+    ),
+    # Entra ID client secret values (e.g. "abc8Q~…").
+    (re.compile(r"\b[A-Za-z0-9_.-]{3}\dQ~[A-Za-z0-9_.~-]{20,}"), PLACEHOLDER),
+    # OpenAI platform keys.
+    (re.compile(r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{16,}"), PLACEHOLDER),
+    # 32-hex Azure OpenAI / Cognitive Services keys.
+    (re.compile(r"(?<![0-9a-fA-F-])[0-9a-fA-F]{32}(?![0-9a-fA-F-])"), PLACEHOLDER),
+    # Long random-looking strings (84-char AOAI keys, SAS signatures, opaque tokens).
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/_-]{32,})(?=[A-Za-z0-9+/_-]*?\d)(?=[A-Za-z0-9+/_-]*?[a-z])"
+            r"(?=[A-Za-z0-9+/_-]*?[A-Z])"
+            r"[A-Za-z0-9+/_-]{32,}={0,2}"
+        ),
+        PLACEHOLDER,
+    ),
+)
+
+
+def scrub(text: str) -> str:
+    """``text`` with tokens, keys and secrets replaced by placeholders, whatever their source."""
+    for pattern, replacement in _RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
 
 LEVELS = ("standard", "strict")
 _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
@@ -51,7 +236,7 @@ def _tag(kind: str, value: str) -> str:
 
 def resource_names(report: Report) -> frozenset[str]:
     """Azure resource names the report's target mentions (the first label of its Azure host names)."""
-    from aoai_doctor.endpoint import classify_host
+    from aoai_doctor.azure.endpoints import classify_host
 
     names = set()
     for setting in report.target.values():
@@ -77,9 +262,6 @@ def strict_text(text: str, names: frozenset[str] = frozenset()) -> str:
     return text
 
 
-SLICE = 12
-
-
 def mask_known(text: str, secrets: tuple[str, ...]) -> str:
     """``text`` without any of the given secret values, whole or as a slice of 12 characters or more."""
     for secret in secrets:
@@ -98,7 +280,7 @@ def redact_report(report: Report, level: str = "standard", secrets: tuple[str, .
     names = resource_names(report) if level == "strict" else frozenset()
 
     def clean(text: str) -> str:
-        text = scrub_secrets(mask_known(text, secrets))
+        text = scrub(mask_known(text, secrets))
         return strict_text(text, names) if level == "strict" else text
 
     def clean_finding(f: Finding) -> Finding:

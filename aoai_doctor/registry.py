@@ -13,6 +13,7 @@ from pathlib import Path
 from aoai_doctor.check import ID_PATTERN, NAME_PATTERN, Check
 from aoai_doctor.config import COMMON_CHECK_OPTIONS, ConfigError, did_you_mean
 from aoai_doctor.model import Stage
+from aoai_doctor.options import Options
 
 GROUP = "aoai_doctor.checks"
 
@@ -48,7 +49,13 @@ def load(local: Sequence[str] = (), base_dir: Path | None = None) -> Registry:
         except Exception as exc:  # a broken plugin must not stop the doctor
             errors.append(LoadError(f"{ep.name} = {ep.value}", f"{type(exc).__name__}: {exc}"))
             continue
-        _accept(obj, f"{ep.name} = {ep.value}", found, errors)
+        origin = f"{ep.name} = {ep.value}"
+        claimed = getattr(obj, "id", None)
+        if isinstance(obj, type) and issubclass(obj, Check) and isinstance(claimed, str) and claimed != ep.name:
+            errors.append(LoadError(origin, f"the entry point is named {ep.name} but the class's id is {claimed}; "
+                                    "name the entry point after the check id"))
+            continue
+        _accept(obj, origin, found, errors)
     for spec in local:
         obj_or_error = _import_local(spec, base_dir)
         if isinstance(obj_or_error, LoadError):
@@ -134,9 +141,11 @@ def select(registry: Registry, select: Iterable[str], ignore: Iterable[str]) -> 
 
 
 def check_options(checks: Sequence[type[Check]], registry: Registry,
-                  configured: Mapping[str, Mapping[str, object]], source: str) -> dict[str, dict[str, object]]:
-    """Each check's options: declared defaults overlaid with ``[checks.<ID>]``. Unknown ids, unknown
-    options and values of the wrong type raise :class:`ConfigError`."""
+                  configured: Mapping[str, Mapping[str, object]], source: str,
+                  run: Options | None = None) -> dict[str, dict[str, object]]:
+    """Each check's options: declared defaults, overlaid with ``[checks.<ID>]``, overlaid with the run
+    options the check binds (``Check.binds``), then settled by the check. Unknown ids, unknown options
+    and values of the wrong type raise :class:`ConfigError`."""
     known = registry.by_id()
     for check_id in configured:
         if check_id not in known:
@@ -158,8 +167,13 @@ def check_options(checks: Sequence[type[Check]], registry: Registry,
                 raise ConfigError(source, f"[checks.{check.id}] {key} must be {expected.__name__}, "
                                   f"not {type(value).__name__}")
             merged[key] = value
+        for key, field_name in check.binds.items():
+            given = getattr(run, field_name, None) if run is not None else None
+            if given is not None:
+                merged[key] = given
         bound = merged.get("bound")
         if isinstance(bound, float) and float(merged["timeout"]) < bound + 10:  # type: ignore[arg-type]
             merged["timeout"] = bound + 10  # the runner's deadline must leave the bound room
+        check.settle_options(merged)
         out[check.id] = merged
     return out

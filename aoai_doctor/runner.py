@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aoai_doctor.check import Check, CheckContext, Outcome
+from aoai_doctor.check import ID_PATTERN, Check, CheckContext, Outcome
 from aoai_doctor.config import Target
 from aoai_doctor.model import CheckResult, Finding, Severity, Status, status_from
 from aoai_doctor.registry import LoadError
@@ -40,10 +40,15 @@ def run_checks(
     *,
     load_errors: Sequence[LoadError] = (),
     on_progress: ProgressCallback | None = None,
+    on_facts: Callable[[tuple[object, ...]], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> tuple[CheckResult, ...]:
-    """Run ``checks`` (already selected and in pipeline order) and return one result each."""
+    """Run ``checks`` (already selected and in pipeline order) and return one result each.
+
+    ``on_facts`` sees each check's facts as soon as it finishes, before anything else does (the run
+    adds the tokens they hold to its known secrets)."""
     notify = on_progress or (lambda _id, _event: None)
+    publish = on_facts or (lambda _facts: None)
     by_id = {c.id: c for c in checks}
     results: dict[str, CheckResult] = {}
     facts: dict[str, tuple[object, ...]] = {}
@@ -183,17 +188,22 @@ def run_checks(
                 )
             )
         elif done.outcome is not None and done.outcome.skip_reason:
+            publish(done.outcome.facts)
             facts[check.id] = done.outcome.facts
             finish(base(check, Status.SKIP, ms, skip=done.outcome.skip_reason, data=done.outcome.data))
         elif done.outcome is not None:
+            publish(done.outcome.facts)
             facts[check.id] = done.outcome.facts
             finish(base(check, status_from(done.outcome.findings), ms, done.outcome.findings, data=done.outcome.data))
 
     ordered = [results[c.id] for c in checks if c.id in results]
+    taken = {r.check_id for r in ordered}
     for error in load_errors:
+        result_id = _load_error_id(error.name, taken)
+        taken.add(result_id)
         ordered.append(
             CheckResult(
-                "PLUGIN000" if not error.name[:1].isalpha() else _plugin_id(error.name),
+                result_id,
                 "plugin-load",
                 f"load {error.name}",
                 Status.ERROR,
@@ -211,6 +221,10 @@ def run_checks(
     return tuple(ordered)
 
 
-def _plugin_id(name: str) -> str:
+def _load_error_id(name: str, taken: set[str]) -> str:
+    """A result id for a plugin that did not load, unique in the report: its entry-point name when that
+    is a free check id, else the next free ``PLUGIN<nnn>``."""
     head = name.split("=", 1)[0].strip()
-    return head if len(head) <= 12 and head.replace("_", "").isalnum() else "PLUGIN000"
+    if ID_PATTERN.match(head) and head not in taken:
+        return head
+    return next(f"PLUGIN{n:03d}" for n in range(1000) if f"PLUGIN{n:03d}" not in taken)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aoai_doctor import api_versions as av
+from aoai_doctor.azure import api_versions as av
 
 
 @pytest.mark.parametrize(

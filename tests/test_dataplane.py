@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from aoai_doctor import dataplane as dp
-from aoai_doctor.endpoint import parse
-from aoai_doctor.token import Identity
+from aoai_doctor.azure import answers as dp
+from aoai_doctor.azure.endpoints import parse
+from aoai_doctor.azure.jwt import Identity
 
 INFO = parse("https://contoso-openai.openai.azure.com")
 CALL = dp.plan_call(INFO, "chat", None, "2024-10-21")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aoai_doctor import endpoint as ep
+from aoai_doctor.azure import endpoints as ep
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from aoai_doctor.cli import main
-from aoai_doctor.config import Secret
+from aoai_doctor.redaction import Secret
 from aoai_doctor.services import http
 from aoai_doctor.standin.certs import TlsMaterial, make_tls_material
 

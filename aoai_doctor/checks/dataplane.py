@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
-from aoai_doctor import dataplane as dp
+from aoai_doctor.azure import answers as dp
+from aoai_doctor.azure.endpoints import EndpointInfo
 from aoai_doctor.check import Check, CheckContext, Outcome, finding
-from aoai_doctor.checks.config import endpoint_info
-from aoai_doctor.checks.token import TokenUnderTest
-from aoai_doctor.config import Secret
-from aoai_doctor.endpoint import EndpointInfo
+from aoai_doctor.facts import CallOutcome, TokenUnderTest, endpoint_info
 from aoai_doctor.model import Finding, Severity
+from aoai_doctor.redaction import Secret
 from aoai_doctor.services import http
-
-
-@dataclass(frozen=True, slots=True)
-class CallOutcome:
-    """One test call: what was sent where, what came back, and how long each phase took."""
-
-    deployment: str
-    kind: str
-    url: str
-    status: int | None
-    """None when there was no HTTP answer (see ``failure``)."""
-    failure: str | None
-    headers: Mapping[str, str]
-    timings: http.Timings
-    local_time: float
-    """This machine's clock when the answer arrived."""
-    server_date: float | None
-    """The service's clock, from its Date header."""
-    client_request_id: str
-    token_ms: float | None = None
-    """How long the credential took to get the token."""
-    body: dict[str, object] | None = None
-    request: tuple[dp.Call, tuple[str, Secret] | None] | None = None
-    """The request, for checks that repeat it (AOAI601). Holds the credential: never printed."""
 
 
 class TestCall(Check):
@@ -84,6 +57,7 @@ class TestCall(Check):
     requires = ("AOAI101", "AOAI102")
     uses = ("AOAI302", "AOAI401")
     options: ClassVar[Mapping[str, object]] = {"live": True, "read_timeout": 30.0, "expect_region": ""}
+    binds: ClassVar[Mapping[str, str]] = {"live": "live", "expect_region": "expect_region"}
     timeout = 90.0
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -155,11 +129,11 @@ class TestCall(Check):
     ) -> tuple[CallOutcome, list[Finding], int]:
         call = dp.plan_call(info, name, kind, api_version)
         made = 0
-        answer = post(call, credential, policy, ctx.environ)
+        answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
         made += isinstance(answer, http.Response)
         if isinstance(answer, http.Response) and dp.is_max_tokens_refusal(answer.status, dp.parse_body(answer.body)):
             call = dp.plan_call(info, name, kind, api_version, token_param="max_completion_tokens")
-            answer = post(call, credential, policy, ctx.environ)
+            answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
             made += isinstance(answer, http.Response)
         now = time.time()
         if isinstance(answer, http.Failure):
@@ -213,31 +187,12 @@ class TestCall(Check):
 
 def _public_address(ctx: CheckContext) -> str | None:
     """The endpoint's address from AOAI401 when it is public (not a private endpoint)."""
-    from aoai_doctor.services.network import DnsAnswer
+    from aoai_doctor.services.netprobe import DnsAnswer
 
     answer = ctx.fact(DnsAnswer)
     if answer is None or answer.private or not answer.addresses:
         return None
     return answer.addresses[0]
-
-
-def post(
-    call: dp.Call,
-    credential: tuple[str, Secret] | None,
-    policy: http.Policy,
-    environ: Mapping[str, str],
-    stream: bool = False,
-) -> http.Response | http.Failure:
-    """Send a planned call (the test call, and AOAI601's repeats)."""
-    return http.send(
-        "POST",
-        call.url,
-        body=json.dumps(call.body).encode(),
-        credential=credential,
-        policy=policy,
-        stream=stream,
-        environ=environ,
-    )
 
 
 def _call_data(outcome: CallOutcome) -> dict[str, object]:

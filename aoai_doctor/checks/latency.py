@@ -7,12 +7,11 @@ import statistics
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import ClassVar
 
-from aoai_doctor import dataplane as dp
+from aoai_doctor.azure import answers as dp
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
-from aoai_doctor.checks.dataplane import CallOutcome, post
+from aoai_doctor.facts import CallOutcome
 from aoai_doctor.model import Finding, Severity
 from aoai_doctor.services import http
 
@@ -63,6 +62,15 @@ class Latency(Check):
     summary = "DNS, connect, TLS, first byte and total for the call, and token acquisition time"
     uses = ("AOAI501",)
     options: ClassVar[Mapping[str, object]] = {"repeat": 0, "concurrency": 1, "stream": False}
+    binds: ClassVar[Mapping[str, str]] = {"repeat": "repeat", "concurrency": "concurrency", "stream": "stream"}
+
+    @classmethod
+    def settle_options(cls, options: dict[str, object]) -> None:
+        """The deadline grows with the rounds of calls: 35 s a round on top of the first minute."""
+        repeat, concurrency, timeout = options.get("repeat"), options.get("concurrency"), options.get("timeout")
+        rounds = -(-repeat // max(1, concurrency)) if isinstance(repeat, int) and isinstance(concurrency, int) else 0
+        floor = float(timeout) if isinstance(timeout, (int, float)) else 60.0
+        options["timeout"] = max(floor, 60.0 + 35.0 * rounds)
 
     def run(self, ctx: CheckContext) -> Outcome:
         calls = [c for c in ctx.all_facts(CallOutcome) if c.status is not None]
@@ -115,7 +123,7 @@ class Latency(Check):
                         pending.pop()
                     if time.monotonic() > deadline:  # the check's own time is up: make no more calls
                         return
-                    answer = post(call, credential, policy, ctx.environ)
+                    answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
                     with lock:
                         if isinstance(answer, http.Response) and answer.status < 300 and answer.timings.total_ms:
                             totals.append(answer.timings.total_ms)
@@ -149,7 +157,7 @@ class Latency(Check):
                 )
         if stream and call.kind == "chat":
             streamed = dict(call.body, stream=True)
-            answer = post(replace(call, body=streamed), credential, policy, ctx.environ, stream=True)
+            answer = http.post_json(call.url, streamed, credential, policy, ctx.environ, stream=True)
             if isinstance(answer, http.Response) and answer.timings.first_event_ms is not None:
                 found.append(
                     ok(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from aoai_doctor.azure.endpoints import EndpointInfo
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
-from aoai_doctor.endpoint import EndpointInfo
 from aoai_doctor.model import Finding, Severity
-from aoai_doctor.services import http, network
+from aoai_doctor.services import http, netprobe
 
 # Issuers of the certificates Azure's public endpoints present.
 AZURE_ISSUERS = ("Microsoft", "DigiCert")
@@ -51,7 +51,7 @@ class Dns(Check):
         info = ctx.fact(EndpointInfo)
         if info is None:
             return Outcome.skip("no endpoint")
-        answer = network.resolve(info.host, info.port or 443, _pins(ctx))
+        answer = netprobe.resolve(info.host, info.port or 443, _pins(ctx))
         if answer.error:
             return Outcome(
                 (
@@ -120,7 +120,7 @@ class Tls(Check):
         pinned = _pins(ctx).get((info.host, port))
         if http.proxy_for(info.host, ctx.environ):
             return Outcome.skip("the endpoint is reached through a proxy (see AOAI403)")
-        answer = network.handshake(info.host, port, pinned, ctx.environ)
+        answer = netprobe.handshake(info.host, port, pinned, ctx.environ)
         problem = _tls_problem(answer, info.host, port)
         if problem is not None:
             message, cause, fix = problem
@@ -150,7 +150,7 @@ def _without_login(proxy: str) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
-def _tls_problem(answer: network.TlsAnswer, host: str, port: int) -> tuple[str, str, str] | None:
+def _tls_problem(answer: netprobe.TlsAnswer, host: str, port: int) -> tuple[str, str, str] | None:
     """(message, cause, fix) for a handshake that did not succeed, most specific reason first."""
     if answer.ca_error:
         return (

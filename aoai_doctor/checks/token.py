@@ -5,18 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import urlsplit
 
+from aoai_doctor.azure.endpoints import SCOPES, Cloud, PathShape
+from aoai_doctor.azure.jwt import Identity, decode_claims
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
-from aoai_doctor.checks.config import endpoint_info
-from aoai_doctor.checks.credentials import token_scope
-from aoai_doctor.config import Secret
-from aoai_doctor.endpoint import SCOPES, Cloud, PathShape
+from aoai_doctor.facts import CallOutcome, SourceProbe, TokenUnderTest, Verdict, endpoint_info, token_scope
 from aoai_doctor.model import Finding, Severity
-from aoai_doctor.services.credentials import SourceProbe
-from aoai_doctor.token import Identity, decode_claims
 
 # Sources that turn the scope into a resource (they strip or ignore "/.default"), and those that send it
 # to Entra as given (client-credential and refresh-token flows), which then refuse a bare resource.
@@ -35,19 +31,6 @@ _MANAGEMENT = re.compile(
     r"|graph\.microsoft\.com)/?",
     re.I,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class TokenUnderTest:
-    """The token the data-plane call will use, and what it says. The token itself is never printed."""
-
-    token: Secret
-    source: str
-    claims: Mapping[str, Any]
-    identity: Identity
-    expires_on: int | None
-    """What the credential reported, when a credential produced it."""
-    acquired_ms: float | None = None
 
 
 def _resource(scope: str) -> str:
@@ -422,7 +405,6 @@ class ClockSkew(Check):
     options: ClassVar[Mapping[str, object]] = {"max_skew_seconds": 300.0}
 
     def run(self, ctx: CheckContext) -> Outcome:
-        from aoai_doctor.checks.dataplane import CallOutcome
 
         outcomes = [o for o in ctx.all_facts(CallOutcome) if o.server_date is not None]
         if not outcomes:
@@ -478,7 +460,6 @@ def _token_under_test(ctx: CheckContext) -> TokenUnderTest | Finding | None:
 
 
 def _is_winner(ctx: CheckContext, probe: SourceProbe) -> bool:
-    from aoai_doctor.chain import Verdict
 
     verdict = ctx.fact(Verdict)
     return verdict is not None and verdict.winner == probe.source

@@ -12,9 +12,7 @@ Example::
 
 from __future__ import annotations
 
-from aoai_doctor.explain.engine import diagnose
-from aoai_doctor.explain.kb import load_knowledge_base
-from aoai_doctor.explain.model import (
+from aoai_doctor.explain.answer import (
     CauseInfo,
     Confidence,
     CredentialVerdict,
@@ -22,6 +20,8 @@ from aoai_doctor.explain.model import (
     Explanation,
     VerdictStatus,
 )
+from aoai_doctor.explain.engine import diagnose
+from aoai_doctor.explain.kb import load_knowledge_base
 from aoai_doctor.explain.render import render_text, to_dict
 
 __all__ = [
@@ -33,23 +33,48 @@ __all__ = [
     "VerdictStatus",
     "cause_ids",
     "cause_info",
+    "exception_text",
     "explain",
     "render_text",
     "to_dict",
 ]
 
 
-def explain(text: str) -> Explanation:
-    """Diagnose a pasted error text. Never raises for any ``str`` input.
+def explain(error: str | BaseException) -> Explanation:
+    """Diagnose an error: a pasted text, or a caught exception (its type, message, the exceptions it
+    was raised from, and an HTTP error's body). Never raises.
 
-    Returns candidate causes best first (``Explanation.best`` is the answer) and, when the text holds
-    a DefaultAzureCredential / ChainedTokenCredential failure, one verdict per credential.
+    Returns candidate causes best first (``Explanation.best`` is the answer; ``.cause``,
+    ``.confidence`` and ``.fix`` read it) and, when the text holds a DefaultAzureCredential /
+    ChainedTokenCredential failure, one verdict per credential.
     """
     kb = load_knowledge_base()
     try:
-        return diagnose(kb, text if isinstance(text, str) else str(text))
+        text = error if isinstance(error, str) else exception_text(error)
+        return diagnose(kb, text)
     except Exception as exc:
         return _internal_failure(exc)
+
+
+def exception_text(exc: BaseException) -> str:
+    """What an exception says, as a person would paste it: ``Type: message`` for it and each exception
+    it was raised from or during (outermost last, as a traceback prints them), with an HTTP error's
+    status and body (openai's ``APIStatusError``, azure-core's ``HttpResponseError``)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    lines = []
+    for item in reversed(chain):
+        lines.append(f"{type(item).__module__}.{type(item).__qualname__}: {item}")
+        status = getattr(item, "status_code", None)
+        body = getattr(item, "body", None)
+        if isinstance(status, int):
+            lines.append(f"HTTP status {status}")
+        if body is not None and str(body) not in str(item):
+            lines.append(str(body))
+    return "\n".join(lines)
 
 
 def _internal_failure(exc: Exception) -> Explanation:

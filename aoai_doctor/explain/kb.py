@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from aoai_doctor.explain.model import CauseInfo, Confidence
+from aoai_doctor.explain.answer import CauseInfo, Confidence
 
 try:  # Python 3.11+
     import tomllib

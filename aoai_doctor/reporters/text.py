@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
 
 from tabulate import tabulate  # type: ignore[import-untyped]
 
 from aoai_doctor.model import CheckResult, Report, Severity, Stage, Status
+from aoai_doctor.reporters import Style
 
-
-@dataclass(frozen=True, slots=True)
-class Style:
-    """How to draw: the CLI decides from the terminal, the reporter only follows."""
-
-    unicode: bool = True
-    color: bool = False
-    verbose: bool = False
-    fail_on_warning: bool = False
-    """``--fail-on warning``: a required check that warns fails the run, and the summary says so."""
+__all__ = ["Style", "render"]
 
 
 _GLYPHS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.ERROR: "‼"}
@@ -27,8 +18,9 @@ _ASCII = {Status.PASS: "[ok]", Status.WARN: "[warn]", Status.FAIL: "[fail]", Sta
 _COLORS = {Status.PASS: "32", Status.WARN: "33", Status.FAIL: "31", Status.SKIP: "2", Status.ERROR: "35"}
 
 
-def render(report: Report, style: Style = Style()) -> str:
+def render(report: Report, style: Style | None = None) -> str:
     """The report as text for a terminal or a log."""
+    style = style or Style()
     paint = _painter(style)
     lines: list[str] = [_header(report), ""]
     rows = [[_glyph(r.status, style), r.check_id, _name(r), _message(r), _ms(r.duration_ms)]

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aoai_doctor.token import decode_claims
+from aoai_doctor.azure.jwt import decode_claims
 
 IDENTITY_VARS: tuple[str, ...] = (
     "AZURE_CLIENT_ID",

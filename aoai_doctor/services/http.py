@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import os
 import socket
 import ssl
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from aoai_doctor import __version__
-from aoai_doctor.config import Secret
+from aoai_doctor.redaction import Secret
 
 USER_AGENT = f"aoai-doctor/{__version__} (+https://pypi.org/project/aoai-doctor)"
 AZURE_SUFFIXES: tuple[str, ...] = (
@@ -393,3 +394,16 @@ def cert_name(rdns: object) -> str | None:
             if isinstance(pair, tuple) and len(pair) == 2:
                 parts[str(pair[0])] = str(pair[1])
     return parts.get("commonName") or parts.get("organizationName")
+
+
+def post_json(
+    url: str,
+    body: Mapping[str, object],
+    credential: tuple[str, Secret] | None,
+    policy: Policy,
+    environ: Mapping[str, str],
+    stream: bool = False,
+) -> Response | Failure:
+    """POST a JSON body (the test call, and AOAI601's repeats)."""
+    return send("POST", url, body=json.dumps(body).encode(), credential=credential, policy=policy,
+                stream=stream, environ=environ)

@@ -1,9 +1,9 @@
 """What the stand-in's data plane accepts as ``api-version``: the product's own table
-(:mod:`aoai_doctor.api_versions`), so the doctor and the service it is tested against agree."""
+(:mod:`aoai_doctor.azure.api_versions`), so the doctor and the service it is tested against agree."""
 
 from __future__ import annotations
 
-from aoai_doctor import api_versions as av
+from aoai_doctor.azure import api_versions as av
 
 
 def serves(version: str, operation: str) -> bool:

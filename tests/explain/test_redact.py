@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aoai_doctor.explain import explain, render_text, to_dict
-from aoai_doctor.explain.redact import redact
+from aoai_doctor.redaction import scrub as redact
 
 JWT = (
     "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImxvY2FsIn0."

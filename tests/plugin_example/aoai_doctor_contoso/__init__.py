@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+from aoai_doctor.azure.endpoints import HostFamily
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
-from aoai_doctor.checks.config import endpoint_info
-from aoai_doctor.endpoint import HostFamily
+from aoai_doctor.facts import endpoint_info
 from aoai_doctor.model import Severity
 
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from aoai_doctor.chain import State
-from aoai_doctor.config import Secret
-from aoai_doctor.explain.redact import redact
-from aoai_doctor.token import Identity, decode_claims
+from aoai_doctor.azure.chain import BY_NAME, State
+from aoai_doctor.azure.jwt import Identity, decode_claims
+from aoai_doctor.facts import SourceProbe
+from aoai_doctor.redaction import Secret
+from aoai_doctor.redaction import scrub as redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,27 +39,6 @@ class Bounds:
     def process(self) -> int:
         """``process_timeout`` for the CLI sources (whole seconds, as azure-identity types it)."""
         return max(1, int(self.seconds - 0.5))
-
-
-@dataclass(frozen=True, slots=True)
-class SourceProbe:
-    """What one source did when asked for a token on its own. Published as a fact by its check."""
-
-    source: str
-    state: State
-    elapsed_ms: float
-    error_type: str | None = None
-    """Exception class name (``CredentialUnavailableError``, ``ClientAuthenticationError``, ``ValueError`` …)."""
-    message: str | None = None
-    """The exception's message, with anything secret-shaped removed."""
-    identity: Identity | None = None
-    claims: Mapping[str, Any] | None = None
-    """Decoded claims of the token (never the token itself)."""
-    expires_on: int | None = None
-    token: Secret | None = None
-    """The token, for the checks that call the service with it; never printed."""
-    at_construction: bool = False
-    """The error came from building the credential, not from asking it for a token."""
 
 
 def quiet_azure_logging() -> None:
@@ -179,26 +159,19 @@ def verify_default_chain(scope: str, bounds: Bounds, excluded: tuple[str, ...] =
     import azure.identity as ai
 
     quiet_azure_logging()
-    flags = {
-        "EnvironmentCredential": "exclude_environment_credential",
-        "WorkloadIdentityCredential": "exclude_workload_identity_credential",
-        "ManagedIdentityCredential": "exclude_managed_identity_credential",
-        "SharedTokenCacheCredential": "exclude_shared_token_cache_credential",
-        "VisualStudioCodeCredential": "exclude_visual_studio_code_credential",
-        "AzureCliCredential": "exclude_cli_credential",
-        "AzurePowerShellCredential": "exclude_powershell_credential",
-        "AzureDeveloperCliCredential": "exclude_developer_cli_credential",
-        "BrokerCredential": "exclude_broker_credential",
-    }
-    kwargs: dict[str, Any] = {flags[s]: True for s in excluded if s in flags}
+    kwargs: dict[str, Any] = {BY_NAME[s].exclude: True for s in excluded if s in BY_NAME}
     kwargs.update(_http_kwargs(bounds, os.environ))
     kwargs["process_timeout"] = bounds.process
     try:
         credential = ai.DefaultAzureCredential(**kwargs)
-        credential.get_token(scope)
     except Exception as exc:
         return None, _message(exc)
-    used = getattr(credential, "_successful_credential", None)
+    with credential:  # closes the transports of every source it built
+        try:
+            credential.get_token(scope)
+        except Exception as exc:
+            return None, _message(exc)
+        used = getattr(credential, "_successful_credential", None)
     return (type(used).__name__ if used is not None else None), None
 
 

@@ -101,3 +101,18 @@ class Explanation:
     def best(self) -> Diagnosis:
         """The most likely diagnosis."""
         return self.diagnoses[0]
+
+    @property
+    def cause(self) -> str:
+        """The root-cause id of the best diagnosis (``scope_missing_default`` …)."""
+        return self.best.cause
+
+    @property
+    def confidence(self) -> Confidence:
+        """How sure the best diagnosis is."""
+        return self.best.confidence
+
+    @property
+    def fix(self) -> str:
+        """What to do, from the best diagnosis."""
+        return self.best.fix

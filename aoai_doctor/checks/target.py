@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from aoai_doctor import api_versions as av
-from aoai_doctor import endpoint as ep
+from aoai_doctor.azure import api_versions as av
+from aoai_doctor.azure import endpoints as ep
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
 from aoai_doctor.config import Target
+from aoai_doctor.facts import endpoint_info
 from aoai_doctor.model import Finding, Severity
 
 ENDPOINT_FIX = "export AZURE_OPENAI_ENDPOINT=https://<resource-name>.openai.azure.com"
@@ -16,16 +17,6 @@ FIND_ENDPOINT = ("az cognitiveservices account show --name <resource-name> --res
 LIST_DEPLOYMENTS = ("az cognitiveservices account deployment list --name <resource-name> "
                     "--resource-group <group> --query \"[].{name:name, model:properties.model.name}\" "
                     "--output table")
-
-
-def endpoint_info(target: Target) -> ep.EndpointInfo | None:
-    """The parsed endpoint, or None when there is none or it is not a URL."""
-    if target.endpoint is None:
-        return None
-    try:
-        return ep.parse(target.endpoint.value)
-    except ep.EndpointParseError:
-        return None
 
 
 class ConfigPresent(Check):

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aoai_doctor import api_versions as av
-from aoai_doctor.endpoint import EndpointInfo, HostFamily
+from aoai_doctor.azure import api_versions as av
+from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily
+from aoai_doctor.azure.jwt import Identity
 from aoai_doctor.model import Finding, Severity
-from aoai_doctor.token import Identity
 
 ROLE = "Cognitive Services OpenAI User"
 ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"

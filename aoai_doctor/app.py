@@ -1,0 +1,141 @@
+"""The doctor's core: one run from :class:`~aoai_doctor.options.Options` to a
+:class:`~aoai_doctor.model.Report`, and the exit-code policy. The CLI and the library API both call it;
+it never prints or exits.
+
+    plan = app.plan(options, environ)        # configuration → target, checks, their options (ConfigError)
+    report = app.execute(plan)               # the checks, then the gate policies and redaction
+    code = app.exit_code(report, options)    # 0, 1 or 3
+
+Exit codes: 0 every required check passed; 1 a required check failed (or warned, with ``--fail-on
+warning``); 2 usage or configuration error (the CLI's, from :class:`ConfigError`); 3 a required check
+crashed and none failed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from aoai_doctor import __version__, config, registry, runner
+from aoai_doctor.check import Check
+from aoai_doctor.config import ConfigError, Target
+from aoai_doctor.model import CheckResult, Report, Severity, Status
+from aoai_doctor.options import NetworkErrors, Options
+from aoai_doctor.redaction import KnownSecrets, redact_report
+
+EXIT_OK, EXIT_FINDINGS, EXIT_CONFIG, EXIT_CRASH = 0, 1, 2, 3
+
+# Causes a flaky runner network can produce on its own.
+NETWORK_CAUSES = frozenset({"dns_failure", "connection_failed", "proxy_misconfigured", "service_unavailable"})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A run, resolved and validated, before any check runs."""
+
+    options: Options
+    environ: Mapping[str, str]
+    target: Target
+    checks: tuple[type[Check], ...]
+    """The selected checks and what they need, in pipeline order."""
+    check_options: Mapping[str, Mapping[str, object]]
+    load_errors: tuple[registry.LoadError, ...]
+    secrets: KnownSecrets
+    """Every secret value the run holds; tokens obtained while checks run join it."""
+
+
+def plan(options: Options, environ: Mapping[str, str]) -> Plan:
+    """Read the configuration (flags over environment over ``config.json`` over ``checks.toml``), pick
+    the checks and settle their options. Raises :class:`ConfigError` with a one-line message."""
+    default_checks = config.find_default("checks.toml") if options.read_cwd else None
+    checks_file = config.load_checks_file(options.checks_file or default_checks,
+                                          explicit=options.checks_file is not None)
+    json_path: Path | None = options.config_file or (config.find_default("config.json") if options.read_cwd else None)
+    if options.config_file is not None and not options.config_file.exists():
+        raise ConfigError(str(options.config_file), "file not found")
+    config_json = config.load_config_json(json_path) if json_path else None
+    target = config.resolve_target(
+        config.Overrides(endpoint=options.endpoint, deployment=options.deployment,
+                         deployment_kind=options.deployment_kind, api_version=options.api_version,
+                         auth=options.auth, scope=options.scope, expected_tenant=options.expect_tenant,
+                         token=options.token.reveal() if options.token else None, token_source=options.token_source,
+                         allow_hosts=options.allow_hosts, resolve=options.resolve),
+        environ, config_json, checks_file)
+    _check_resolve(target.resolve)
+    base_dir = checks_file.path.parent if checks_file.path else None
+    reg = registry.load(checks_file.local_checks, base_dir)
+    chosen = registry.select(reg, options.select or checks_file.select, options.ignore or checks_file.ignore)
+    check_options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label, options)
+    secrets = KnownSecrets.of_environment(environ, *(s.reveal() if s else None for s in (target.api_key, target.token)))
+    return Plan(options, environ, target, chosen, check_options, reg.errors, secrets)
+
+
+def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> Report:
+    """Run the planned checks and build the report: gate policies applied, every secret removed."""
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    t0 = time.monotonic()
+    results = runner.run_checks(plan.checks, plan.target, plan.environ, plan.check_options,
+                                load_errors=plan.load_errors, on_progress=on_progress,
+                                on_facts=plan.secrets.add_from)
+    if plan.options.network_errors is NetworkErrors.WARN:
+        results = soften_network_errors(results)
+    from aoai_doctor.services import support
+
+    report = Report(
+        tool_version=__version__,
+        target=plan.target.settings(),
+        results=results,
+        started_at=started_at,
+        duration_ms=round((time.monotonic() - t0) * 1000, 1),
+        sources_read=plan.target.sources_read,
+        environment=support.describe(plan.environ),
+    )
+    return redact_report(report, plan.options.redaction.value, plan.secrets.values)
+
+
+def run_doctor(options: Options, environ: Mapping[str, str]) -> Report:
+    """Plan and execute one run. Raises :class:`ConfigError` for a configuration it cannot use."""
+    return execute(plan(options, environ))
+
+
+def soften_network_errors(results: Sequence[CheckResult]) -> tuple[CheckResult, ...]:
+    """``--network-errors warn``: a check whose every error is a network cause warns instead of failing."""
+    out: list[CheckResult] = []
+    for result in results:
+        errors = [f for f in result.findings if f.severity >= Severity.ERROR]
+        if result.status is Status.FAIL and errors and all(f.cause in NETWORK_CAUSES for f in errors):
+            findings = tuple(
+                dataclasses.replace(f, severity=Severity.WARNING, message=f"{f.message} (--network-errors warn)")
+                if f in errors else f
+                for f in result.findings
+            )
+            out.append(dataclasses.replace(result, status=Status.WARN, findings=findings))
+        else:
+            out.append(result)
+    return tuple(out)
+
+
+def exit_code(report: Report, options: Options) -> int:
+    """0 every required check passed; 1 a required check failed (or warned, with ``--fail-on
+    warning``); 3 a required check crashed and none failed. ``exit_zero`` makes it 0."""
+    if options.exit_zero:
+        return EXIT_OK
+    failing = [r for r in report.results if r.fails_gate(options.fail_on_warning)]
+    if any(r.status in (Status.FAIL, Status.WARN) for r in failing):
+        return EXIT_FINDINGS
+    if failing:
+        return EXIT_CRASH
+    return EXIT_OK
+
+
+def _check_resolve(values: tuple[str, ...]) -> None:
+    from aoai_doctor.services.http import ResolveError, parse_resolve
+
+    try:
+        parse_resolve(list(values))
+    except ResolveError as exc:
+        raise ConfigError("--resolve", str(exc).split(": ", 1)[1]) from None

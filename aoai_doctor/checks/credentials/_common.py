@@ -1,0 +1,49 @@
+"""What the credential checks share: the bound per source, and a source's cause from its own error."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+from aoai_doctor.facts import SourceProbe
+
+DEFAULT_BOUND = 5.0
+
+# Sources whose "unavailable" still means something is set up wrong, by cause.
+MISCONFIGURED = frozenset(
+    {
+        "managed_identity_not_assigned",
+        "env_credential_incomplete",
+        "workload_identity_incomplete",
+        "cli_timeout",
+        "certificate_invalid",
+        "tenant_not_allowed",
+    }
+)
+# The variables that show a source is meant to be used; without any, "not fully configured" is normal.
+INTENT_VARS = {
+    "EnvironmentCredential": ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME"),
+    "WorkloadIdentityCredential": ("AZURE_FEDERATED_TOKEN_FILE",),
+}
+
+
+@functools.lru_cache(maxsize=64)
+def diagnose(message: str) -> tuple[str | None, str | None]:
+    """Root cause and fix for a credential's error text, from the explain knowledge base."""
+    from aoai_doctor.explain import explain
+
+    best = explain(message).best
+    if best.cause in ("other", "not_an_error"):
+        return None, None
+    return best.cause, best.fix
+
+
+def probe_cause(probe: SourceProbe) -> tuple[str | None, str | None]:
+    """Root cause and fix of a source's own error (cached: the source check and the verdict both ask)."""
+    return diagnose(f"{probe.source}: {probe.error_type}: {probe.message or ''}")
+
+
+def intended(source: str, environ: Mapping[str, str]) -> bool:
+    """Whether the variables that show a source is meant to be used are set (always, for sources without any)."""
+    names = INTENT_VARS.get(source)
+    return names is None or any(environ.get(v) for v in names)

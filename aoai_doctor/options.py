@@ -1,0 +1,129 @@
+"""What one run of the doctor is asked to do: a frozen, typed value the CLI and the library build alike.
+
+The target fields mirror the ``run`` flags; a field left ``None`` falls back to the environment,
+``config.json`` and ``checks.toml`` (see :mod:`aoai_doctor.config`). Fields that set a check's option
+(``live``, ``repeat``, ``expect_credential`` …) are bound by the check itself (``Check.binds``) and
+override ``[checks.<ID>]`` only when given.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+from aoai_doctor.redaction import Secret
+
+
+class Format(str, enum.Enum):
+    """A report format."""
+
+    TEXT = "text"
+    JSON = "json"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+
+    @classmethod
+    def from_path(cls, path: Path) -> Format | None:
+        """The format a file name implies (``report.json`` → JSON), if any."""
+        return _BY_SUFFIX.get(path.suffix.lower())
+
+
+_BY_SUFFIX = {".txt": Format.TEXT, ".json": Format.JSON, ".xml": Format.JUNIT, ".md": Format.MARKDOWN}
+
+
+class FailOn(str, enum.Enum):
+    """What fails the run."""
+
+    ERROR = "error"
+    """A required check that fails or crashes."""
+    WARNING = "warning"
+    """Also a required check that warns."""
+
+
+class Redaction(str, enum.Enum):
+    """How much the report hides. Secrets are always removed."""
+
+    STANDARD = "standard"
+    STRICT = "strict"
+    """Also tenant and object ids, user names, host and resource names (as stable hashes)."""
+
+
+class NetworkErrors(str, enum.Enum):
+    """What DNS, connection and timeout failures do to the gate."""
+
+    FAIL = "fail"
+    WARN = "warn"
+    """Flaky runners: a check whose every error is a network cause warns instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One rendering of the report and where it goes."""
+
+    format: Format
+    path: Path | None = None
+    """None: standard output."""
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything one run is asked to do. Every field has a default, so ``Options()`` is a plain run."""
+
+    # The target (None: from the environment, config.json or checks.toml).
+    endpoint: str | None = None
+    """Resource endpoint, e.g. ``https://NAME.openai.azure.com``."""
+    deployment: str | None = None
+    deployment_kind: str | None = None
+    """``chat``, ``completion`` or ``embedding``."""
+    api_version: str | None = None
+    auth: str | None = None
+    """``entra`` or ``api-key``."""
+    scope: str | None = None
+    """The token scope the app asks for."""
+    expect_tenant: str | None = None
+    token: Secret | None = None
+    """A token to check instead of getting one (``--token-file``)."""
+    token_source: str | None = None
+    """Where ``token`` came from, as the report names it."""
+    allow_hosts: tuple[str, ...] = ()
+    """Hosts besides Azure's own that may receive a token or key (gateways of yours)."""
+    resolve: tuple[str, ...] = ()
+    """``HOST:PORT:ADDRESS`` pins, as curl ``--resolve``."""
+
+    # Configuration files.
+    config_file: Path | None = None
+    """A samples-style ``config.json``."""
+    checks_file: Path | None = None
+    """A ``checks.toml``."""
+    read_cwd: bool = False
+    """Also read ``./config.json`` and ``./checks.toml`` when no file is named (the CLI does)."""
+
+    # Which checks.
+    select: tuple[str, ...] = ()
+    """Run only checks whose id starts with one of these (and what they need)."""
+    ignore: tuple[str, ...] = ()
+
+    # Options that checks bind (None: checks.toml or the check's default).
+    live: bool | None = None
+    """False: skip the billable test call."""
+    repeat: int | None = None
+    concurrency: int | None = None
+    stream: bool | None = None
+    expect_region: str | None = None
+    expect_credential: str | None = None
+    verify_chain: bool | None = None
+
+    # The gate and the report.
+    fail_on: FailOn = FailOn.ERROR
+    network_errors: NetworkErrors = NetworkErrors.FAIL
+    redaction: Redaction = Redaction.STANDARD
+    outputs: tuple[Output, ...] = (Output(Format.TEXT),)
+    verbose: bool = False
+    exit_zero: bool = False
+    """Exit 0 even when checks fail (configuration errors still exit 2)."""
+
+    @property
+    def fail_on_warning(self) -> bool:
+        """Whether a warning fails the run."""
+        return self.fail_on is FailOn.WARNING
