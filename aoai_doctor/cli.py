@@ -279,7 +279,7 @@ def explain(text: str | None, file_path: Path | None, fmt: str) -> None:
     import json
     import re
 
-    from aoai_doctor import explain as kb
+    from aoai_doctor import explainer as kb
 
     if file_path is not None:
         try:
@@ -295,8 +295,8 @@ def explain(text: str | None, file_path: Path | None, fmt: str) -> None:
         click.echo(_check_page(word), nl=False)
         return
     if word in kb.cause_ids():
-        from aoai_doctor.explain.kb import load_knowledge_base
-        from aoai_doctor.explain.pages import render_page
+        from aoai_doctor.explainer.kb import load_knowledge_base
+        from aoai_doctor.explainer.pages import render_page
 
         click.echo(render_page(load_knowledge_base(), word), nl=False)
         return

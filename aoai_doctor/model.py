@@ -162,6 +162,11 @@ class Report:
     """What a support engineer asks for: tool, Python, OS, package versions, variables set (names only)."""
 
     @property
+    def passed(self) -> bool:
+        """No required check failed or crashed (warnings pass; see ``exit_code`` for ``--fail-on``)."""
+        return not self.failed
+
+    @property
     def failed(self) -> tuple[CheckResult, ...]:
         """Required checks that failed or crashed."""
         return tuple(r for r in self.results if r.required and r.status in (Status.FAIL, Status.ERROR))

@@ -13,7 +13,7 @@ Values are escaped as the Actions toolkit does (``%``, CR and LF in the message;
 :func:`summary` is the Markdown the CLI appends to ``$GITHUB_STEP_SUMMARY``.
 """
 
-from aoai_doctor.explain.kb import docs_path as cause_docs_path
+from aoai_doctor.explainer.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
 from aoai_doctor.reporters import markdown
 from aoai_doctor.reporters.markdown import clean_text

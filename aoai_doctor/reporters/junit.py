@@ -36,7 +36,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-from aoai_doctor.explain.kb import docs_path as cause_docs_path
+from aoai_doctor.explainer.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
 from aoai_doctor.reporters.markdown import clean_text
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from aoai_doctor.explain.kb import docs_path as cause_docs_path
+from aoai_doctor.explainer.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Stage, Status
 
 EMOJI = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️", Status.ERROR: "💥"}

@@ -1,6 +1,6 @@
 """Wall-clock cost of answering one `explain` in a fresh interpreter.
 
-Times ``python -c "from aoai_doctor.explain import explain; explain(TEXT)"`` against ``python -c "pass"``
+Times ``python -c "from aoai_doctor.explainer import explain; explain(TEXT)"`` against ``python -c "pass"``
 (subprocess, 10 runs each, median) and prints both and their ratio. The answer must stay under 0.25 s.
 
     python benchmarks/explain/bench_startup.py [--runs N]
@@ -28,7 +28,7 @@ TEXT = (
     "value for the input parameter 'scope' is not valid. The scope https://cognitiveservices.azure.com "
     "offline_access openid profile is not valid.'"
 )
-EXPLAIN = f'from aoai_doctor.explain import explain; explain("{TEXT}")'
+EXPLAIN = f'from aoai_doctor.explainer import explain; explain("{TEXT}")'
 # The whole command, as a user types it: click, the CLI module and the answer on stdout.
 CLI = f'import sys; sys.argv = ["aoai-doctor", "explain", "{TEXT}"]; from aoai_doctor.cli import main; main()'
 

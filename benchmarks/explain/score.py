@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from aoai_doctor.explain import Confidence, explain  # noqa: E402
+from aoai_doctor.explainer import Confidence, explain  # noqa: E402
 
 CORPUS = Path(__file__).with_name("corpus.jsonl")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from aoai_doctor.explain import Confidence, cause_ids, cause_info, explain, render_text, to_dict
-from aoai_doctor.explain.kb import load_knowledge_base
+from aoai_doctor.explainer import Confidence, cause_ids, cause_info, explain, render_text, to_dict
+from aoai_doctor.explainer.kb import load_knowledge_base
 
 CAUSES_MD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "causes.md"
 CHECK_ID = re.compile(r"^AOAI\d{3}$")
@@ -80,7 +80,7 @@ def test_empty_text_is_other_low() -> None:
 
 def test_import_is_stdlib_only() -> None:
     code = (
-        "import sys; import aoai_doctor.explain as e; e.explain('AADSTS70011');"
+        "import sys; import aoai_doctor.explainer as e; e.explain('AADSTS70011');"
         "bad=[m for m in ('azure.identity','azure.core','msal','requests','httpx','openai') if m in "
         "sys.modules];"
         "print(','.join(bad))"

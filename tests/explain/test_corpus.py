@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aoai_doctor.explain import Confidence, cause_ids, explain
+from aoai_doctor.explainer import Confidence, cause_ids, explain
 
 FORMATS = {
     "python-traceback",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from aoai_doctor.explain import cause_ids
-from aoai_doctor.explain.kb import load_knowledge_base
-from aoai_doctor.explain.pages import HEADINGS, render_page, stale_pages
+from aoai_doctor.explainer import cause_ids
+from aoai_doctor.explainer.kb import load_knowledge_base
+from aoai_doctor.explainer.pages import HEADINGS, render_page, stale_pages
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "causes"
 
@@ -16,7 +16,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "causes"
 @pytest.mark.parametrize("cause", cause_ids())
 def test_page_exists_with_headings(cause: str) -> None:
     page = DOCS / f"{cause}.md"
-    assert page.is_file(), f"missing {page}; run python -m aoai_doctor.explain.pages"
+    assert page.is_file(), f"missing {page}; run python -m aoai_doctor.explainer.pages"
     text = page.read_text(encoding="utf-8")
     assert text.startswith(f"# {cause}\n")
     for heading in HEADINGS:
@@ -24,7 +24,7 @@ def test_page_exists_with_headings(cause: str) -> None:
 
 
 def test_pages_are_up_to_date() -> None:
-    assert stale_pages(load_knowledge_base(), DOCS) == [], "run python -m aoai_doctor.explain.pages"
+    assert stale_pages(load_knowledge_base(), DOCS) == [], "run python -m aoai_doctor.explainer.pages"
 
 
 def test_stale_detection(tmp_path: Path) -> None:

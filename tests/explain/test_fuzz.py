@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aoai_doctor.explain import explain, render_text, to_dict
+from aoai_doctor.explainer import explain, render_text, to_dict
 
 FRAGMENTS = st.sampled_from(
     [

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from aoai_doctor.explain import VerdictStatus, explain
-from aoai_doctor.explain.normalize import normalize, strip_ansi, unescape, unwrap_mid_word
-from aoai_doctor.explain.parse import extract_bodies, extract_facts, parse_chain
+from aoai_doctor.explainer import VerdictStatus, explain
+from aoai_doctor.explainer.normalize import normalize, strip_ansi, unescape, unwrap_mid_word
+from aoai_doctor.explainer.parse import extract_bodies, extract_facts, parse_chain
 
 
 def facts(text: str):  # type: ignore[no-untyped-def]

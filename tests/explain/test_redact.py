@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aoai_doctor.explain import explain, render_text, to_dict
+from aoai_doctor.explainer import explain, render_text, to_dict
 from aoai_doctor.redaction import scrub as redact
 
 JWT = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aoai_doctor.explain import Confidence, VerdictStatus, explain, render_text, to_dict
+from aoai_doctor.explainer import Confidence, VerdictStatus, explain, render_text, to_dict
 
 # DefaultAzureCredential (azure-identity) with the token requested for "https://cognitiveservices.azure.com"
 # instead of ".../.default": EnvironmentCredential and ManagedIdentityCredential are unavailable, the shared

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from aoai_doctor.explain import explain
-from aoai_doctor.explain.engine import matched_signatures
-from aoai_doctor.explain.kb import load_knowledge_base
+from aoai_doctor.explainer import explain
+from aoai_doctor.explainer.engine import matched_signatures
+from aoai_doctor.explainer.kb import load_knowledge_base
 from tests.explain.conftest import load_corpus
 from tests.explain.examples import INLINE_EXAMPLES
 

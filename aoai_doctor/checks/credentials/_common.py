@@ -30,7 +30,7 @@ INTENT_VARS = {
 @functools.lru_cache(maxsize=64)
 def diagnose(message: str) -> tuple[str | None, str | None]:
     """Root cause and fix for a credential's error text, from the explain knowledge base."""
-    from aoai_doctor.explain import explain
+    from aoai_doctor.explainer import explain
 
     best = explain(message).best
     if best.cause in ("other", "not_an_error"):

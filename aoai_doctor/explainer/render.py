@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from aoai_doctor.explain.answer import Confidence, Explanation, VerdictStatus
+from aoai_doctor.explainer.answer import Confidence, Explanation, VerdictStatus
 
 _WIDTH = 100
 _RESET = "\x1b[0m"

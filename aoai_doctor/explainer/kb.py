@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from aoai_doctor.explain.answer import CauseInfo, Confidence
+from aoai_doctor.explainer.answer import CauseInfo, Confidence
 
 try:  # Python 3.11+
     import tomllib
@@ -93,7 +93,7 @@ def docs_path(cause: str) -> str:
 
 
 def _read(name: str) -> dict[str, Any]:
-    data = resources.files("aoai_doctor.explain").joinpath("data", name).read_bytes()
+    data = resources.files("aoai_doctor.explainer").joinpath("data", name).read_bytes()
     return tomllib.loads(data.decode("utf-8"))
 
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from aoai_doctor.explain.answer import VerdictStatus
+from aoai_doctor.explainer.answer import VerdictStatus
 
 _MAX_BODY = 100_000
 _MAX_ATTEMPTS = 60

@@ -6,13 +6,13 @@ library, so it answers instantly even where authentication is broken.
 
 Example::
 
-    from aoai_doctor.explain import explain, render_text
+    from aoai_doctor.explainer import explain, render_text
     print(render_text(explain(pasted_text)))
 """
 
 from __future__ import annotations
 
-from aoai_doctor.explain.answer import (
+from aoai_doctor.explainer.answer import (
     CauseInfo,
     Confidence,
     CredentialVerdict,
@@ -20,9 +20,9 @@ from aoai_doctor.explain.answer import (
     Explanation,
     VerdictStatus,
 )
-from aoai_doctor.explain.engine import diagnose
-from aoai_doctor.explain.kb import load_knowledge_base
-from aoai_doctor.explain.render import render_text, to_dict
+from aoai_doctor.explainer.engine import diagnose
+from aoai_doctor.explainer.kb import load_knowledge_base
+from aoai_doctor.explainer.render import render_text, to_dict
 
 __all__ = [
     "CauseInfo",

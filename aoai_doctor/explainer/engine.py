@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from aoai_doctor.explain.answer import Confidence, CredentialVerdict, Diagnosis, Explanation, VerdictStatus
-from aoai_doctor.explain.kb import KnowledgeBase, Signature, docs_path
-from aoai_doctor.explain.normalize import normalize, unwrap_mid_word
-from aoai_doctor.explain.parse import Chain, Facts, RawVerdict, extract_facts, parse_chain
+from aoai_doctor.explainer.answer import Confidence, CredentialVerdict, Diagnosis, Explanation, VerdictStatus
+from aoai_doctor.explainer.kb import KnowledgeBase, Signature, docs_path
+from aoai_doctor.explainer.normalize import normalize, unwrap_mid_word
+from aoai_doctor.explainer.parse import Chain, Facts, RawVerdict, extract_facts, parse_chain
 from aoai_doctor.redaction import scrub as redact
 
 _EVIDENCE_BEFORE = 90
