@@ -21,8 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
-
+from aoai_doctor._version import __version__
 from aoai_doctor.config import ConfigError
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
 

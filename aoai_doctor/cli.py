@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from aoai_doctor import __version__
+from aoai_doctor._version import __version__
 from aoai_doctor.config import ConfigError
 from aoai_doctor.options import FailOn, Format, NetworkErrors, Options, Output, Redaction
 from aoai_doctor.redaction import Secret

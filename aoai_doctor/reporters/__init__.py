@@ -7,27 +7,18 @@ where the text goes.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Protocol
 
 from aoai_doctor.model import Report
 from aoai_doctor.options import Format
+from aoai_doctor.reporters.style import Style
+
+__all__ = ["Reporter", "Style", "reporter"]
 
 if sys.version_info >= (3, 11):
     from typing import assert_never
 else:  # pragma: no cover - Python 3.10
     from typing_extensions import assert_never
-
-
-@dataclass(frozen=True, slots=True)
-class Style:
-    """How to draw: the CLI decides from the terminal and the flags, a reporter only follows."""
-
-    unicode: bool = True
-    color: bool = False
-    verbose: bool = False
-    fail_on_warning: bool = False
-    """``--fail-on warning``: a required check that warns fails the run, and the summary says so."""
 
 
 class Reporter(Protocol):

@@ -7,7 +7,7 @@ import textwrap
 from tabulate import tabulate  # type: ignore[import-untyped]
 
 from aoai_doctor.model import CheckResult, Report, Severity, Stage, Status
-from aoai_doctor.reporters import Style
+from aoai_doctor.reporters.style import Style
 
 __all__ = ["Style", "render"]
 

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from aoai_doctor import __version__
+from aoai_doctor._version import __version__
 from aoai_doctor.redaction import Secret
 
 USER_AGENT = f"aoai-doctor/{__version__} (+https://pypi.org/project/aoai-doctor)"

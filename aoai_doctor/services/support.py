@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
-from aoai_doctor import __version__
+from aoai_doctor._version import __version__
 from aoai_doctor.services.environment import IDENTITY_VARS, NETWORK_VARS
 
 PACKAGES = ("azure-identity", "azure-core", "msal", "msal-extensions", "requests", "openai", "httpx", "certifi")

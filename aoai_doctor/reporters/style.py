@@ -1,0 +1,16 @@
+"""How a report is drawn, as the CLI decides it from the terminal and the flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How to draw: the CLI decides from the terminal and the flags, a reporter only follows."""
+
+    unicode: bool = True
+    color: bool = False
+    verbose: bool = False
+    fail_on_warning: bool = False
+    """``--fail-on warning``: a required check that warns fails the run, and the summary says so."""
