@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from aoai_doctor._version import __version__, config, registry, runner
+from aoai_doctor import config, registry, runner
+from aoai_doctor._version import __version__
 from aoai_doctor.check import Check
 from aoai_doctor.config import ConfigError, Target
 from aoai_doctor.model import CheckResult, Report, Severity, Status
