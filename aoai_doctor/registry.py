@@ -63,6 +63,8 @@ def load(local: Sequence[str] = (), base_dir: Path | None = None) -> Registry:
         else:
             _accept(obj_or_error, spec, found, errors)
     unique: dict[str, type[Check]] = {}
+    # A built-in check keeps its id whatever order the entry points come in; a plugin claiming it is refused.
+    found.sort(key=lambda c: not c.__module__.startswith("aoai_doctor."))
     for check in found:
         if check.id in unique and unique[check.id] is not check:
             errors.append(LoadError(check.id, f"id {check.id} is claimed by both "
