@@ -304,15 +304,20 @@ def _through_proxy(
     where = f"{pparts.hostname}:{pparts.port or 80}"
     try:
         conn.connect()
-    except ssl.SSLCertVerificationError as exc:
-        raise _Stop(
+    except OSError as exc:
+        conn.close()  # a failed CONNECT leaves the socket to the proxy open
+        raise _proxy_stop(exc, where, t0) from None
+    return conn, f"via proxy {where}", Timings(connect_ms=_ms(t0))
+
+
+def _proxy_stop(exc: OSError, where: str, t0: float) -> _Stop:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _Stop(
             "tls",
             f"TLS verification failed through proxy {where}: {exc.verify_message or exc}",
             Timings(total_ms=_ms(t0)),
-        ) from None
-    except OSError as exc:
-        raise _Stop("proxy", f"through proxy {where}: {exc}", Timings(total_ms=_ms(t0))) from None
-    return conn, f"via proxy {where}", Timings(connect_ms=_ms(t0))
+        )
+    return _Stop("proxy", f"through proxy {where}: {exc}", Timings(total_ms=_ms(t0)))
 
 
 def _direct(
