@@ -4,6 +4,7 @@ the garbage collector."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import socket
 import ssl
@@ -90,10 +91,8 @@ class ConnectProxy:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 dst.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
 
 
 @pytest.fixture(params=["untrusted-tls", "silent"])
