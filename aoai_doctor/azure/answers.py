@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aoai_doctor.azure import api_versions as av
 from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily
 from aoai_doctor.azure.jwt import Identity
+from aoai_doctor.explainer.fixes import fix_for
 from aoai_doctor.model import Finding, Severity
 
 ROLE = "Cognitive Services OpenAI User"
@@ -135,214 +136,156 @@ def is_max_tokens_refusal(status: int, data: dict[str, Any] | None) -> bool:
     return status == 400 and "max_tokens" in message and "max_completion_tokens" in message
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A data-plane answer, read once for the rules."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    data: dict[str, Any] | None
+    code: str
+    message: str
+    where: str
+    """``chat/completions on chat``: the operation and the deployment, for messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What a rule makes of an answer. The cause and the fix come from the knowledge base ``signature``
+    (the one ``explain`` matches for the same text), with ``values`` filled into its placeholders."""
+
+    message: str
+    signature: str
+    values: Mapping[str, str | None] = field(default_factory=dict)
+    severity: Severity = Severity.ERROR
+    note: str = ""
+    """An extra line for the detail (``-v``)."""
+
+
+Rule = Callable[[Answer, Context], Said | None]
+"""Looks at an answer; says what it means, or None when it does not apply."""
+
+
 def interpret(status: int, headers: Mapping[str, str], body: bytes, ctx: Context) -> list[Finding]:
-    """What an answer means: a passing note, or findings with a cause and the exact fix."""
+    """What an answer means: a passing note, or a finding with a cause and the exact fix. The first rule
+    of :data:`RULES` that applies decides."""
     data = parse_body(body)
+    answer = Answer(status, headers, body, data, _code(data) if data else "", _message(data),
+                    f"{ctx.call.operation} on {ctx.deployment}")
+    if 200 <= status < 300 and data is not None:
+        return _success(data, headers, answer.where, ctx)
     ids = request_ids(headers)
-    where = f"{ctx.call.operation} on {ctx.deployment}"
     region = f"x-ms-region={headers['x-ms-region']}" if headers.get("x-ms-region") else ""
-    detail = "; ".join(x for x in (ids, region) if x) or None
-    name = ctx.info.resource_name or "<resource-name>"
-
-    def problem(text: str, cause: str, fix: str, *, severity: Severity = Severity.ERROR,
-                note: str = "") -> list[Finding]:
-        return [Finding(severity, text, cause=cause, fix=fix,
-                        detail="; ".join(x for x in (note, detail or "") if x) or None)]
-
-    if 300 <= status < 400:
-        location = headers.get("location", "(no Location header)")
-        return problem(f"{status}: the endpoint redirects {where} to {location}", "endpoint_wrong",
-                       "Azure OpenAI does not redirect; use the resource endpoint itself (a redirect comes from a "
-                       "proxy, a custom domain or a wrong host). The doctor never follows redirects with a credential.")
-    if data is None:
-        return _not_json(status, headers.get("content-type", ""), body, where, detail)
-    code = _code(data)
-    message = _message(data)
-    if 200 <= status < 300:
-        return _success(data, headers, where, ctx)
-    if status == 401 and code == "PermissionDenied":
-        return [_role_missing(ctx, message, detail)]
-    if status in (400, 401) and re.search(r"tenant.{0,40}does not match|does not match resource tenant", message, re.I):
-        return [_wrong_tenant(ctx, message, detail)]
-    if status == 401 and ("statusCode" in data or ctx.auth != "api-key"):
-        return [_bad_token(ctx, message, detail)]
-    if status == 401:
-        return problem(f"401 on {where}: {message}", "api_key_invalid",
-                       f"use key1 or key2 of this very resource: az cognitiveservices account keys list --name {name} "
-                       "--resource-group <group>; an api.openai.com key does not work here")
-    if status == 403 and code == "AuthenticationTypeDisabled":
-        return problem(f"403 AuthenticationTypeDisabled: {message}", "key_auth_disabled",
-                       "use Microsoft Entra ID (run with --auth entra and give the app a token provider); the "
-                       "resource has disableLocalAuth=true")
-    if status == 403 and re.search(r"public access is disabled|virtual network|firewall", message, re.I):
-        public = (f"{ctx.info.host} resolves to the public address {ctx.public_address} here, so the call does not "
-                  "go through a private endpoint") if ctx.public_address else ""
-        return problem(f"403 on {where}: {message}", "network_blocked",
-                       "call from inside the allowed network (private endpoint / VNet), make the private DNS zone "
-                       "privatelink.openai.azure.com resolve the host to its private IP, or add this client's "
-                       f"address: az cognitiveservices account network-rule add --name {name} --resource-group "
-                       "<group> --ip-address <your-public-ip>", note=public)
-    if status == 403 and ctx.info.family is HostFamily.APIM:
-        return problem(f"403 from API Management on {where}: {message}", "rate_limited",
-                       "API Management's azure-openai-token-limit policy answers 403 when a token quota is used up: "
-                       "wait for the quota period, or raise token-quota in the policy")
-    if status == 404 and code == "DeploymentNotFound":
-        return problem(f"404 DeploymentNotFound: no deployment named {ctx.deployment} on this resource",
-                       "deployment_not_found",
-                       f"use a deployment name from: az cognitiveservices account deployment list --name {name} "
-                       '--resource-group <group> --query "[].{name:name, model:properties.model.name}" --output '
-                       "table (a deployment created less than 5 minutes ago may not answer yet)")
-    if status == 404:
-        return [_resource_not_found(ctx, detail)]
-    if status == 400 and code == "OperationNotSupported":
-        return [_operation_not_supported(ctx, message, detail)]
-    if status == 400 and (code == "content_filter" or "content management policy" in message):
-        return problem("the test prompt was blocked by content filtering", "content_filtered",
-                       "the call itself works; review the deployment's content filter configuration if ordinary "
-                       "prompts are blocked", severity=Severity.WARNING)
-    if status == 400 and "custom subdomain" in message.lower():
-        return problem(f"400: {message}", "custom_subdomain_required",
-                       "call the resource's custom-subdomain endpoint (https://<resource-name>.openai.azure.com) "
-                       "with the token, or use an API key on the regional endpoint")
-    if status == 400 and re.search(r"api version|api-version", message, re.I):
-        return problem(f"400 on {where}: {message}", "api_version_invalid",
-                       f"export OPENAI_API_VERSION={av.LATEST_GA} (or the version the message names)")
-    if status == 429:
-        return [_rate_limited(headers, message, where, detail)]
-    if status >= 500:
-        return problem(f"{status} from the service on {where}: {message or 'no message'}", "service_unavailable",
-                       f"retry later; if it persists, open a support request quoting {ids or 'the request ids'}")
-    return problem(f"{status} on {where}: {code + ': ' if code else ''}{message or 'no message'}", "other",
-                   "aoai-doctor explain '<the body>' may know this one")
+    detail = "; ".join(x for x in (ids, region) if x)
+    for rule in RULES:
+        said = rule(answer, ctx)
+        if said is not None:
+            cause, fix = fix_for(said.signature, {**_known(ctx), **said.values})
+            return [Finding(said.severity, said.message, cause=cause, fix=fix,
+                            detail="; ".join(x for x in (said.note, detail) if x) or None)]
+    return [Finding(Severity.ERROR, f"{status} on {answer.where}: {answer.code + ': ' if answer.code else ''}"
+                    f"{answer.message or 'no message'}", cause="other",
+                    fix="aoai-doctor explain with the whole answer body may know this one",
+                    detail=detail or None)]
 
 
-def _code(data: Mapping[str, Any]) -> str:
-    error = data.get("error")
-    if isinstance(error, dict):
-        return str(error.get("code") or "")
-    return str(data.get("statusCode") or "")
+def _known(ctx: Context) -> dict[str, str | None]:
+    """The placeholders of the knowledge base's fixes this target fills in."""
+    identity = ctx.identity
+    return {
+        "resource": ctx.info.resource_name,
+        "deployment": ctx.deployment,
+        "tenant-id": ctx.expected_tenant,
+        "object-id": identity.object_id if identity else None,
+        "principal-type": identity.principal_type if identity else None,
+    }
 
 
-def _message(data: Mapping[str, Any] | None) -> str:
-    if not data:
-        return ""
-    error = data.get("error")
-    if isinstance(error, dict):
-        return str(error.get("message") or "")
-    return str(data.get("message") or "")
+def _service_said(message: str) -> str:
+    return f"service said: {message}" if message else ""
 
 
-def _not_json(status: int, content_type: str, body: bytes, where: str, detail: str | None) -> list[Finding]:
-    if not body.strip():
-        return [
-            Finding(
-                Severity.ERROR,
-                f"{status} with an empty body on {where}",
-                cause="service_unavailable" if status >= 500 else "other",
-                fix="something between the doctor and Azure OpenAI answered instead of the "
-                "service; check proxies and the endpoint",
-                detail=detail,
-            )
-        ]
-    looks_html = "html" in content_type or body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
-    title = re.search(rb"<title>(.{0,120}?)</title>", body, re.I | re.S)
+def _redirect(a: Answer, ctx: Context) -> Said | None:
+    if not 300 <= a.status < 400:
+        return None
+    location = a.headers.get("location", "(no Location header)")
+    return Said(f"{a.status}: the endpoint redirects {a.where} to {location}", "http-redirect")
+
+
+def _not_json(a: Answer, ctx: Context) -> Said | None:
+    if a.data is not None:
+        return None
+    if not a.body.strip():
+        return Said(f"{a.status} with an empty body on {a.where}", "http-empty-body")
+    content_type = a.headers.get("content-type", "")
+    looks_html = "html" in content_type or a.body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
+    title = re.search(rb"<title>(.{0,120}?)</title>", a.body, re.I | re.S)
     what = (
         f"an HTML page{(' (' + title.group(1).decode('utf-8', 'replace').strip() + ')') if title else ''}"
         if looks_html
         else "a body that is not JSON"
     )
-    return [
-        Finding(
-            Severity.ERROR,
-            f"{status} with {what} on {where}: not Azure OpenAI's answer",
-            cause="proxy_misconfigured",
-            fix="a proxy, captive portal or firewall answered; check HTTPS_PROXY / NO_PROXY, sign in to the "
-            "network, or call from a network that reaches Azure OpenAI directly",
-            detail=detail,
-        )
-    ]
+    return Said(f"{a.status} with {what} on {a.where}: not Azure OpenAI's answer", "answer-not-json")
 
 
-def _success(data: Mapping[str, Any], headers: Mapping[str, str], where: str, ctx: Context) -> list[Finding]:
-    choices = data.get("choices")
-    finish = (
-        choices[0].get("finish_reason")
-        if isinstance(choices, list) and choices and isinstance(choices[0], dict)
-        else None
-    )
-    model = data.get("model") or headers.get("x-ms-deployment-name") or ""
-    region = headers.get("x-ms-region")
-    text = f"{where} answered 200" + (f" ({model}" + (f", {region}" if region else "") + ")" if model else "")
-    found = [Finding(Severity.INFO, text, detail=request_ids(headers) or None)]
-    if finish == "content_filter":
-        found.append(
-            Finding(
-                Severity.WARNING,
-                "the completion was cut by content filtering (finish_reason content_filter)",
-                cause="content_filtered",
-                fix="the call works; review the content filter if ordinary answers are cut",
-            )
-        )
-    return found
-
-
-def _role_missing(ctx: Context, message: str, detail: str | None) -> Finding:
-    identity = ctx.identity
-    oid = identity.object_id if identity and identity.object_id else "<object-id of the caller>"
-    ptype = identity.principal_type if identity else "<User|ServicePrincipal>"
-    name = ctx.info.resource_name or "<resource-name>"
+def _role_missing(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 401 and a.code == "PermissionDenied"):
+        return None
+    who = ctx.identity.describe() if ctx.identity else "the caller"
     action = DATA_ACTIONS.get(ctx.call.kind, DATA_ACTIONS["chat"])
-    scope = (
-        f'$(az resource list --name {name} --resource-type Microsoft.CognitiveServices/accounts --query "[0].id" '
-        "--output tsv)"
-    )
-    who = identity.describe() if identity else "the caller"
-    return Finding(
-        Severity.ERROR,
-        f"401 PermissionDenied: {who} lacks the data action {action}",
-        cause="role_assignment_missing",
-        fix=f"az role assignment create --assignee-object-id {oid} --assignee-principal-type {ptype} "
-        f'--role "{ROLE}" --scope "{scope}"\n'
-        "Owner, Contributor and Cognitive Services Contributor do not grant inference; role changes take up to "
-        "5 minutes to apply.",
-        detail="; ".join(x for x in (f"service said: {message}", detail) if x),
-    )
+    return Said(f"401 PermissionDenied: {who} lacks the data action {action}", "aoai-permission-denied-code",
+                note=_service_said(a.message))
 
 
-def _bad_token(ctx: Context, message: str, detail: str | None) -> Finding:
+def _wrong_tenant(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status in (400, 401) and _TENANT_MISMATCH.search(a.message)):
+        return None
+    return Said(f"the token's tenant is not the resource's: {a.message}", "aoai-tenant-mismatch")
+
+
+def _bad_token(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 401 and ((a.data is not None and "statusCode" in a.data) or ctx.auth != "api-key")):
+        return None
     if ctx.token_expired:
-        return Finding(
-            Severity.ERROR,
-            f"401: {message}",
-            cause="token_expired",
-            fix="get a fresh token per call: pass azure_ad_token_provider=get_bearer_token_provider("
-            "credential, 'https://cognitiveservices.azure.com/.default') instead of a fixed token",
-            detail=detail,
-        )
-    return Finding(
-        Severity.ERROR,
-        f"401: {message}",
-        cause="scope_wrong_resource",
-        fix="request the token for https://cognitiveservices.azure.com/.default (.azure.us / .azure.cn in "
-        "sovereign clouds); see the token checks (AOAI302) for its audience",
-        detail=detail,
-    )
+        return Said(f"401: {a.message}", "aoai-401-token-audience-expiry-context")
+    return Said(f"401: {a.message}", "aoai-401-token-audience")
 
 
-def _wrong_tenant(ctx: Context, message: str, detail: str | None) -> Finding:
-    tenant = ctx.expected_tenant or "<resource-tenant-id>"
-    return Finding(
-        Severity.ERROR,
-        f"the token's tenant is not the resource's: {message}",
-        cause="wrong_tenant",
-        fix=f"az login --tenant {tenant}  (a service principal: AZURE_TENANT_ID={tenant}; azd: azd auth "
-        f"login --tenant-id {tenant}); find the resource's tenant with: az account show --subscription "
-        "<subscription-of-the-resource> --query tenantId --output tsv",
-        detail=detail,
-    )
+def _bad_key(a: Answer, ctx: Context) -> Said | None:
+    return Said(f"401 on {a.where}: {a.message}", "aoai-401-invalid-key") if a.status == 401 else None
 
 
-def _resource_not_found(ctx: Context, detail: str | None) -> Finding:
+def _key_auth_disabled(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 403 and a.code == "AuthenticationTypeDisabled"):
+        return None
+    return Said(f"403 AuthenticationTypeDisabled: {a.message}", "aoai-key-auth-disabled")
+
+
+def _network_blocked(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 403 and _NETWORK_RULES.search(a.message)):
+        return None
+    public = (f"{ctx.info.host} resolves to the public address {ctx.public_address} here, so the call does not "
+              "go through a private endpoint") if ctx.public_address else ""
+    return Said(f"403 on {a.where}: {a.message}", "aoai-network-blocked", note=public)
+
+
+def _gateway_quota(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 403 and ctx.info.family is HostFamily.APIM):
+        return None
+    return Said(f"403 from API Management on {a.where}: {a.message}", "apim-token-limit-403")
+
+
+def _deployment_not_found(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 404 and a.code == "DeploymentNotFound"):
+        return None
+    return Said(f"404 DeploymentNotFound: no deployment named {ctx.deployment} on this resource",
+                "aoai-deployment-not-found-code")
+
+
+def _resource_not_found(a: Answer, ctx: Context) -> Said | None:
+    if a.status != 404:
+        return None
     candidates = []
     version = ctx.api_version
     if not ctx.info.is_v1:
@@ -361,44 +304,114 @@ def _resource_not_found(ctx: Context, detail: str | None) -> Finding:
         candidates.append(f"the host {ctx.info.host} may not serve Azure OpenAI routes")
     if not candidates:
         candidates.append("the path or the api-version")
-    cause = "api_version_invalid" if version_suspect else "endpoint_wrong"
-    return Finding(
-        Severity.ERROR,
-        "404 Resource not found: " + "; ".join(candidates),
-        cause=cause,
-        fix=f"call {ctx.call.url.split('?')[0]} with api-version={av.LATEST_GA} (or the v1 route "
-        f"{ctx.info.base_url}/openai/v1/ without one)",
-        detail=detail,
-    )
+    return Said("404 Resource not found: " + "; ".join(candidates),
+                "aoai-resource-not-found" if version_suspect else "endpoint-resource-not-found")
 
 
-def _operation_not_supported(ctx: Context, message: str, detail: str | None) -> Finding:
-    model = re.search(r"specified model, ([\w.\-]+)", message)
+def _operation_not_supported(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 400 and a.code == "OperationNotSupported"):
+        return None
+    model = re.search(r"specified model, ([\w.\-]+)", a.message)
     model_name = model.group(1) if model else "the deployed model"
-    route, kind = ("embeddings", "embedding") if "embedding" in model_name else ("chat/completions", "chat")
-    return Finding(
-        Severity.ERROR,
-        f"400 OperationNotSupported: {ctx.call.operation} does not work with {model_name}",
-        cause="operation_not_supported",
-        fix=f'call /{route} for this deployment (checks.toml [target] deployment_kind = "{kind}"; in the '
-        f"openai SDK, client.{'embeddings' if kind == 'embedding' else 'chat.completions'}.create)",
-        detail="; ".join(x for x in (f"service said: {message}", detail) if x),
-    )
+    route = "embeddings" if "embedding" in model_name else "chat/completions"
+    return Said(f"400 OperationNotSupported: {ctx.call.operation} does not work with {model_name}",
+                "aoai-operation-not-supported", {"route": route}, note=_service_said(a.message))
 
 
-def _rate_limited(headers: Mapping[str, str], message: str, where: str, detail: str | None) -> Finding:
-    wait = headers.get("retry-after-ms")
+def _content_filtered(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 400 and (a.code == "content_filter" or "content management policy" in a.message)):
+        return None
+    return Said("the test prompt was blocked by content filtering", "aoai-content-filter", severity=Severity.WARNING)
+
+
+def _custom_subdomain(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 400 and "custom subdomain" in a.message.lower()):
+        return None
+    return Said(f"400: {a.message}", "aoai-custom-subdomain")
+
+
+def _api_version(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 400 and re.search(r"api version|api-version", a.message, re.I)):
+        return None
+    return Said(f"400 on {a.where}: {a.message}", "aoai-api-version-not-supported")
+
+
+def _rate_limited(a: Answer, ctx: Context) -> Said | None:
+    if a.status != 429:
+        return None
+    wait = a.headers.get("retry-after-ms")
     wait_text = (
         f"{int(float(wait))} ms"
         if wait and wait.replace(".", "", 1).isdigit()
-        else (f"{headers['retry-after']} s" if headers.get("retry-after") else "the time the message names")
+        else (f"{a.headers['retry-after']} s" if a.headers.get("retry-after") else "the time the message names")
     )
-    limits = ", ".join(rate_limits(headers))
-    return Finding(
-        Severity.ERROR,
-        f"429 on {where}: rate limit reached; retry after {wait_text}",
-        cause="rate_limited",
-        fix="honour retry-after-ms (the openai SDK does with max_retries), spread load, or raise the "
-        "deployment's TPM: az cognitiveservices account deployment create … --sku-capacity <more>",
-        detail="; ".join(x for x in (f"service said: {message}", limits, detail) if x),
+    limits = ", ".join(rate_limits(a.headers))
+    return Said(f"429 on {a.where}: rate limit reached; retry after {wait_text}", "http-429",
+                note="; ".join(x for x in (_service_said(a.message), limits) if x))
+
+
+def _server_error(a: Answer, ctx: Context) -> Said | None:
+    if a.status < 500:
+        return None
+    return Said(f"{a.status} from the service on {a.where}: {a.message or 'no message'}", "http-5xx")
+
+
+_TENANT_MISMATCH = re.compile(r"tenant.{0,40}does not match|does not match resource tenant", re.I)
+_NETWORK_RULES = re.compile(r"public access is disabled|virtual network|firewall", re.I)
+
+RULES: tuple[Rule, ...] = (
+    _redirect,
+    _not_json,
+    _role_missing,
+    _wrong_tenant,
+    _bad_token,
+    _bad_key,
+    _key_auth_disabled,
+    _network_blocked,
+    _gateway_quota,
+    _deployment_not_found,
+    _resource_not_found,
+    _operation_not_supported,
+    _content_filtered,
+    _custom_subdomain,
+    _api_version,
+    _rate_limited,
+    _server_error,
+)
+"""What an error answer means, in order: the first rule that applies decides. Each names the knowledge
+base signature ``explain`` matches for the same answer, so both give the same cause and one wording of
+its fix."""
+
+
+def _code(data: Mapping[str, Any]) -> str:
+    error = data.get("error")
+    if isinstance(error, dict):
+        return str(error.get("code") or "")
+    return str(data.get("statusCode") or "")
+
+
+def _message(data: Mapping[str, Any] | None) -> str:
+    if not data:
+        return ""
+    error = data.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message") or "")
+    return str(data.get("message") or "")
+
+
+def _success(data: Mapping[str, Any], headers: Mapping[str, str], where: str, ctx: Context) -> list[Finding]:
+    choices = data.get("choices")
+    finish = (
+        choices[0].get("finish_reason")
+        if isinstance(choices, list) and choices and isinstance(choices[0], dict)
+        else None
     )
+    model = data.get("model") or headers.get("x-ms-deployment-name") or ""
+    region = headers.get("x-ms-region")
+    text = f"{where} answered 200" + (f" ({model}" + (f", {region}" if region else "") + ")" if model else "")
+    found = [Finding(Severity.INFO, text, detail=request_ids(headers) or None)]
+    if finish == "content_filter":
+        cause, fix = fix_for("aoai-content-filter", _known(ctx))
+        found.append(Finding(Severity.WARNING, "the completion was cut by content filtering (finish_reason "
+                             "content_filter)", cause=cause, fix=fix))
+    return found

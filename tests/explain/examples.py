@@ -167,4 +167,27 @@ INLINE_EXAMPLES: dict[str, tuple[str, str]] = {
         "ServiceRequestTimeoutError: (<HTTPConnection(host='127.0.0.1', port=40123) at 0x7f3a2c1d0>, "
         "'Connection to 127.0.0.1 timed out. (connect timeout=300)')",
     ),
+    "apim-token-limit-403": (
+        "Azure API Management quota policy's answer, as quoted in Azure/api-management-policy-snippets issues",
+        'HTTP 403 Forbidden {"statusCode": 403, "message": "Out of call volume quota. Quota will be replenished '
+        'in 00:00:48."}',
+    ),
+    "http-redirect": (
+        "aoai-doctor run's own AOAI501 message for a proxy that redirects to its login page",
+        "AOAI501 test-call: 307: the endpoint redirects chat/completions on chat to "
+        "https://proxy.contoso.example/login",
+    ),
+    "answer-not-json": (
+        "aoai-doctor run's own AOAI501 message for a web filter's block page",
+        "AOAI501 test-call: 403 with an HTML page (Web Page Blocked) on chat/completions on chat: not Azure "
+        "OpenAI's answer",
+    ),
+    "http-empty-body": (
+        "aoai-doctor run's own AOAI501 message for a gateway that answered 502 without a body",
+        "AOAI501 test-call: 502 with an empty body on chat/completions on chat",
+    ),
+    "endpoint-resource-not-found": (
+        "aoai-doctor run's own AOAI501 message for https://contoso.openai.azure.com//openai/deployments/chat",
+        "AOAI501 test-call: 404 Resource not found: a doubled slash in the path",
+    ),
 }
