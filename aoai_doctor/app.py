@@ -63,7 +63,7 @@ def plan(options: Options, environ: Mapping[str, str]) -> Plan:
         config.Overrides(endpoint=options.endpoint, deployment=options.deployment,
                          deployment_kind=options.deployment_kind, api_version=options.api_version,
                          auth=options.auth, scope=options.scope, expected_tenant=options.expect_tenant,
-                         token=options.token.reveal() if options.token else None, token_source=options.token_source,
+                         token=options.token, token_source=options.token_source,
                          allow_hosts=options.allow_hosts, resolve=options.resolve),
         environ, config_json, checks_file)
     _check_resolve(target.resolve)

@@ -130,7 +130,7 @@ class Overrides:
     scope: str | None = None
     expected_tenant: str | None = None
     deployment_kind: str | None = None
-    token: str | None = None
+    token: Secret | None = None
     token_source: str | None = None
     allow_hosts: tuple[str, ...] = ()
     resolve: tuple[str, ...] = ()
@@ -294,8 +294,8 @@ def resolve_target(
 
     token: Secret | None = None
     token_source: str | None = None
-    if overrides.token:
-        token, token_source = Secret(overrides.token.strip()), overrides.token_source or "flag --token-file"
+    if overrides.token and overrides.token.reveal().strip():
+        token, token_source = Secret(overrides.token.reveal().strip()), overrides.token_source or "flag --token-file"
     else:
         for name in ENV_TOKEN:
             if environ.get(name, "").strip():

@@ -114,6 +114,11 @@ SELECTABLE: frozenset[str] = frozenset(SOURCES) - {"SharedTokenCacheCredential",
 SOFT_FAILING_IN_DAC: frozenset[str] = frozenset({"AzureCliCredential", "AzureDeveloperCliCredential"})
 VALID_VALUES = ("dev", "prod", *sorted(s.lower() for s in SELECTABLE), "interactivebrowsercredential")
 
+# Sources that turn the scope into a resource (they strip or ignore "/.default"), and those that send it
+# to Entra as given (client-credential and refresh-token flows), which then refuse a bare resource.
+SCOPE_FORGIVING = ("ManagedIdentityCredential", "AzureCliCredential", "AzurePowerShellCredential")
+SCOPE_STRICT = ("EnvironmentCredential", "WorkloadIdentityCredential", "SharedTokenCacheCredential")
+
 
 class State(str, enum.Enum):
     """What a source did when asked for a token on its own."""

@@ -232,3 +232,13 @@ def _is_loopback_ip(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+# The Cognitive Services first-party app: some tokens carry its id as their audience.
+COGNITIVE_SERVICES_APP_ID = "7d312290-28c8-473c-a0ed-8e53749b6d6d"
+# Scopes for the management plane or Graph: tokens for them never work on the data plane.
+MANAGEMENT_SCOPE = re.compile(
+    r"^https://(management\.(azure\.com|core\.windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)"
+    r"|graph\.microsoft\.com)/?",
+    re.I,
+)

@@ -11,6 +11,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+from aoai_doctor.azure.endpoints import Cloud
 
 
 def decode_claims(token: str) -> dict[str, Any] | None:
@@ -72,3 +75,21 @@ class Identity:
     def same_principal(self, other: Identity) -> bool:
         """Whether two identities are the same principal in the same tenant."""
         return (self.tenant_id, self.object_id) == (other.tenant_id, other.object_id)
+
+
+_ISSUER_CLOUDS = (
+    ("login.microsoftonline.us", Cloud.US_GOV),
+    ("login.chinacloudapi.cn", Cloud.CHINA),
+    ("sts.chinacloudapi.cn", Cloud.CHINA),
+    ("login.microsoftonline.com", Cloud.PUBLIC),
+    ("sts.windows.net", Cloud.PUBLIC),
+)
+
+
+def issuer_cloud(issuer: str) -> Cloud | None:
+    """The cloud whose Entra host issued a token (from its ``iss`` claim), if the host is known."""
+    host = urlsplit(issuer).hostname or ""
+    for suffix, cloud in _ISSUER_CLOUDS:
+        if host == suffix:
+            return cloud
+    return None

@@ -8,29 +8,12 @@ from collections.abc import Mapping
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from aoai_doctor.azure.endpoints import SCOPES, Cloud, PathShape
-from aoai_doctor.azure.jwt import Identity, decode_claims
+from aoai_doctor.azure.chain import SCOPE_FORGIVING, SCOPE_STRICT
+from aoai_doctor.azure.endpoints import COGNITIVE_SERVICES_APP_ID, MANAGEMENT_SCOPE, SCOPES, Cloud, PathShape
+from aoai_doctor.azure.jwt import Identity, decode_claims, issuer_cloud
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
 from aoai_doctor.facts import CallOutcome, SourceProbe, TokenUnderTest, Verdict, endpoint_info, token_scope
 from aoai_doctor.model import Finding, Severity
-
-# Sources that turn the scope into a resource (they strip or ignore "/.default"), and those that send it
-# to Entra as given (client-credential and refresh-token flows), which then refuse a bare resource.
-FORGIVING = ("ManagedIdentityCredential", "AzureCliCredential", "AzurePowerShellCredential")
-STRICT = ("EnvironmentCredential", "WorkloadIdentityCredential", "SharedTokenCacheCredential")
-COGNITIVE_SERVICES_APP_ID = "7d312290-28c8-473c-a0ed-8e53749b6d6d"
-_ISSUER_CLOUDS = (
-    ("login.microsoftonline.us", Cloud.US_GOV),
-    ("login.chinacloudapi.cn", Cloud.CHINA),
-    ("sts.chinacloudapi.cn", Cloud.CHINA),
-    ("login.microsoftonline.com", Cloud.PUBLIC),
-    ("sts.windows.net", Cloud.PUBLIC),
-)
-_MANAGEMENT = re.compile(
-    r"^https://(management\.(azure\.com|core\.windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)"
-    r"|graph\.microsoft\.com)/?",
-    re.I,
-)
 
 
 def _resource(scope: str) -> str:
@@ -100,7 +83,7 @@ class Scope(Check):
                     fix=f"use {expected}",
                 )
             )
-        elif _MANAGEMENT.match(scope):
+        elif MANAGEMENT_SCOPE.match(scope):
             found.append(
                 finding(
                     Severity.ERROR,
@@ -134,8 +117,9 @@ class Scope(Check):
                     f"the scope {scope} ({source}) lacks /.default",
                     cause="scope_missing_default",
                     fix=f"ask for {_resource(scope).rstrip('/')}/.default",
-                    detail=f"still works with: {', '.join(FORGIVING)} (they strip or ignore the suffix); fails with: "
-                    f"{', '.join(STRICT)} (AADSTS1002012 / AADSTS70011). Switching to AzureCliCredential, as "
+                    detail=f"still works with: {', '.join(SCOPE_FORGIVING)} (they strip or ignore the suffix); "
+                    "fails with: "
+                    f"{', '.join(SCOPE_STRICT)} (AADSTS1002012 / AADSTS70011). Switching to AzureCliCredential, as "
                     "some samples suggest, only hides the bug: the same code fails under a service principal, "
                     "workload identity or the shared token cache.",
                 )
@@ -225,12 +209,12 @@ class TokenClaims(Check):
                     fix=f"az login --tenant {tenant}  (or AZURE_TENANT_ID={tenant})",
                 )
             )
-        issuer_cloud = _issuer_cloud(str(claims.get("iss", "")))
-        if info is not None and issuer_cloud and info.cloud is not Cloud.UNKNOWN and issuer_cloud is not info.cloud:
+        issued_in = issuer_cloud(str(claims.get("iss", "")))
+        if info is not None and issued_in and info.cloud is not Cloud.UNKNOWN and issued_in is not info.cloud:
             found.append(
                 finding(
                     Severity.ERROR,
-                    f"the token comes from the {issuer_cloud.value} cloud's Entra, the "
+                    f"the token comes from the {issued_in.value} cloud's Entra, the "
                     f"endpoint is in the {info.cloud.value} cloud",
                     cause="scope_wrong_resource",
                     fix="sign in to the endpoint's cloud (az cloud set --name AzureUSGovernment / "
@@ -463,14 +447,6 @@ def _is_winner(ctx: CheckContext, probe: SourceProbe) -> bool:
 
     verdict = ctx.fact(Verdict)
     return verdict is not None and verdict.winner == probe.source
-
-
-def _issuer_cloud(issuer: str) -> Cloud | None:
-    host = urlsplit(issuer).hostname or ""
-    for suffix, cloud in _ISSUER_CLOUDS:
-        if host == suffix:
-            return cloud
-    return None
 
 
 def _number(value: object) -> float | None:
