@@ -244,3 +244,8 @@ def test_messages_stay_on_one_line() -> None:
 def test_did_you_mean(word: str, choices: tuple[str, ...] | list[str], expected: str) -> None:
     assert did_you_mean(word, choices) == expected
 
+
+def test_config_still_exports_did_you_mean() -> None:
+    from aoai_doctor import config
+
+    assert config.did_you_mean is did_you_mean
