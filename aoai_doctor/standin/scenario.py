@@ -1,31 +1,20 @@
-"""Scenario files: the small TOML world the stand-in serves.
+"""Scenarios: the small world the stand-in serves.
 
 A scenario names tenants, app registrations, users, managed identities, one Azure OpenAI resource
 with its deployments and role assignments, faults to inject, and — in ``[client]`` — the
-client-side settings that reproduce it. :func:`load_scenario` parses a file strictly: an unknown
-key or a reference to an undeclared name raises :class:`ScenarioError` naming the file and key.
-The format is documented in ``docs/standin.md``.
+client-side settings that reproduce it. This module is the model: frozen dataclasses and enums.
+:mod:`aoai_doctor.standin.scenario_toml` reads scenario files into it, strictly: an unknown key or a
+reference to an undeclared name raises :class:`ScenarioError` naming the file and key. The format is
+documented in ``docs/standin.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import ipaddress
-import sys
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
-from typing import Any
-
-from aoai_doctor.standin.rbac import known_role
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "App",
@@ -338,114 +327,6 @@ def derived_id(kind: str, name: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"{kind}:{name}"))
 
 
-class _Table:
-    """Strict reader over one TOML table: every key must be consumed."""
-
-    def __init__(self, data: Mapping[str, Any], where: str, source: str) -> None:
-        self._data = dict(data)
-        self._where = where
-        self._source = source
-
-    def error(self, key: str, problem: str) -> ScenarioError:
-        path = f"{self._where}.{key}" if self._where else key
-        return ScenarioError(f"scenario {self._source}: {path}: {problem}")
-
-    def _get(self, key: str, types: type | tuple[type, ...], default: Any, required: bool) -> Any:
-        if key not in self._data:
-            if required:
-                raise self.error(key, "is required")
-            return default
-        value = self._data.pop(key)
-        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-            raise self.error(key, f"expected {_type_names(types)}, got a boolean")
-        if not isinstance(value, types):
-            raise self.error(key, f"expected {_type_names(types)}, got {type(value).__name__}")
-        return value
-
-    def text(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
-        return self._get(key, str, default, required)
-
-    def flag(self, key: str, default: bool = False) -> bool:
-        return bool(self._get(key, bool, default, False))
-
-    def integer(self, key: str, default: int, *, minimum: int = 0) -> int:
-        value = int(self._get(key, int, default, False))
-        if value < minimum:
-            raise self.error(key, f"must be at least {minimum}")
-        return value
-
-    def str_list(self, key: str) -> tuple[str, ...]:
-        value = self._get(key, list, [], False)
-        if not all(isinstance(item, str) for item in value):
-            raise self.error(key, "expected a list of strings")
-        return tuple(value)
-
-    def enum(self, key: str, cls: type[enum.Enum], default: Any) -> Any:
-        raw = self._get(key, str, None, default is None)
-        if raw is None:
-            return default
-        try:
-            return cls(raw)
-        except ValueError:
-            choices = ", ".join(repr(m.value) for m in cls)
-            raise self.error(key, f"unknown value {raw!r}; expected one of {choices}") from None
-
-    def tables(self, key: str) -> list[_Table]:
-        value = self._get(key, list, [], False)
-        out = []
-        for index, item in enumerate(value):
-            if not isinstance(item, dict):
-                raise self.error(f"{key}[{index}]", "expected a table")
-            where = f"{self._where}.{key}[{index}]" if self._where else f"{key}[{index}]"
-            out.append(_Table(item, where, self._source))
-        return out
-
-    def table(self, key: str, *, required: bool = False) -> _Table:
-        value = self._get(key, dict, {}, required)
-        where = f"{self._where}.{key}" if self._where else key
-        return _Table(value, where, self._source)
-
-    def raw(self, key: str) -> Any:
-        return self._data.pop(key, None)
-
-    def done(self) -> None:
-        """Raise on the first key nobody read."""
-        for key in self._data:
-            raise self.error(key, "unknown key")
-
-
-def _type_names(types: type | tuple[type, ...]) -> str:
-    items = types if isinstance(types, tuple) else (types,)
-    names = {str: "a string", int: "an integer", bool: "a boolean", list: "a list", dict: "a table"}
-    return " or ".join(names.get(t, t.__name__) for t in items)
-
-
-def _unique(tables: list[Any], kind: str, parent: _Table, key: str) -> None:
-    seen: set[str] = set()
-    for item in tables:
-        if item.name in seen:
-            raise parent.error(key, f"duplicate {kind} name {item.name!r}")
-        seen.add(item.name)
-
-
-def _tenant_ref(table: _Table, key: str, tenants: Mapping[str, Tenant], default: str | None) -> str:
-    name = table.text(key, default, required=default is None)
-    if name not in tenants:
-        raise table.error(key, f"unknown tenant {name!r}")
-    return str(name)
-
-
-def _parse_datetime(table: _Table, key: str) -> dt.datetime | None:
-    value = table.raw(key)
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
-    raise table.error(key, "expected a TOML date or date-time")
-
-
 _REGION_NAMES = {
     "eastus": "East US",
     "eastus2": "East US 2",
@@ -468,313 +349,19 @@ def region_display_name(slug: str) -> str:
     return _REGION_NAMES.get(slug, slug)
 
 
-def _infer_kind(model: str) -> DeploymentKind:
-    lowered = model.lower()
-    if "embedding" in lowered:
-        return DeploymentKind.EMBEDDING
-    if "instruct" in lowered or lowered.startswith(("davinci", "babbage", "text-")):
-        return DeploymentKind.COMPLETION
-    return DeploymentKind.CHAT
+# The parser's names moved to scenario_toml; they stay importable from here. The import is lazy
+# because scenario_toml imports this module.
+_MOVED_TO_SCENARIO_TOML = frozenset({"load_scenario", "parse_scenario", "scenario_names", "_builtin_dir"})
 
+if TYPE_CHECKING:
+    from aoai_doctor.standin.scenario_toml import _builtin_dir as _builtin_dir
+    from aoai_doctor.standin.scenario_toml import load_scenario, parse_scenario, scenario_names
+else:
 
-def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenario:
-    """Validate a decoded TOML document and build a :class:`Scenario`."""
-    root = _Table(data, "", source)
-    description = root.text("description", "")
+    def __getattr__(name: str) -> Any:
+        """``load_scenario`` and the other parser names, from :mod:`aoai_doctor.standin.scenario_toml`."""
+        if name in _MOVED_TO_SCENARIO_TOML:
+            from aoai_doctor.standin import scenario_toml
 
-    tenants: dict[str, Tenant] = {}
-    tenant_tables = root.tables("tenants")
-    if not tenant_tables:
-        raise root.error("tenants", "at least one [[tenants]] table is required")
-    for t in tenant_tables:
-        tname = t.text("name", required=True)
-        if tname in tenants:
-            raise t.error("name", f"duplicate tenant name {tname!r}")
-        tid = t.text("id", derived_id("tenant", tname))
-        _check_guid(t, "id", tid)
-        tenants[tname] = Tenant(
-            name=tname,
-            id=tid,
-            domain=t.text("domain", f"{tname}.onmicrosoft.com"),
-            display_name=t.text("display_name", tname.capitalize()),
-        )
-        t.done()
-    first_tenant = next(iter(tenants))
-
-    apps = []
-    for a in root.tables("apps"):
-        aname = a.text("name", required=True)
-        secret_raw = a.raw("secret")
-        if secret_raw is not None and not isinstance(secret_raw, (bool, str)):
-            raise a.error("secret", "expected true or a string")
-        federated = []
-        for f in a.tables("federated"):
-            federated.append(
-                FederatedCredential(
-                    issuer=f.text("issuer", ""),
-                    subject=f.text("subject", required=True),
-                    audience=f.text("audience", DEFAULT_FEDERATED_AUDIENCE),
-                )
-            )
-            f.done()
-        apps.append(
-            App(
-                name=aname,
-                tenant=_tenant_ref(a, "tenant", tenants, first_tenant),
-                client_id=_guid(a, "client_id", derived_id("app", aname)),
-                object_id=_guid(a, "object_id", derived_id("sp", aname)),
-                secret=secret_raw if isinstance(secret_raw, str) else None,
-                has_secret=bool(secret_raw),
-                secret_expires=_parse_datetime(a, "secret_expires"),
-                certificate=a.flag("certificate"),
-                federated=tuple(federated),
-                conditional_access_blocked=a.flag("conditional_access_blocked"),
-            )
-        )
-        a.done()
-    _unique(apps, "app", root, "apps")
-
-    users = []
-    for u in root.tables("users"):
-        uname = u.text("name", required=True)
-        utenant = _tenant_ref(u, "tenant", tenants, first_tenant)
-        users.append(
-            User(
-                name=uname,
-                tenant=utenant,
-                upn=u.text("upn", f"{uname}@{tenants[utenant].domain}"),
-                object_id=_guid(u, "object_id", derived_id("user", uname)),
-                display_name=u.text("display_name", uname.capitalize()),
-                mfa_required=u.flag("mfa_required"),
-                conditional_access_blocked=u.flag("conditional_access_blocked"),
-                refresh_token_expired=u.flag("refresh_token_expired"),
-            )
-        )
-        u.done()
-    _unique(users, "user", root, "users")
-
-    res_table = root.table("resource", required=True)
-    res_name = res_table.text("name", required=True)
-    subscription = _guid(res_table, "subscription_id", derived_id("subscription", res_name))
-    resource_group = res_table.text("resource_group", "rg-openai")
-    allowed_ips = res_table.str_list("allowed_ips")
-    for cidr in allowed_ips:
-        try:
-            ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            raise res_table.error("allowed_ips", f"{cidr!r} is not an IP address or CIDR") from None
-    resource = Resource(
-        name=res_name,
-        tenant=_tenant_ref(res_table, "tenant", tenants, first_tenant),
-        region=res_table.text("region", "eastus"),
-        subscription_id=subscription,
-        resource_group=resource_group,
-        custom_subdomain=res_table.flag("custom_subdomain", True),
-        disable_local_auth=res_table.flag("disable_local_auth"),
-        public_network_access=res_table.flag("public_network_access", True),
-        allowed_ips=allowed_ips,
-        api_keys=res_table.str_list("api_keys"),
-        delay_ms=res_table.integer("delay_ms", 0),
-        content_filter_triggers=res_table.str_list("content_filter_triggers"),
-    )
-    res_table.done()
-
-    identities = []
-    for m in root.tables("managed_identities"):
-        mname = m.text("name", required=True)
-        kind = m.enum("kind", IdentityKind, IdentityKind.USER)
-        identities.append(
-            ManagedIdentity(
-                name=mname,
-                kind=kind,
-                tenant=_tenant_ref(m, "tenant", tenants, resource.tenant),
-                client_id=_guid(m, "client_id", derived_id("mi-client", mname)),
-                object_id=_guid(m, "object_id", derived_id("mi-object", mname)),
-                resource_id=m.text(
-                    "resource_id",
-                    f"/subscriptions/{subscription}/resourceGroups/{resource_group}"
-                    f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{mname}",
-                ),
-                assigned=m.flag("assigned", True),
-            )
-        )
-        m.done()
-    _unique(identities, "managed identity", root, "managed_identities")
-    if sum(1 for i in identities if i.kind is IdentityKind.SYSTEM) > 1:
-        raise root.error("managed_identities", "at most one system-assigned identity")
-
-    deployments = []
-    for d in root.tables("deployments"):
-        model = d.text("model", required=True)
-        deployments.append(
-            Deployment(
-                name=d.text("name", required=True),
-                model=model,
-                model_version=d.text("model_version", ""),
-                kind=d.enum("kind", DeploymentKind, _infer_kind(model)),
-                rpm=d.integer("rpm", 60, minimum=1),
-                tpm=d.integer("tpm", 10000, minimum=1),
-                exhausted=d.flag("exhausted"),
-            )
-        )
-        d.done()
-    _unique(deployments, "deployment", root, "deployments")
-
-    principal_names = {a.name for a in apps} | {u.name for u in users} | {i.name for i in identities}
-    assignments = []
-    for r in root.tables("role_assignments"):
-        principal = r.text("principal", required=True)
-        if principal not in principal_names and not _is_guid(principal):
-            raise r.error("principal", f"unknown principal {principal!r} (name an app, user or identity)")
-        role = r.text("role", required=True)
-        if not known_role(role):
-            raise r.error("role", f"unknown built-in role {role!r}")
-        assignments.append(RoleAssignment(principal=principal, role=role))
-        r.done()
-
-    faults = []
-    for f in root.tables("faults"):
-        faults.append(
-            Fault(
-                kind=f.enum("kind", FaultKind, None),
-                service=f.enum("service", ServiceName, ServiceName.ANY),
-                path=f.text("path", "/"),
-                status=f.integer("status", 0, minimum=0) or None,
-                delay_ms=f.integer("delay_ms", 0),
-                size_bytes=f.integer("size_bytes", 8 * 1024 * 1024),
-                times=f.integer("times", 0) or None,
-            )
-        )
-        f.done()
-
-    client = _parse_client(root.table("client", required=True), apps, users, identities, deployments, tenants)
-    root.done()
-    return Scenario(
-        name=name,
-        description=description,
-        source=source,
-        tenants=tuple(tenants.values()),
-        apps=tuple(apps),
-        users=tuple(users),
-        managed_identities=tuple(identities),
-        resource=resource,
-        deployments=tuple(deployments),
-        role_assignments=tuple(assignments),
-        faults=tuple(faults),
-        client=client,
-    )
-
-
-def _parse_client(
-    c: _Table,
-    apps: list[App],
-    users: list[User],
-    identities: list[ManagedIdentity],
-    deployments: list[Deployment],
-    tenants: Mapping[str, Tenant],
-) -> ClientSettings:
-    credential = c.enum("credential", CredentialKind, None)
-    app = c.text("app")
-    if app is not None and app not in {a.name for a in apps}:
-        raise c.error("app", f"unknown app {app!r}")
-    needs_app = credential in (
-        CredentialKind.CLIENT_SECRET,
-        CredentialKind.CLIENT_CERTIFICATE,
-        CredentialKind.WORKLOAD_IDENTITY,
-    )
-    if needs_app and app is None:
-        if not apps:
-            raise c.error("app", f"credential {credential.value!r} needs an app and the scenario has none")
-        app = apps[0].name
-    identity = c.text("identity")
-    if identity is not None and identity not in {i.name for i in identities}:
-        raise c.error("identity", f"unknown managed identity {identity!r}")
-    user = c.text("user")
-    if user is not None and user not in {u.name for u in users}:
-        raise c.error("user", f"unknown user {user!r}")
-    if credential is CredentialKind.SHARED_TOKEN_CACHE and user is None:
-        if not users:
-            raise c.error("user", "credential 'shared-token-cache' needs a user and the scenario has none")
-        user = users[0].name
-    federated_token = c.text("federated_token", "valid")
-    if federated_token not in ("valid", "expired"):
-        raise c.error("federated_token", "expected 'valid' or 'expired'")
-    default_deployment = deployments[0].name if deployments else "gpt-4o-mini"
-    settings = ClientSettings(
-        credential=credential,
-        app=app,
-        identity=identity,
-        identity_selector=c.enum("identity_selector", IdentitySelector, IdentitySelector.CLIENT_ID),
-        user=user,
-        tenant=c.text("tenant"),
-        client_secret=c.text("client_secret"),
-        federated_token=federated_token,
-        federated_subject=c.text("federated_subject"),
-        endpoint=c.enum("endpoint", EndpointChoice, EndpointChoice.CUSTOM),
-        deployment=c.text("deployment", default_deployment),
-        api_version=c.text("api_version", "2024-10-21"),
-        scope=c.text("scope", COGNITIVE_SERVICES_SCOPE),
-        operation=c.enum("operation", DeploymentKind, DeploymentKind.CHAT),
-        prompt=c.text("prompt", "ping"),
-        api_key=c.text("api_key"),
-    )
-    c.done()
-    if settings.tenant is not None and settings.tenant not in tenants and not settings.tenant.strip():
-        raise c.error("tenant", "must not be empty")
-    return settings
-
-
-def _is_guid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return len(value) == 36
-
-
-def _check_guid(table: _Table, key: str, value: str) -> None:
-    if not _is_guid(value):
-        raise table.error(key, f"{value!r} is not a GUID")
-
-
-def _guid(table: _Table, key: str, default: str) -> str:
-    value = str(table.text(key, default))
-    _check_guid(table, key, value)
-    return value
-
-
-def _builtin_dir() -> Any:
-    return resources.files("aoai_doctor.standin").joinpath("scenarios")
-
-
-def scenario_names() -> tuple[str, ...]:
-    """Names of the scenarios shipped with the package, sorted."""
-    return tuple(
-        sorted(p.name[: -len(".toml")] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
-    )
-
-
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load a shipped scenario by name, or a scenario file by path.
-
-    Raises :class:`ScenarioError` for an unknown name, unreadable file, bad TOML or a bad key.
-    """
-    candidate = Path(name_or_path)
-    if isinstance(name_or_path, Path) or candidate.suffix == ".toml" or "/" in str(name_or_path):
-        if not candidate.is_file():
-            raise ScenarioError(f"scenario {candidate}: no such file")
-        text = candidate.read_text(encoding="utf-8")
-        name, source = candidate.stem, str(candidate)
-    else:
-        name = str(name_or_path)
-        entry = _builtin_dir().joinpath(f"{name}.toml")
-        if not entry.is_file():
-            known = ", ".join(scenario_names())
-            raise ScenarioError(f"unknown scenario {name!r}; built-in scenarios: {known}")
-        text = entry.read_text(encoding="utf-8")
-        source = f"{name}.toml"
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"scenario {source}: invalid TOML: {exc}") from None
-    return parse_scenario(data, name=name, source=source)
+            return getattr(scenario_toml, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
