@@ -8,15 +8,14 @@ raises :class:`ScenarioError` naming the file and key. The format is documented 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import ipaddress
-import sys
 import uuid
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from aoai_doctor import strict_toml
 from aoai_doctor.standin.rbac import known_role
 from aoai_doctor.standin.scenario import (
     COGNITIVE_SERVICES_SCOPE,
@@ -42,98 +41,12 @@ from aoai_doctor.standin.scenario import (
     User,
     derived_id,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from aoai_doctor.strict_toml import Table, TomlError, TomlSyntaxError
 
 __all__ = ["load_scenario", "parse_scenario", "scenario_names"]
 
 
-class _Table:
-    """Strict reader over one TOML table: every key must be consumed."""
-
-    def __init__(self, data: Mapping[str, Any], where: str, source: str) -> None:
-        self._data = dict(data)
-        self._where = where
-        self._source = source
-
-    def error(self, key: str, problem: str) -> ScenarioError:
-        path = f"{self._where}.{key}" if self._where else key
-        return ScenarioError(f"scenario {self._source}: {path}: {problem}")
-
-    def _get(self, key: str, types: type | tuple[type, ...], default: Any, required: bool) -> Any:
-        if key not in self._data:
-            if required:
-                raise self.error(key, "is required")
-            return default
-        value = self._data.pop(key)
-        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-            raise self.error(key, f"expected {_type_names(types)}, got a boolean")
-        if not isinstance(value, types):
-            raise self.error(key, f"expected {_type_names(types)}, got {type(value).__name__}")
-        return value
-
-    def text(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
-        return self._get(key, str, default, required)
-
-    def flag(self, key: str, default: bool = False) -> bool:
-        return bool(self._get(key, bool, default, False))
-
-    def integer(self, key: str, default: int, *, minimum: int = 0) -> int:
-        value = int(self._get(key, int, default, False))
-        if value < minimum:
-            raise self.error(key, f"must be at least {minimum}")
-        return value
-
-    def str_list(self, key: str) -> tuple[str, ...]:
-        value = self._get(key, list, [], False)
-        if not all(isinstance(item, str) for item in value):
-            raise self.error(key, "expected a list of strings")
-        return tuple(value)
-
-    def enum(self, key: str, cls: type[enum.Enum], default: Any) -> Any:
-        raw = self._get(key, str, None, default is None)
-        if raw is None:
-            return default
-        try:
-            return cls(raw)
-        except ValueError:
-            choices = ", ".join(repr(m.value) for m in cls)
-            raise self.error(key, f"unknown value {raw!r}; expected one of {choices}") from None
-
-    def tables(self, key: str) -> list[_Table]:
-        value = self._get(key, list, [], False)
-        out = []
-        for index, item in enumerate(value):
-            if not isinstance(item, dict):
-                raise self.error(f"{key}[{index}]", "expected a table")
-            where = f"{self._where}.{key}[{index}]" if self._where else f"{key}[{index}]"
-            out.append(_Table(item, where, self._source))
-        return out
-
-    def table(self, key: str, *, required: bool = False) -> _Table:
-        value = self._get(key, dict, {}, required)
-        where = f"{self._where}.{key}" if self._where else key
-        return _Table(value, where, self._source)
-
-    def raw(self, key: str) -> Any:
-        return self._data.pop(key, None)
-
-    def done(self) -> None:
-        """Raise on the first key nobody read."""
-        for key in self._data:
-            raise self.error(key, "unknown key")
-
-
-def _type_names(types: type | tuple[type, ...]) -> str:
-    items = types if isinstance(types, tuple) else (types,)
-    names = {str: "a string", int: "an integer", bool: "a boolean", list: "a list", dict: "a table"}
-    return " or ".join(names.get(t, t.__name__) for t in items)
-
-
-def _unique(tables: list[Any], kind: str, parent: _Table, key: str) -> None:
+def _unique(tables: list[Any], kind: str, parent: Table, key: str) -> None:
     seen: set[str] = set()
     for item in tables:
         if item.name in seen:
@@ -141,14 +54,14 @@ def _unique(tables: list[Any], kind: str, parent: _Table, key: str) -> None:
         seen.add(item.name)
 
 
-def _tenant_ref(table: _Table, key: str, tenants: Mapping[str, Tenant], default: str | None) -> str:
-    name = table.text(key, default, required=default is None)
+def _tenant_ref(table: Table, key: str, tenants: Mapping[str, Tenant], default: str | None) -> str:
+    name = table.text(key, required=True) if default is None else table.text(key, default)
     if name not in tenants:
-        raise table.error(key, f"unknown tenant {name!r}")
-    return str(name)
+        raise table.error(key, f"unknown tenant {name!r}{strict_toml.did_you_mean(name, tenants)}")
+    return name
 
 
-def _parse_datetime(table: _Table, key: str) -> dt.datetime | None:
+def _parse_datetime(table: Table, key: str) -> dt.datetime | None:
     value = table.raw(key)
     if value is None:
         return None
@@ -169,8 +82,14 @@ def _infer_kind(model: str) -> DeploymentKind:
 
 
 def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenario:
-    """Validate a decoded TOML document and build a :class:`Scenario`."""
-    root = _Table(data, "", source)
+    """Validate a decoded TOML document and build a :class:`Scenario`; raises :class:`ScenarioError`."""
+    try:
+        return _scenario(Table(data, source=source), name=name, source=source)
+    except TomlError as exc:
+        raise ScenarioError(f"scenario {exc}") from None
+
+
+def _scenario(root: Table, *, name: str, source: str) -> Scenario:
     description = root.text("description", "")
 
     tenants: dict[str, Tenant] = {}
@@ -248,7 +167,7 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
     res_name = res_table.text("name", required=True)
     subscription = _guid(res_table, "subscription_id", derived_id("subscription", res_name))
     resource_group = res_table.text("resource_group", "rg-openai")
-    allowed_ips = res_table.str_list("allowed_ips")
+    allowed_ips = res_table.strings("allowed_ips")
     for cidr in allowed_ips:
         try:
             ipaddress.ip_network(cidr, strict=False)
@@ -264,9 +183,9 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
         disable_local_auth=res_table.flag("disable_local_auth"),
         public_network_access=res_table.flag("public_network_access", True),
         allowed_ips=allowed_ips,
-        api_keys=res_table.str_list("api_keys"),
-        delay_ms=res_table.integer("delay_ms", 0),
-        content_filter_triggers=res_table.str_list("content_filter_triggers"),
+        api_keys=res_table.strings("api_keys"),
+        delay_ms=res_table.integer("delay_ms", 0, minimum=0),
+        content_filter_triggers=res_table.strings("content_filter_triggers"),
     )
     res_table.done()
 
@@ -327,13 +246,13 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
     for f in root.tables("faults"):
         faults.append(
             Fault(
-                kind=f.enum("kind", FaultKind, None),
+                kind=f.enum("kind", FaultKind),
                 service=f.enum("service", ServiceName, ServiceName.ANY),
                 path=f.text("path", "/"),
                 status=f.integer("status", 0, minimum=0) or None,
-                delay_ms=f.integer("delay_ms", 0),
-                size_bytes=f.integer("size_bytes", 8 * 1024 * 1024),
-                times=f.integer("times", 0) or None,
+                delay_ms=f.integer("delay_ms", 0, minimum=0),
+                size_bytes=f.integer("size_bytes", 8 * 1024 * 1024, minimum=0),
+                times=f.integer("times", 0, minimum=0) or None,
             )
         )
         f.done()
@@ -357,14 +276,14 @@ def parse_scenario(data: Mapping[str, Any], *, name: str, source: str) -> Scenar
 
 
 def _parse_client(
-    c: _Table,
+    c: Table,
     apps: list[App],
     users: list[User],
     identities: list[ManagedIdentity],
     deployments: list[Deployment],
     tenants: Mapping[str, Tenant],
 ) -> ClientSettings:
-    credential = c.enum("credential", CredentialKind, None)
+    credential = c.enum("credential", CredentialKind)
     app = c.text("app")
     if app is not None and app not in {a.name for a in apps}:
         raise c.error("app", f"unknown app {app!r}")
@@ -387,9 +306,7 @@ def _parse_client(
         if not users:
             raise c.error("user", "credential 'shared-token-cache' needs a user and the scenario has none")
         user = users[0].name
-    federated_token = c.text("federated_token", "valid")
-    if federated_token not in ("valid", "expired"):
-        raise c.error("federated_token", "expected 'valid' or 'expired'")
+    federated_token = c.choice("federated_token", ("valid", "expired"), "valid")
     default_deployment = deployments[0].name if deployments else "gpt-4o-mini"
     settings = ClientSettings(
         credential=credential,
@@ -423,13 +340,13 @@ def _is_guid(value: str) -> bool:
     return len(value) == 36
 
 
-def _check_guid(table: _Table, key: str, value: str) -> None:
+def _check_guid(table: Table, key: str, value: str) -> None:
     if not _is_guid(value):
         raise table.error(key, f"{value!r} is not a GUID")
 
 
-def _guid(table: _Table, key: str, default: str) -> str:
-    value = str(table.text(key, default))
+def _guid(table: Table, key: str, default: str) -> str:
+    value = table.text(key, default)
     _check_guid(table, key, value)
     return value
 
@@ -451,21 +368,22 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     Raises :class:`ScenarioError` for an unknown name, unreadable file, bad TOML or a bad key.
     """
     candidate = Path(name_or_path)
+    file: strict_toml.Readable
     if isinstance(name_or_path, Path) or candidate.suffix == ".toml" or "/" in str(name_or_path):
         if not candidate.is_file():
             raise ScenarioError(f"scenario {candidate}: no such file")
-        text = candidate.read_text(encoding="utf-8")
-        name, source = candidate.stem, str(candidate)
+        file, name, source = candidate, candidate.stem, str(candidate)
     else:
         name = str(name_or_path)
         entry = _builtin_dir().joinpath(f"{name}.toml")
         if not entry.is_file():
             known = ", ".join(scenario_names())
             raise ScenarioError(f"unknown scenario {name!r}; built-in scenarios: {known}")
-        text = entry.read_text(encoding="utf-8")
-        source = f"{name}.toml"
+        file, source = entry, f"{name}.toml"
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"scenario {source}: invalid TOML: {exc}") from None
+        data = strict_toml.read(file, source=source)
+    except TomlSyntaxError as exc:
+        raise ScenarioError(f"scenario {source}: invalid TOML: {exc.detail}") from None
+    except TomlError as exc:
+        raise ScenarioError(f"scenario {exc}") from None
     return parse_scenario(data, name=name, source=source)
