@@ -8,23 +8,18 @@ Everything malformed raises :class:`ConfigError` naming the file and the problem
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aoai_doctor import strict_toml
 from aoai_doctor.azure import endpoints as ep
 from aoai_doctor.model import Setting
 from aoai_doctor.redaction import Secret
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from aoai_doctor.strict_toml import did_you_mean as did_you_mean  # re-exported: callers import it from here
 
 AUTH_MODES = ("entra", "api-key")
 DEPLOYMENT_KINDS = ("chat", "completion", "embedding")
@@ -49,8 +44,6 @@ CONFIG_JSON_KEYS: Mapping[str, str] = {
 }
 
 TARGET_KEYS = ("endpoint", "deployment", "deployment_kind", "api_version", "auth", "scope", "expected_tenant")
-RUN_KEYS = ("select", "ignore")
-PLUGIN_KEYS = ("checks",)
 COMMON_CHECK_OPTIONS: Mapping[str, object] = {"required": True, "timeout": 30.0}
 
 
@@ -161,15 +154,6 @@ class ConfigJson:
     values: Mapping[str, str]
 
 
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'x'?)`` when a close match exists, else an empty string."""
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    if not match:
-        match = difflib.get_close_matches(word.upper(), [c.upper() for c in choices], n=1, cutoff=0.6)
-        match = [c for c in choices if match and c.upper() == match[0]]
-    return f" (did you mean '{match[0]}'?)" if match else ""
-
-
 def _unknown_key(source: str, key: str, where: str, known: tuple[str, ...] | list[str]) -> ConfigError:
     return ConfigError(source, f"unknown key '{key}' in {where}{did_you_mean(key, known)}")
 
@@ -180,44 +164,35 @@ def load_checks_file(path: Path | None, explicit: bool) -> ChecksFile:
         if explicit and path is not None:
             raise ConfigError(str(path), "file not found")
         return ChecksFile(None)
-    label = path.name
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(label, f"not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(label, f"cannot read: {exc}") from None
-    known_tables = ("target", "run", "checks", "plugins")
-    for key in data:
-        if key not in known_tables:
-            raise _unknown_key(label, key, "the top level", known_tables)
-    target = _table(data, "target", label)
-    for key, value in target.items():
-        if key not in TARGET_KEYS:
-            raise _unknown_key(label, key, "[target]", TARGET_KEYS)
-        if not isinstance(value, str):
-            raise ConfigError(label, f"[target] {key} must be a string, not {type(value).__name__}")
-    run = _table(data, "run", label)
-    for key in run:
-        if key not in RUN_KEYS:
-            raise _unknown_key(label, key, "[run]", RUN_KEYS)
-    plugins = _table(data, "plugins", label)
-    for key in plugins:
-        if key not in PLUGIN_KEYS:
-            raise _unknown_key(label, key, "[plugins]", PLUGIN_KEYS)
-    checks = _table(data, "checks", label)
-    options: dict[str, Mapping[str, Any]] = {}
-    for check_id, table in checks.items():
-        if not isinstance(table, dict):
-            raise ConfigError(label, f"[checks.{check_id}] must be a table")
-        options[check_id] = table
+        return _checks_file(path, strict_toml.read(path, source=path.name))
+    except strict_toml.TomlError as exc:
+        raise ConfigError(exc.source, exc.problem) from None
+
+
+def _checks_file(path: Path, data: Mapping[str, Any]) -> ChecksFile:
+    """Validate decoded ``checks.toml``; raises :class:`strict_toml.TomlError`."""
+    root = strict_toml.Table(data, source=path.name, style=strict_toml.Style.HEADER)
+    target_table = root.table("target")
+    target = {key: value for key in TARGET_KEYS if (value := target_table.text(key)) is not None}
+    target_table.done()
+    run = root.table("run")
+    select = run.strings("select", allow_single=True)
+    ignore = run.strings("ignore", allow_single=True)
+    run.done()
+    plugins = root.table("plugins")
+    local_checks = plugins.strings("checks", allow_single=True)
+    plugins.done()
+    checks = root.table("checks")
+    options = {check_id: checks.table(check_id).rest() for check_id in checks.unread_keys()}
+    root.done()
     return ChecksFile(
         path=path,
         target=target,
-        select=_string_list(run, "select", label, "[run]"),
-        ignore=_string_list(run, "ignore", label, "[run]"),
+        select=select,
+        ignore=ignore,
         check_options=options,
-        local_checks=_string_list(plugins, "checks", label, "[plugins]"),
+        local_checks=local_checks,
     )
 
 
@@ -384,22 +359,6 @@ def _kind_of(operation: str | None) -> str | None:
     return {"chat/completions": "chat", "completions": "completion", "embeddings": "embedding"}.get(
         (operation or "").lower()
     )
-
-
-def _table(data: Mapping[str, Any], name: str, label: str) -> dict[str, Any]:
-    value = data.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(label, f"[{name}] must be a table")
-    return value
-
-
-def _string_list(table: Mapping[str, Any], key: str, label: str, where: str) -> tuple[str, ...]:
-    value = table.get(key, [])
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(label, f"{where} {key} must be a list of strings")
-    return tuple(value)
 
 
 def find_default(name: str, cwd: Path | None = None) -> Path | None:

@@ -142,7 +142,7 @@ def test_bundle_carries_identity_request_ids_and_sts_ids(clean_env: Path) -> Non
     assert call["timings_ms"]["total"] is not None
 
     path = clean_env / "bad.toml"
-    from aoai_doctor.standin.scenario import _builtin_dir  # the shipped scenarios
+    from aoai_doctor.standin.scenario_toml import _builtin_dir  # the shipped scenarios
 
     path.write_text(_builtin_dir().joinpath("invalid-secret.toml").read_text())
     result = demo("--scenario", str(path), "--format", "json")

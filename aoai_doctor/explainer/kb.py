@@ -6,38 +6,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
+from aoai_doctor import strict_toml
 from aoai_doctor.explainer.answer import CauseInfo, Confidence
-
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+from aoai_doctor.strict_toml import Table, TomlError
 
 _FLAGS = re.IGNORECASE
-_SIGNATURE_KEYS = frozenset(
-    {
-        "id",
-        "cause",
-        "confidence",
-        "priority",
-        "aadsts",
-        "error_code",
-        "status",
-        "any",
-        "all",
-        "none",
-        "unavailable",
-        "informative",
-        "kind",
-        "explanation",
-        "fix",
-        "confirm_with",
-        "source",
-    }
-)
-_CAUSE_KEYS = frozenset({"title", "explanation", "how_to_confirm", "fix", "confirm_with"})
+_CONDITIONS = ("aadsts", "error_code", "status", "any", "all")
+"""The keys of a signature that match text; a signature needs at least one."""
 
 
 class KnowledgeBaseError(ValueError):
@@ -92,81 +68,87 @@ def docs_path(cause: str) -> str:
     return f"docs/causes/{cause}.md"
 
 
-def _read(name: str) -> dict[str, Any]:
-    data = resources.files("aoai_doctor.explainer").joinpath("data", name).read_bytes()
-    return tomllib.loads(data.decode("utf-8"))
+def _read(name: str) -> Table:
+    file = resources.files("aoai_doctor.explainer").joinpath("data", name)
+    return Table(strict_toml.read(file, source=name), source=name)
 
 
-def _compile(sig_id: str, patterns: list[str]) -> tuple[re.Pattern[str], ...]:
+def _patterns(entry: Table, key: str) -> tuple[re.Pattern[str], ...]:
+    patterns = entry.strings(key)
     try:
         return tuple(re.compile(p, _FLAGS) for p in patterns)
     except re.error as exc:
-        raise KnowledgeBaseError(f"signature {sig_id}: bad regex: {exc}") from exc
+        raise entry.error(key, f"bad regex: {exc}") from None
 
 
-def _build_causes(raw: dict[str, Any]) -> dict[str, CauseInfo]:
+def _build_causes(root: Table) -> dict[str, CauseInfo]:
     causes: dict[str, CauseInfo] = {}
-    for cause, entry in raw.get("cause", {}).items():
-        unknown = set(entry) - _CAUSE_KEYS
-        if unknown:
-            raise KnowledgeBaseError(f"cause {cause}: unknown keys {sorted(unknown)}")
+    table = root.table("cause")
+    for cause in table.unread_keys():
+        entry = table.table(cause)
         causes[cause] = CauseInfo(
             cause=cause,
-            title=entry["title"],
-            explanation=entry["explanation"].strip(),
-            how_to_confirm=entry["how_to_confirm"].strip(),
-            fix=entry["fix"].strip(),
+            title=entry.text("title", required=True),
+            explanation=entry.text("explanation", required=True).strip(),
+            how_to_confirm=entry.text("how_to_confirm", required=True).strip(),
+            fix=entry.text("fix", required=True).strip(),
             docs=docs_path(cause),
-            confirm_with=entry.get("confirm_with") or None,
+            confirm_with=entry.text("confirm_with") or None,
         )
+        entry.done()
+    root.done()
     return causes
 
 
-def _build_signature(entry: dict[str, Any], causes: dict[str, CauseInfo]) -> Signature:
-    sig_id = str(entry.get("id", "?"))
-    unknown = set(entry) - _SIGNATURE_KEYS
-    if unknown:
-        raise KnowledgeBaseError(f"signature {sig_id}: unknown keys {sorted(unknown)}")
-    cause = entry["cause"]
+def _build_signature(entry: Table, causes: dict[str, CauseInfo]) -> Signature:
+    sig_id = entry.text("id", required=True)
+    cause = entry.text("cause", required=True)
     if cause not in causes:
-        raise KnowledgeBaseError(f"signature {sig_id}: unknown cause {cause!r}")
+        raise entry.error("cause", f"unknown cause {cause!r}{strict_toml.did_you_mean(cause, causes)}")
     info = causes[cause]
-    kind = entry.get("kind", "error")
-    if kind not in ("error", "success"):
-        raise KnowledgeBaseError(f"signature {sig_id}: unknown kind {kind!r}")
-    conditions = ("aadsts", "error_code", "status", "any", "all")
-    if not any(entry.get(key) for key in conditions):
-        raise KnowledgeBaseError(f"signature {sig_id}: no match condition")
-    return Signature(
+    kind = entry.choice("kind", ("error", "success"), "error")
+    signature = Signature(
         id=sig_id,
         cause=cause,
-        confidence=Confidence(entry.get("confidence", "medium")),
-        priority=int(entry.get("priority", 0)),
-        aadsts=frozenset(str(code) for code in entry.get("aadsts", ())),
-        error_codes=frozenset(str(code).lower() for code in entry.get("error_code", ())),
-        statuses=frozenset(int(s) for s in entry.get("status", ())),
-        any_of=_compile(sig_id, entry.get("any", [])),
-        all_of=_compile(sig_id, entry.get("all", [])),
-        none_of=_compile(sig_id, entry.get("none", [])),
-        unavailable=bool(entry.get("unavailable", False)),
-        informative=bool(entry.get("informative", True)),
+        confidence=entry.enum("confidence", Confidence, Confidence.MEDIUM),
+        priority=entry.integer("priority", 0),
+        aadsts=frozenset(entry.strings("aadsts")),
+        error_codes=frozenset(code.lower() for code in entry.strings("error_code")),
+        statuses=frozenset(entry.integers("status")),
+        any_of=_patterns(entry, "any"),
+        all_of=_patterns(entry, "all"),
+        none_of=_patterns(entry, "none"),
+        unavailable=entry.flag("unavailable"),
+        informative=entry.flag("informative", True),
         success=kind == "success",
-        explanation=(entry.get("explanation") or info.explanation).strip(),
-        fix=(entry.get("fix") or info.fix).strip(),
-        confirm_with=entry.get("confirm_with") or info.confirm_with,
-        source=entry.get("source", ""),
+        explanation=(entry.text("explanation") or info.explanation).strip(),
+        fix=(entry.text("fix") or info.fix).strip(),
+        confirm_with=entry.text("confirm_with") or info.confirm_with,
+        source=entry.text("source", ""),
     )
+    entry.done()
+    if not (signature.aadsts or signature.error_codes or signature.statuses or signature.any_of or signature.all_of):
+        raise entry.error(None, f"no match condition (one of {', '.join(_CONDITIONS)})")
+    return signature
+
+
+def _build_signatures(root: Table, causes: dict[str, CauseInfo]) -> tuple[Signature, ...]:
+    signatures = tuple(_build_signature(entry, causes) for entry in root.tables("signature", name_key="id"))
+    root.done()
+    seen: set[str] = set()
+    for sig in signatures:
+        if sig.id in seen:
+            raise root.error("signature", f"duplicate id {sig.id!r}")
+        seen.add(sig.id)
+    return signatures
 
 
 @lru_cache(maxsize=1)
 def load_knowledge_base() -> KnowledgeBase:
     """Load and validate the packaged knowledge base (parsed once per process; immutable)."""
-    causes = _build_causes(_read("causes.toml"))
-    entries = _read("signatures.toml").get("signature", [])
-    signatures = tuple(_build_signature(entry, causes) for entry in entries)
-    seen: set[str] = set()
-    for sig in signatures:
-        if sig.id in seen:
-            raise KnowledgeBaseError(f"duplicate signature id {sig.id}")
-        seen.add(sig.id)
+    try:
+        causes = _build_causes(_read("causes.toml"))
+        signatures = _build_signatures(_read("signatures.toml"), causes)
+    except TomlError as exc:
+        raise KnowledgeBaseError(str(exc)) from None
     return KnowledgeBase(signatures=signatures, causes=causes)

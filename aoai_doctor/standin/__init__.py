@@ -7,13 +7,8 @@ are TOML files (see ``docs/standin.md``); the shipped ones are listed by :func:`
 """
 
 from aoai_doctor.standin.runtime import Endpoints, StandIn, StandInError
-from aoai_doctor.standin.scenario import (
-    Scenario,
-    ScenarioError,
-    load_scenario,
-    parse_scenario,
-    scenario_names,
-)
+from aoai_doctor.standin.scenario import Scenario, ScenarioError
+from aoai_doctor.standin.scenario_toml import load_scenario, parse_scenario, scenario_names
 from aoai_doctor.standin.wire import RecordedRequest
 
 __all__ = [

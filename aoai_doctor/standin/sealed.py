@@ -31,7 +31,8 @@ from pathlib import Path
 
 import aoai_doctor
 from aoai_doctor.standin.runtime import ARM_HOST, ENTRA_HOST, IMDS_ADDRESS, StandIn
-from aoai_doctor.standin.scenario import Scenario, load_scenario
+from aoai_doctor.standin.scenario import Scenario
+from aoai_doctor.standin.scenario_toml import load_scenario
 
 _CHILD_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV")
 
