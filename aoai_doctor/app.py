@@ -24,6 +24,7 @@ from aoai_doctor import config, registry, runner
 from aoai_doctor._version import __version__
 from aoai_doctor.check import Check
 from aoai_doctor.config import ConfigError, Target
+from aoai_doctor.diagnosis import diagnose
 from aoai_doctor.model import CheckResult, Report, Severity, Status
 from aoai_doctor.options import NetworkErrors, Options
 from aoai_doctor.redaction import KnownSecrets, redact_report
@@ -95,7 +96,9 @@ def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> R
         sources_read=plan.target.sources_read,
         environment=support.describe(plan.environ),
     )
-    return redact_report(report, plan.options.redaction.value, plan.secrets.values)
+    report = redact_report(report, plan.options.redaction.value, plan.secrets.values)
+    return dataclasses.replace(report, diagnosis=diagnose(report.results, report.target,
+                                                          plan.options.fail_on_warning))
 
 
 def run_doctor(options: Options, environ: Mapping[str, str]) -> Report:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -90,6 +91,7 @@ def run_options(func: Any) -> Any:
         click.option("--network-errors", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
                      help="Treat DNS, connection and timeout failures as warnings (flaky runners)."),
         click.option("--expect-region", metavar="REGION", help="Fail when the call is served from another region."),
+        click.option("--prompt", metavar="TEXT", help="The test call's prompt (default: a neutral 'ping')."),
         click.option("--redact", type=click.Choice(["standard", "strict"]), default="standard", show_default=True,
                      help="strict also masks tenant and object ids, user names and host names (stable hashes)."),
         click.option("--debug", is_flag=True, help="Show azure-identity's and MSAL's own log on stderr (redacted)."),
@@ -135,6 +137,7 @@ def options_from(opts: Mapping[str, Any], read_cwd: bool = True) -> Options:
         concurrency=opts.get("concurrency") if opts.get("repeat") else None,
         stream=True if opts.get("stream") else None,
         expect_region=opts.get("expect_region") or None,
+        prompt=opts.get("prompt") or None,
         expect_credential=opts.get("expect_credential") or None,
         verify_chain=True if opts.get("verify_chain") else None,
         fail_on=FailOn(opts.get("fail_on") or "error"),
@@ -213,7 +216,7 @@ def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool
     for output in options.outputs:
         plain = ci or "NO_COLOR" in environ or not (output.path is None and sys.stdout.isatty())
         style = Style(unicode=not plain and _can_encode("✓✗‼"), color=not plain, verbose=options.verbose,
-                      fail_on_warning=fail_on_warning)
+                      fail_on_warning=fail_on_warning, width=shutil.get_terminal_size((80, 24)).columns)
         text = reporter(output.format)(report, style)
         if output.path is None:
             click.echo(text, nl=False)
@@ -370,6 +373,7 @@ def demo(scenario: str, **opts: Any) -> None:
                 deployment_kind=options.deployment_kind or settings.operation.value,
                 auth=options.auth or ("api-key" if settings.credential.value == "api-key" else None),
                 resolve=(*options.resolve, pin),
+                prompt=options.prompt or settings.prompt or None,
             )
 
         with sandbox.applied(env):

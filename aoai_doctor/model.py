@@ -146,6 +146,24 @@ class Setting:
 
 
 @dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """The run's one answer."""
+
+    cause: str | None
+    """The root-cause id (docs/causes/); None when nothing fails the run."""
+    summary: str
+    """One sentence: what is wrong, in this target's terms; or what worked."""
+    fix: str | None
+    """The exact fix, with the values the run knows filled in; None when nothing fails."""
+    checks: tuple[str, ...] = ()
+    """The checks that show the cause, root first; for a healthy run, the checks the ready line reads."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the JSON report."""
+        return {"cause": self.cause, "summary": self.summary, "fix": self.fix, "checks": list(self.checks)}
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """A whole run: the target it looked at and one result per check, in pipeline order."""
 
@@ -160,6 +178,8 @@ class Report:
     """Configuration files and environment that were consulted."""
     environment: Mapping[str, Any] = field(default_factory=dict)
     """What a support engineer asks for: tool, Python, OS, package versions, variables set (names only)."""
+    diagnosis: Diagnosis | None = None
+    """The run's one answer (see :mod:`aoai_doctor.diagnosis`); set when the run builds the report."""
 
     @property
     def passed(self) -> bool:

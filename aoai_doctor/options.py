@@ -111,6 +111,8 @@ class Options:
     concurrency: int | None = None
     stream: bool | None = None
     expect_region: str | None = None
+    prompt: str | None = None
+    """The test call's prompt (default: a neutral one); yours shows what your content filter does with it."""
     expect_credential: str | None = None
     verify_chain: bool | None = None
 

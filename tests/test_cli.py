@@ -236,14 +236,14 @@ def test_model_name_as_deployment_is_a_hint_only() -> None:
     )
     assert code == 0
     result = by_id(report)["AOAI104"]
-    assert result["status"] == "pass" and "is a model name" in result["findings"][0]["message"]
+    assert result["status"] == "pass" and "also a model's name" in result["findings"][0]["message"]
 
 
 def test_dependants_of_skipped_config_are_skipped_and_text_report_says_why() -> None:
     result = invoke("run", "--select", "AOAI1", "--deployment", "d")
     assert result.exit_code == 1
     assert "no endpoint configured (see AOAI101)" in result.output
-    assert "[fail] aoai-doctor found 1 problem" in result.output
+    assert "[fail] client_config_missing  (AOAI101)" in result.output
 
 
 @pytest.mark.parametrize(

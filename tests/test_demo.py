@@ -34,8 +34,9 @@ def test_default_demo_diagnoses_the_missing_default_scope() -> None:
 def test_exit_zero_and_text_output() -> None:
     result = CliRunner().invoke(main, ["demo", "--exit-zero"], catch_exceptions=False)
     assert result.exit_code == 0
-    assert "cause: scope_missing_default" in result.output
-    assert result.output.rstrip().splitlines()[-1].startswith("[fail] aoai-doctor found 2 problems")
+    lines = result.output.rstrip().splitlines()
+    assert "[fail] scope_missing_default  (AOAI210, AOAI201, AOAI301)" in lines
+    assert lines[-1].startswith("  2 failed · 1 optional failed · 8 passed · 15 skipped")
 
 
 def test_healthy_scenario_passes_the_credential_stage() -> None:

@@ -147,6 +147,8 @@ def test_junit_has_one_testcase_per_check_in_order() -> None:
     assert cases["AOAI401"].get("classname") == "aoai-doctor.network"
     assert cases["ACME1"].get("classname") == "aoai-doctor.plugin"
     props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props.pop("diagnosis.cause") == "custom_subdomain_required"  # the diagnosis leads the properties
+    assert props.pop("diagnosis.checks") == "AOAI102" and props.pop("diagnosis.summary") and props.pop("diagnosis.fix")
     assert props == {"aoai-doctor.version": "9.9", "started_at": "2026-11-25T01:06:28Z",
                      "target.endpoint": "https://myres.openai.azure.com", "target.endpoint.source": "flag --endpoint",
                      "target.deployment": "chat", "target.deployment.source": "env AZURE_OPENAI_DEPLOYMENT"}
@@ -362,8 +364,10 @@ def test_markdown_target_and_stage_tables() -> None:
     out = markdown.render(EVERYTHING)
     assert_tables_intact(out)
     lines = out.splitlines()
-    assert lines[2] == ("aoai-doctor 9.9 · started 2026-11-25T01:06:28Z · 8 checks in 1.2 s: ✅ 1 passed · "
-                        "⚠️ 1 warned · ❌ 3 failed · ⏭️ 1 skipped · 💥 2 crashed")
+    # the diagnosis leads, then the counts
+    assert lines[2].startswith("**Root cause: `custom_subdomain_required`**")
+    counts = "aoai-doctor 9.9 · started 2026-11-25T01:06:28Z · 8 checks in 1.2 s: ✅ 1 passed · "
+    assert counts + "⚠️ 1 warned · ❌ 3 failed · ⏭️ 1 skipped · 💥 2 crashed" in lines
     assert "| endpoint | https://myres.openai.azure.com | flag --endpoint |" in lines
     headings = [ln for ln in lines if ln.startswith("### ")]
     assert headings == ["### Target", "### Config and endpoint", "### Credentials", "### Network",

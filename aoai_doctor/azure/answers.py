@@ -67,6 +67,7 @@ def plan_call(
     api_version: str | None,
     stream: bool = False,
     token_param: str = "max_tokens",
+    prompt: str = "ping",
 ) -> Call:
     """The smallest request that proves the deployment answers on the route that fits it."""
     kind = kind or "chat"
@@ -74,18 +75,18 @@ def plan_call(
         base = f"{info.base_url}/openai/v1"
         query = f"?api-version={api_version}" if api_version else ""
         if kind == "embedding":
-            return Call(kind, f"{base}/embeddings{query}", {"model": deployment, "input": "ping"}, "embeddings")
-        body: dict[str, Any] = {"model": deployment, "messages": [{"role": "user", "content": "ping"}], token_param: 1}
+            return Call(kind, f"{base}/embeddings{query}", {"model": deployment, "input": prompt}, "embeddings")
+        body: dict[str, Any] = {"model": deployment, "messages": [{"role": "user", "content": prompt}], token_param: 1}
         if stream:
             body["stream"] = True
         return Call(kind, f"{base}/chat/completions{query}", body, "chat/completions")
     base = f"{info.base_url}/openai/deployments/{deployment}"
     query = f"?api-version={api_version}" if api_version else ""
     if kind == "embedding":
-        return Call(kind, f"{base}/embeddings{query}", {"input": "ping"}, "embeddings")
+        return Call(kind, f"{base}/embeddings{query}", {"input": prompt}, "embeddings")
     if kind == "completion":
-        return Call(kind, f"{base}/completions{query}", {"prompt": "ping", "max_tokens": 1}, "completions")
-    body = {"messages": [{"role": "user", "content": "ping"}], token_param: 1}
+        return Call(kind, f"{base}/completions{query}", {"prompt": prompt, "max_tokens": 1}, "completions")
+    body = {"messages": [{"role": "user", "content": prompt}], token_param: 1}
     if stream:
         body["stream"] = True
     return Call(kind, f"{base}/chat/completions{query}", body, "chat/completions")

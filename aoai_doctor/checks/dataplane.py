@@ -47,6 +47,8 @@ class TestCall(Check):
     ## Options
     `live` (default true; `--no-live`): make the call. `read_timeout` (seconds, default 30).
     `expect_region` (`--expect-region`, e.g. `eastus`): fail when `x-ms-region` names another region.
+    `prompt` (`--prompt`, default `ping`): the prompt the call sends; your own shows what the
+    deployment's content filter does with it.
     """
 
     __test__ = False  # not a pytest test class
@@ -56,8 +58,9 @@ class TestCall(Check):
     summary = "one minimal billable call per deployment answers 200, or why not"
     requires = ("AOAI101", "AOAI102")
     uses = ("AOAI302", "AOAI401")
-    options: ClassVar[Mapping[str, object]] = {"live": True, "read_timeout": 30.0, "expect_region": ""}
-    binds: ClassVar[Mapping[str, str]] = {"live": "live", "expect_region": "expect_region"}
+    options: ClassVar[Mapping[str, object]] = {"live": True, "read_timeout": 30.0, "expect_region": "",
+                                               "prompt": "ping"}
+    binds: ClassVar[Mapping[str, str]] = {"live": "live", "expect_region": "expect_region", "prompt": "prompt"}
     timeout = 90.0
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -127,12 +130,13 @@ class TestCall(Check):
         ctx: CheckContext,
         token: TokenUnderTest | None,
     ) -> tuple[CallOutcome, list[Finding], int]:
-        call = dp.plan_call(info, name, kind, api_version)
+        prompt = str(ctx.options.get("prompt") or "ping")
+        call = dp.plan_call(info, name, kind, api_version, prompt=prompt)
         made = 0
         answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
         made += isinstance(answer, http.Response)
         if isinstance(answer, http.Response) and dp.is_max_tokens_refusal(answer.status, dp.parse_body(answer.body)):
-            call = dp.plan_call(info, name, kind, api_version, token_param="max_completion_tokens")
+            call = dp.plan_call(info, name, kind, api_version, token_param="max_completion_tokens", prompt=prompt)
             answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
             made += isinstance(answer, http.Response)
         now = time.time()

@@ -466,6 +466,7 @@ class DeploymentName(Check):
                 detail="if a deployment of this name still exists, it serves a retired model and answers only "
                        "errors; no new deployments of these models have been possible since 2023-07-06")]
         if lowered in MODEL_NAMES:
-            return [ok(f"{name} is a model name; that works only if the deployment was given the same name",
+            return [ok(f"deployment name {name} well-formed (also a model's name, as many deployments are; the "
+                       "test call confirms it exists)",
                        detail=f"the URL takes the deployment name; list them with: {LIST_DEPLOYMENTS}")]
         return []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aoai_doctor.model import CheckResult, Finding, Report, Status
+from aoai_doctor.diagnosis import diagnose
+from aoai_doctor.model import CheckResult, Diagnosis, Finding, Report, Status
 
 SCHEMA_VERSION = 1
 
@@ -20,12 +21,18 @@ def to_dict(report: Report, fail_on_warning: bool = False) -> dict[str, Any]:
         "target": {name: {"value": s.value, "source": s.source} for name, s in report.target.items()},
         "sources_read": list(report.sources_read),
         "environment": dict(report.environment),
+        "diagnosis": _diagnosis(report, fail_on_warning).as_dict(),
         "summary": {
             "passed": not any(r.fails_gate(fail_on_warning) for r in report.results),
+            "failed_required": sum(1 for r in report.results if r.fails_gate(fail_on_warning)),
             **{status.value: report.count(status) for status in Status},
         },
         "checks": [_check(r) for r in report.results],
     }
+
+
+def _diagnosis(report: Report, fail_on_warning: bool) -> Diagnosis:
+    return report.diagnosis or diagnose(report.results, report.target, fail_on_warning)
 
 
 def render(report: Report, fail_on_warning: bool = False) -> str:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
+from aoai_doctor.diagnosis import diagnose
 from aoai_doctor.explainer.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
 from aoai_doctor.reporters.markdown import clean_text
@@ -59,7 +60,11 @@ def render(report: Report, *, fail_on_warning: bool = False) -> str:
     if timestamp:
         suite.set("timestamp", timestamp)
     properties = ET.SubElement(suite, "properties")
-    for name, value in _properties(report):
+    diagnosis = report.diagnosis or diagnose(report.results, report.target, fail_on_warning)
+    lead = [("diagnosis.cause", diagnosis.cause or "none"), ("diagnosis.summary", diagnosis.summary)]
+    lead += [("diagnosis.fix", diagnosis.fix)] if diagnosis.fix else []
+    lead += [("diagnosis.checks", " ".join(diagnosis.checks))] if diagnosis.checks else []
+    for name, value in [*lead, *_properties(report)]:
         ET.SubElement(properties, "property", {"name": _attr(name), "value": _attr(value)})
     suite.extend(cases)
     ET.indent(root, space="  ")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from aoai_doctor.diagnosis import diagnose
 from aoai_doctor.explainer.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Stage, Status
 
@@ -49,7 +50,8 @@ def render(report: Report, *, fail_on_warning: bool = False, docs_base_url: str 
     turns the docs paths (``docs/checks/AOAI102.md``) into links under that URL; without it they are
     shown as paths, since a relative link would resolve against the wrong repository.
     """
-    lines = [f"## {_verdict(report, fail_on_warning)}", "", _counts(report), ""]
+    lines = [f"## {_verdict(report, fail_on_warning)}", "", *_diagnosis(report, fail_on_warning),
+             _counts(report), ""]
     if report.target:
         lines += ["### Target", "", "| Setting | Value | Source |", "| --- | --- | --- |"]
         lines += [f"| {_cell(name)} | {_cell(s.value)} | {_cell(s.source)} |" for name, s in report.target.items()]
@@ -73,6 +75,18 @@ def render(report: Report, *, fail_on_warning: bool = False, docs_base_url: str 
         for result in problems:
             lines += _problem_section(result, fail_on_warning, docs_base_url, shown_fixes)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _diagnosis(report: Report, fail_on_warning: bool) -> list[str]:
+    """The run's one answer, first: the cause with its docs, the sentence, the fix, the evidence."""
+    diagnosis = report.diagnosis or diagnose(report.results, report.target, fail_on_warning)
+    if diagnosis.cause is None:
+        return [f"**{_inline(diagnosis.summary)}**", ""]
+    lines = [f"**Root cause: {_code(diagnosis.cause)}** ({_link(cause_docs_path(diagnosis.cause), None)}; "
+             f"shown by {', '.join(diagnosis.checks)})", "", _inline(diagnosis.summary), ""]
+    if diagnosis.fix:
+        lines += _text_block("**Fix:**", diagnosis.fix)
+    return lines
 
 
 def _verdict(report: Report, fail_on_warning: bool) -> str:

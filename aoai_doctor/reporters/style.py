@@ -14,3 +14,5 @@ class Style:
     verbose: bool = False
     fail_on_warning: bool = False
     """``--fail-on warning``: a required check that warns fails the run, and the summary says so."""
+    width: int = 80
+    """Columns to fit (the terminal's; 80 when unknown)."""

@@ -1,119 +1,162 @@
-"""The human report: one line per check grouped by stage, fixes under each problem, a summary."""
+"""The human report: one line per check, grouped by stage, that fits the terminal; each thing said once;
+the diagnosis (cause, sentence, fix, evidence) last, where the eye lands.
+
+Width comes from the style (the CLI measures the terminal; 80 when unknown). Columns are dropped as
+the width shrinks (timings below 110, names below 90), messages are clipped to one line, prose wraps
+at word boundaries, and only a copyable command may run past the edge, alone on its line. Without
+``-v``: skipped checks fold into one line per stage, credential sources that are merely not set up
+here into one line, and a check whose problem is the diagnosis points to it instead of repeating it.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
 import textwrap
 
-from tabulate import tabulate  # type: ignore[import-untyped]
-
-from aoai_doctor.model import CheckResult, Report, Severity, Stage, Status
+from aoai_doctor.diagnosis import diagnose, told_by
+from aoai_doctor.model import CheckResult, Diagnosis, Finding, Report, Severity, Status
 from aoai_doctor.reporters.style import Style
 
 __all__ = ["Style", "render"]
 
-
-_GLYPHS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.ERROR: "‼"}
+_GLYPHS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "·", Status.ERROR: "‼"}
 _ASCII = {Status.PASS: "[ok]", Status.WARN: "[warn]", Status.FAIL: "[fail]", Status.SKIP: "[skip]",
           Status.ERROR: "[error]"}
 _COLORS = {Status.PASS: "32", Status.WARN: "33", Status.FAIL: "31", Status.SKIP: "2", Status.ERROR: "35"}
+_SOURCES = tuple(f"AOAI{n}" for n in range(201, 210))
+_NAME_WIDTH = 34
 
 
 def render(report: Report, style: Style | None = None) -> str:
     """The report as text for a terminal or a log."""
     style = style or Style()
-    paint = _painter(style)
-    lines: list[str] = [_header(report), ""]
-    rows = [[_glyph(r.status, style), r.check_id, _name(r), _message(r), _ms(r.duration_ms)]
-            for r in report.results]
-    table = tabulate(rows, tablefmt="plain", disable_numparse=True).splitlines() if rows else []
-    stage: Stage | None = None
-    fixes_shown: dict[str, str] = {}  # a fix already printed, and the check that printed it
-    for result, row in zip(report.results, table, strict=True):
-        if result.stage is not stage:
-            if stage is not None:
-                lines.append("")
-            stage = result.stage
-            lines.append(paint(stage.title, "1"))
-        lines.append("  " + paint(row, _COLORS[result.status]) if style.color else "  " + row)
-        lines.extend(_details(result, style, fixes_shown))
+    diagnosis = report.diagnosis or diagnose(report.results, report.target, style.fail_on_warning)
+    draw = _Drawer(style, [_name(r) for r in report.results if style.verbose or r.status is not Status.SKIP])
+    lines = [draw.clip(_header(report))]
+    results = list(report.results)
+    for stage in dict.fromkeys(r.stage for r in results):
+        in_stage = [r for r in results if r.stage is stage]
+        if not style.verbose and all(r.status is Status.SKIP for r in in_stage):
+            folded = _folded(draw, in_stage)
+            if len(folded) == 1:  # a stage that did not run at all: one line
+                lines.append(draw.clip(draw.paint(stage.title, "1") + ": " + folded[0].strip()))
+                continue
+        lines.append(draw.paint(stage.title, "1"))
+        for result in in_stage:
+            if style.verbose:
+                lines += draw.row(result, _message(result)) + _details(draw, result)
+            elif result.status is not Status.SKIP:
+                lines += _line(draw, result, diagnosis)
+        if not style.verbose:
+            lines += _folded(draw, in_stage)
     if style.verbose and report.target:
-        lines += ["", paint("Configuration", "1")]
+        lines += ["", draw.paint("Configuration", "1")]
         width = max(len(n) for n in report.target)
-        lines += [f"  {name.ljust(width)}  {s.value}  ({s.source})" for name, s in report.target.items()]
-    lines += ["", _summary(report, style)]
+        lines += [draw.clip(f"  {name.ljust(width)}  {s.value}  ({s.source})") for name, s in report.target.items()]
+    lines += ["", *_diagnosis_block(draw, report, diagnosis)]
     return "\n".join(lines) + "\n"
+
+
+class _Drawer:
+    """Glyphs, colour and widths for one rendering."""
+
+    def __init__(self, style: Style, names: list[str] | None = None) -> None:
+        self.style = style
+        self.name_width = min(_NAME_WIDTH, max((len(n) for n in names or ()), default=0))
+        self.width = max(40, style.width)
+        self.names = self.width >= 90 or (style.verbose and self.width >= 80)
+        self.times = self.width >= 110
+
+    def paint(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.style.color else text
+
+    def glyph(self, status: Status) -> str:
+        return _GLYPHS[status] if self.style.unicode else _ASCII[status]
+
+    def clip(self, text: str, width: int | None = None) -> str:
+        """One line of at most ``width`` columns (leading indentation kept), cut with an ellipsis."""
+        width = width or self.width
+        line = text.replace("\r", " ").replace("\n", " ")
+        if len(line) <= width:
+            return line
+        return line[: width - 1].rstrip() + ("…" if self.style.unicode else "~")
+
+    def row(self, result: CheckResult, message: str) -> list[str]:
+        mark = self.glyph(result.status).ljust(1 if self.style.unicode else 7)
+        head = f"  {mark} {result.check_id:<7} "
+        if self.names:
+            name = _name(result)
+            width = self.name_width
+            head += (name if len(name) <= width else name[: width - 1] + "~").ljust(width) + " "
+        tail = f"  {_ms(result.duration_ms)}" if self.times else ""
+        room = self.width - len(head) - len(tail)
+        body = self.clip(message, room)
+        text = head + (body.ljust(room) + tail if tail else body)
+        painted = self.paint(text.rstrip(), _COLORS[result.status]) if self.style.color else text.rstrip()
+        return [painted]
+
+    def wrap(self, text: str, indent: str, first: str = "", limit: int | None = None) -> list[str]:
+        """Prose wrapped at word boundaries under ``indent`` (``first`` opens the first line); indented
+        lines (commands, code) stay whole so they can be copied."""
+        out: list[str] = []
+        hang = indent + " " * len(first)
+        for raw in _commands_apart(text.strip("\n")).splitlines() or [""]:
+            lead = indent + first if not out else hang
+            if raw.startswith((" ", "\t")) or _is_command(raw):
+                out.append(f"{lead}{raw.strip()}" if raw.strip() else "")
+                continue
+            if not raw.strip():
+                out.append("")
+                continue
+            width = max(20, self.width - len(lead))
+            wrapped = textwrap.wrap(raw, width, break_on_hyphens=False, break_long_words=False) or [""]
+            out.append(f"{lead}{wrapped[0]}")
+            out += [f"{hang}{w}" for w in wrapped[1:]]
+        while out and not out[-1]:
+            out.pop()
+        if limit is not None and len(out) > limit:
+            out = out[:limit]
+            out[-1] = self.clip(out[-1] + " …", self.width) if self.style.unicode else out[-1] + " ~"
+        return out
+
+
+_COMMAND = re.compile(r"(?<=: )((?:az|azd|export|unset|pip|aoai-doctor) .*?)(?=\. [A-Z(]|\.?$)")
+
+
+def _commands_apart(text: str) -> str:
+    """Commands written inside a sentence ("…, add one: az … update …. Then …") on lines of their own, so
+    wrapping never breaks one."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith((" ", "\t")) or not _COMMAND.search(line):
+            out.append(line)
+            continue
+        pos = 0
+        for match in _COMMAND.finditer(line):
+            before = line[pos:match.start()].lstrip(". ").rstrip()
+            if before:
+                out.append(before)
+            out.append("    " + match.group(1))
+            pos = match.end()
+        rest = line[pos:].lstrip(". ").strip()
+        if rest:
+            out.append(rest)
+    return "\n".join(out)
+
+
+def _is_command(line: str) -> bool:
+    return line.startswith(("az ", "azd ", "export ", "unset ", "pip ", "Connect-AzAccount", "aoai-doctor "))
 
 
 def _header(report: Report) -> str:
     parts = [f"aoai-doctor {report.tool_version}"]
     target = report.target
-    for key, label in (("endpoint", ""), ("deployment", "deployment "), ("api_version", "api-version "),
-                       ("auth", "auth ")):
+    for key, label in (("endpoint", ""), ("deployment", ""), ("api_version", "api-version "), ("auth", "auth ")):
         if key in target:
-            parts.append(f"{label}{target[key].value}")
+            value = target[key].value
+            parts.append(f"{label}{value.split('://', 1)[-1] if key == 'endpoint' else value}")
     return " · ".join(parts)
-
-
-MESSAGE_WIDTH = 100
-WRAP_WIDTH = 110
-
-
-def _message(result: CheckResult) -> str:
-    if result.status is Status.SKIP:
-        return _clip(result.skip_reason or "skipped")
-    shown = [f for f in result.findings if f.severity >= Severity.WARNING] or list(result.findings)
-    if not shown:
-        return ""
-    problems = [f for f in shown if f.severity >= Severity.WARNING]
-    extra = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-    return _clip(shown[0].message, MESSAGE_WIDTH - len(extra)) + extra
-
-
-def _clip(text: str, width: int = MESSAGE_WIDTH) -> str:
-    line = text.splitlines()[0] if text else ""
-    return line if len(line) <= width and line == text else line[: width - 1].rstrip() + "…"
-
-
-def _details(result: CheckResult, style: Style, fixes_shown: dict[str, str]) -> list[str]:
-    out: list[str] = []
-    pad = "       "
-    problems = [f for f in result.findings if f.severity >= Severity.WARNING]
-    for index, item in enumerate(result.findings):
-        is_problem = item.severity >= Severity.WARNING
-        # Notes are -v material, except the ones that say what to do (they carry a fix).
-        if not is_problem and not style.verbose and not (item.fix and index > 0):
-            continue
-        first_shown = problems[:1] == [item] or (not problems and index == 0)
-        if first_shown and _clip(item.message) != item.message:
-            out += _block(pad + "  ", "", item.message)
-        if not first_shown:
-            marker = "✗" if item.severity >= Severity.ERROR else "!" if is_problem else "•"
-            if not style.unicode:
-                marker = {"✗": "x", "!": "!", "•": "-"}[marker]
-            out.append(f"{pad}{marker} {item.message}")
-        if item.cause:
-            out.append(f"{pad}  cause: {item.cause}")
-        if item.fix and item.fix in fixes_shown and "\n" in item.fix:
-            out.append(f"{pad}  fix:   as for {fixes_shown[item.fix]} above")
-        elif item.fix:
-            out += _block(pad + "  ", "fix:   ", item.fix, wrap=False)
-            fixes_shown.setdefault(item.fix, result.check_id)
-        if item.detail and style.verbose:
-            out += _block(pad + "  ", "", item.detail)
-    if problems or (style.verbose and result.status is Status.ERROR):
-        out.append(f"{pad}  docs:  {result.docs} (aoai-doctor explain {result.check_id})")
-    return out
-
-
-def _block(indent: str, label: str, text: str, wrap: bool = True) -> list[str]:
-    """A labelled, possibly multi-line value, with continuation lines under the first."""
-    lines: list[str] = []
-    for line in text.strip("\n").splitlines() or [""]:
-        # prose wraps; fixes and indented lines (commands, code) stay whole so they can be copied
-        long_prose = wrap and len(line) > WRAP_WIDTH and not line.startswith((" ", "\t"))
-        lines += textwrap.wrap(line, WRAP_WIDTH, break_on_hyphens=False) if long_prose else [line]
-    hang = indent + " " * len(label)
-    return [f"{indent}{label}{lines[0]}", *(f"{hang}{ln}".rstrip() for ln in lines[1:])]
 
 
 def _name(result: CheckResult) -> str:
@@ -121,37 +164,177 @@ def _name(result: CheckResult) -> str:
     return f"{result.name} (optional)" if optional else result.name
 
 
-def _summary(report: Report, style: Style) -> str:
+def _message(result: CheckResult) -> str:
+    if result.status is Status.SKIP:
+        return result.skip_reason or "skipped"
+    problems = [f for f in result.findings if f.severity >= Severity.WARNING]
+    shown = problems or list(result.findings)
+    if not shown:
+        return ""
+    extra = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return shown[0].message.splitlines()[0] + extra
+
+
+def _not_set_up(result: CheckResult) -> bool:
+    """A credential source that is merely not configured on this machine."""
+    return result.check_id in _SOURCES and result.status is Status.SKIP
+
+
+def _folded(draw: _Drawer, stage: list[CheckResult]) -> list[str]:
+    """The one line that stands for a stage's skipped checks."""
+    skipped = [r for r in stage if r.status is Status.SKIP]
+    if not skipped:
+        return []
+    glyph = draw.glyph(Status.SKIP)
+    sources = [r for r in skipped if _not_set_up(r)]
+    others = [r for r in skipped if not _not_set_up(r)]
+    out: list[str] = []
+    if sources:
+        every = len(sources) == len(_SOURCES)
+        noun = "credential sources" if every else "other credential sources"
+        out.append(draw.paint(draw.clip(f"  {glyph} {len(sources)} {noun} not set up here; -v lists them"), "2"))
+    if len(others) == 1:
+        out.append(draw.paint(draw.clip(f"  {glyph} {others[0].check_id} skipped: {others[0].skip_reason or ''}"),
+                              "2"))
+    elif others:
+        ids = _id_span([r.check_id for r in others])
+        out.append(draw.paint(draw.clip(f"  {glyph} {ids} skipped: {others[0].skip_reason or ''}"), "2"))
+    return out
+
+
+def _id_span(ids: list[str]) -> str:
+    numbers = [int(i[4:]) for i in ids if i.startswith("AOAI") and i[4:].isdigit()]
+    if len(numbers) == len(ids) and numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+        return f"AOAI{numbers[0]}–{numbers[-1]}"
+    return ", ".join(ids)
+
+
+def _line(draw: _Drawer, result: CheckResult, diagnosis: Diagnosis) -> list[str]:
+    """A check's line, and for a problem the diagnosis does not tell, its fix under it."""
+    problems = [f for f in result.findings if f.severity >= Severity.WARNING]
+    if told_by(result, diagnosis):
+        if _overlaps(_message(result), diagnosis.summary) or result.check_id == diagnosis.checks[0]:
+            return draw.row(result, f"{diagnosis.cause}: see below")
+        return draw.row(result, f"{diagnosis.cause} (see below): {_message(result)}")
+    message = _message(result)
+    label = f"{problems[0].cause}" if problems and problems[0].cause else message
+    fits = len(draw.row(result, message)[0]) < draw.width and not draw.row(result, message)[0].endswith(("…", "~"))
+    if problems and not fits:  # the cause on the row, the whole message once, under it
+        out = draw.row(result, label) + draw.wrap(problems[0].message, "      ", limit=3)
+    else:
+        out = draw.row(result, message)
+    for item in problems[:1]:
+        out += _fix_lines(draw, item)
+    for note in [f for f in result.findings if f.severity < Severity.WARNING and f.fix][:1]:
+        out += draw.wrap(note.message, "      ", first="- ", limit=2) + _fix_lines(draw, note)
+    if result.status is Status.ERROR and not problems:
+        out += draw.wrap(result.findings[0].message if result.findings else "crashed", "      ")
+    return out
+
+
+def _fix_lines(draw: _Drawer, item: Finding) -> list[str]:
+    if not item.fix:
+        return []
+    return draw.wrap(item.fix, "      ", first="fix: ", limit=6)
+
+
+def _overlaps(a: str, b: str, size: int = 60) -> bool:
+    """Whether two messages share a stretch of ``size`` characters (the same text, told twice)."""
+    if len(a) < size or len(b) < size:
+        return a.strip() == b.strip()
+    match = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return match.size >= size
+
+
+def _details(draw: _Drawer, result: CheckResult) -> list[str]:
+    """-v: every finding of a check, wrapped, with cause, fix, detail and docs."""
+    out: list[str] = []
+    for item in result.findings:
+        marker = {Severity.ERROR: "x", Severity.WARNING: "!", Severity.INFO: "-"}[item.severity]
+        out += draw.wrap(item.message, "      ", first=f"{marker} ")
+        if item.cause:
+            out.append(f"        cause: {item.cause}")
+        if item.fix:
+            out += draw.wrap(item.fix, "        ", first="fix:   ")
+        if item.detail:
+            out += draw.wrap(item.detail, "          ")
+    if [f for f in result.findings if f.severity >= Severity.WARNING] or result.status is Status.ERROR:
+        out.append(f"        docs:  aoai-doctor explain {result.check_id}")
+    return out
+
+
+def _diagnosis_block(draw: _Drawer, report: Report, diagnosis: Diagnosis) -> list[str]:
+    counts = _counts(report, draw.style)
+    if diagnosis.cause is None:
+        warned = _warned(report)
+        head = f"{draw.glyph(Status.WARN if warned else Status.PASS)} "
+        lines = draw.wrap(_clean(diagnosis.summary), "", first=head, limit=None if draw.style.verbose else 3)
+        if diagnosis.fix and warned:
+            lines += [ln for ln in draw.wrap(_essential(diagnosis.fix), "  ", first="fix: ") if ln]
+        return [draw.paint(lines[0], "1;33" if warned else "1;32") if draw.style.color else lines[0], *lines[1:],
+                *draw.wrap(counts, "  ")]
+    title = f"{draw.glyph(Status.FAIL)} {diagnosis.cause}"
+    evidence = ", ".join(diagnosis.checks)
+    head = draw.clip(f"{title}  ({evidence})") if len(title) + len(evidence) + 4 <= draw.width else title
+    out = [draw.paint(head, "1;31") if draw.style.color else head]
+    out += draw.wrap(_clean(diagnosis.summary, whole=draw.style.verbose), "  ", limit=None if draw.style.verbose else 3)
+    if diagnosis.fix:
+        fix = diagnosis.fix if draw.style.verbose else _essential(diagnosis.fix)
+        out += [line for line in draw.wrap(fix, "  ", first="fix: ") if line or draw.style.verbose]
+    more = f" · aoai-doctor explain {diagnosis.cause}"
+    out.append(f"  {counts}{more}" if len(counts) + len(more) + 2 <= draw.width else f"  {counts}")
+    return out
+
+
+def _essential(fix: str) -> str:
+    """The fix up to its first command or code block: what to do. The reasons after it stay in -v."""
+    lines = fix.strip("\n").splitlines()
+    code = [i for i, ln in enumerate(lines) if ln.startswith((" ", "\t")) or _is_command(ln)]
+    if not code:
+        return fix
+    end = code[0]
+    while end + 1 < len(lines) and (lines[end + 1].startswith((" ", "\t")) or _is_command(lines[end + 1])):
+        end += 1
+    return "\n".join(lines[: end + 1])
+
+
+def _clean(sentence: str, whole: bool = False) -> str:
+    """The sentence without the ids support needs but a reader does not (they stay in -v and JSON), and
+    without ``whole``, only its first sentence."""
+    for marker in (" Trace ID:", " Correlation ID:", " Timestamp:"):
+        if marker in sentence:
+            sentence = sentence.split(marker, 1)[0]
+    if not whole:
+        end = sentence.find(". ", 40)
+        sentence = sentence[: end + 1] if end > 0 else sentence
+    return sentence.strip()
+
+
+def _warned(report: Report) -> bool:
+    return any(r.status is Status.WARN or (not r.required and r.status in (Status.FAIL, Status.ERROR))
+               for r in report.results)
+
+
+def _counts(report: Report, style: Style) -> str:
     gate = [r for r in report.results if r.fails_gate(style.fail_on_warning)]
     optional = [r for r in report.results if not r.required and r.status in (Status.FAIL, Status.ERROR)]
-    warns = _plural(report.count(Status.WARN), "warning")
-    counts = f"{report.count(Status.PASS)} passed, {report.count(Status.SKIP)} skipped"
-    ms = _ms(report.duration_ms)
-    extra = f"; {_plural(len(optional), 'optional check')} failed" if optional else ""
+    parts = []
     if gate:
-        problems = _plural(len(gate), "problem")
         mode = " (--fail-on warning)" if style.fail_on_warning else ""
-        return f"{_glyph(Status.FAIL, style)} aoai-doctor found {problems}{mode} ({warns}{extra}); {counts} [{ms}]"
-    if report.count(Status.WARN) or optional:
-        return f"{_glyph(Status.WARN, style)} no required check failed; {warns}{extra}; {counts} [{ms}]"
-    endpoint = report.target.get("endpoint")
-    where = f" for {endpoint.value}" if endpoint else ""
-    return f"{_glyph(Status.PASS, style)} ready{where}: {counts} [{ms}]"
+        parts.append(f"{len(gate)} failed{mode}")
+    if optional:
+        parts.append(f"{len(optional)} optional failed")
+    if report.count(Status.WARN):
+        parts.append(_plural(report.count(Status.WARN), "warning"))
+    parts.append(f"{report.count(Status.PASS)} passed")
+    parts.append(f"{report.count(Status.SKIP)} skipped")
+    parts.append(_ms(report.duration_ms))
+    return " · ".join(parts)
 
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _glyph(status: Status, style: Style) -> str:
-    return _GLYPHS[status] if style.unicode else _ASCII[status]
-
-
 def _ms(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
-
-
-def _painter(style: Style):  # type: ignore[no-untyped-def]
-    def paint(text: str, code: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if style.color else text
-    return paint
