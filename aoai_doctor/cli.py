@@ -294,14 +294,16 @@ def explain(text: str | None, file_path: Path | None, fmt: str) -> None:
     if not text or not text.strip():
         _fail("nothing to explain: give the error text, '-' for standard input, or --file PATH")
     word = text.strip()
-    if re.fullmatch(r"[A-Z]{2,8}\d{3}", word):
-        click.echo(_check_page(word), nl=False)
+    if re.fullmatch(r"[A-Za-z]{2,8}\d{3}", word):
+        click.echo(_check_page(word.upper()), nl=False)
         return
-    if word in kb.cause_ids():
+    if word.lower() in kb.cause_ids():
         from aoai_doctor.explainer.kb import load_knowledge_base
         from aoai_doctor.explainer.pages import render_page
 
-        click.echo(render_page(load_knowledge_base(), word), nl=False)
+        page = render_page(load_knowledge_base(), word.lower())
+        click.echo("".join(ln for ln in page.splitlines(keepends=True) if not ln.startswith("<!-- Generated")),
+                   nl=False)
         return
     answer = kb.explain(text)
     if fmt == "json":
@@ -369,9 +371,6 @@ def demo(scenario: str, **opts: Any) -> None:
         def aim(options: Options) -> Options:
             return dataclasses.replace(
                 options,
-                scope=options.scope or settings.scope or None,
-                deployment_kind=options.deployment_kind or settings.operation.value,
-                auth=options.auth or ("api-key" if settings.credential.value == "api-key" else None),
                 resolve=(*options.resolve, pin),
                 prompt=options.prompt or settings.prompt or None,
             )
@@ -405,8 +404,10 @@ def emulate(scenario: str, port: int | None, list_only: bool) -> None:
         for name in scenario_names():
             click.echo(f"{name:28} {load_scenario(name).description}")
         return
+    from aoai_doctor.services.sandbox import doctor_env
+
     with _standin(scenario, port or 0) as standin:
-        env = standin.client_env()
+        env = {**standin.client_env(), **doctor_env(standin)}
         click.echo(f"# aoai-doctor stand-in for scenario '{standin.scenario.name}' on 127.0.0.1")
         click.echo(f"# {standin.scenario.description}")
         for key in sorted(env):

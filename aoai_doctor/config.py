@@ -30,6 +30,10 @@ ENV_DEPLOYMENT = ("AZURE_OPENAI_DEPLOYMENT",)
 ENV_API_VERSION = ("OPENAI_API_VERSION", "AZURE_OPENAI_API_VERSION")
 ENV_API_KEY = ("AZURE_OPENAI_API_KEY",)
 ENV_TOKEN = ("AZURE_OPENAI_AD_TOKEN",)
+ENV_SCOPE = ("AZURE_OPENAI_SCOPE",)
+# The doctor's own variables (``aoai-doctor emulate`` prints them for its scenarios).
+ENV_AUTH = ("AOAI_DOCTOR_AUTH",)
+ENV_DEPLOYMENT_KIND = ("AOAI_DOCTOR_DEPLOYMENT_KIND",)
 
 # The Azure OpenAI samples' config.json keys, and what each one means here.
 CONFIG_JSON_KEYS: Mapping[str, str] = {
@@ -249,9 +253,9 @@ def resolve_target(
     endpoint = pick(overrides.endpoint, "--endpoint", ENV_ENDPOINT, "OPENAI_API_BASE", "endpoint")
     api_version = pick(overrides.api_version, "--api-version", ENV_API_VERSION, "OPENAI_API_VERSION",
                        "api_version")
-    scope = pick(overrides.scope, "--scope", (), None, "scope")
+    scope = pick(overrides.scope, "--scope", ENV_SCOPE, None, "scope")
     tenant = pick(overrides.expected_tenant, "--expect-tenant", (), None, "expected_tenant")
-    auth = pick(overrides.auth, "--auth", (), None, "auth") or Setting("entra", "default")
+    auth = pick(overrides.auth, "--auth", ENV_AUTH, None, "auth") or Setting("entra", "default")
     if auth.value not in AUTH_MODES:
         raise ConfigError(auth.source, f"auth must be one of {', '.join(AUTH_MODES)}, not '{auth.value}'"
                           f"{did_you_mean(auth.value, AUTH_MODES)}")
@@ -333,7 +337,11 @@ def _sources_read(overrides: Overrides, environ: Mapping[str, str], config_json:
 def _deployments(overrides: Overrides, environ: Mapping[str, str], json_values: Mapping[str, str],
                  json_label: str, toml: Mapping[str, str], toml_label: str) -> tuple[Deployment, ...]:
     """Deployments from the highest source that names any."""
-    kind = overrides.deployment_kind
+    kind = overrides.deployment_kind or next((environ[n].strip() for n in ENV_DEPLOYMENT_KIND
+                                              if environ.get(n, "").strip()), None)
+    if kind is not None and kind not in DEPLOYMENT_KINDS:
+        raise ConfigError("AOAI_DOCTOR_DEPLOYMENT_KIND", f"must be one of {', '.join(DEPLOYMENT_KINDS)}, not "
+                          f"'{kind}'{did_you_mean(kind, DEPLOYMENT_KINDS)}")
     if overrides.deployment:
         return (Deployment(overrides.deployment, kind, "flag --deployment"),)
     for name in ENV_DEPLOYMENT:

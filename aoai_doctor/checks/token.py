@@ -59,7 +59,10 @@ class Scope(Check):
             return Outcome.skip("auth mode is api-key")
         info = endpoint_info(ctx.target)
         scope = token_scope(ctx.target)
-        source = ctx.target.scope.source if ctx.target.scope else "derived from the endpoint"
+        if ctx.target.scope:
+            source = ctx.target.scope.source
+        else:
+            source = "derived from the endpoint" if info is not None else "the public cloud's, no endpoint configured"
         expected = info.default_scope if info is not None and info.default_scope else SCOPES[Cloud.PUBLIC]
         found: list[Finding] = []
         parts = scope.split()

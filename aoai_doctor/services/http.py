@@ -71,6 +71,37 @@ def host_allowed(host: str, allow_hosts: frozenset[str]) -> bool:
     return host.endswith(AZURE_SUFFIXES) or host in allow_hosts
 
 
+STANDIN_MARKER = "AOAI_DOCTOR_STANDIN"
+"""Set by ``aoai-doctor emulate``: the SHA-256 fingerprint of the stand-in's CA certificate."""
+
+
+def standin_trusted(host: str, environ: Mapping[str, str]) -> bool:
+    """Whether a loopback ``host`` is the doctor's own stand-in, which may receive the credentials it
+    issued. Only loopback hosts qualify, and only when ``AOAI_DOCTOR_STANDIN`` holds the fingerprint of
+    the one CA certificate in ``REQUESTS_CA_BUNDLE`` (``emulate`` prints both): TLS is verified against
+    that bundle, so a server that completes the handshake holds a key the stand-in's CA issued."""
+    import hashlib
+    import hmac
+    import ipaddress
+
+    try:
+        if not (host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback):
+            return False
+    except ValueError:
+        return False
+    marker, bundle = environ.get(STANDIN_MARKER, ""), environ.get("REQUESTS_CA_BUNDLE", "")
+    if not marker or not bundle:
+        return False
+    try:
+        with open(bundle, encoding="ascii") as file:
+            pem = file.read(1 << 16)
+        certs = pem.count("-----BEGIN CERTIFICATE-----")
+        der = ssl.PEM_cert_to_DER_cert(pem[pem.index("-----BEGIN CERTIFICATE-----"):])
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return certs == 1 and hmac.compare_digest(hashlib.sha256(der).hexdigest(), marker.strip().lower())
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """What the doctor may do on the wire."""
@@ -209,7 +240,7 @@ def send(
     request_id = str(uuid.uuid4())
     if parts.scheme != "https":
         return Failure(url, "refused", "the doctor only calls https endpoints", Timings(), request_id)
-    if credential is not None and not host_allowed(host, policy.allow_hosts):
+    if credential is not None and not (host_allowed(host, policy.allow_hosts) or standin_trusted(host, env)):
         return Failure(
             url,
             "refused",

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 # Variables of the user's shell that would change what a credential does.
-_DROP_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "IMDS_", "OPENAI_", "AZURE_OPENAI_")
+_DROP_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "IMDS_", "OPENAI_", "AZURE_OPENAI_", "AOAI_DOCTOR_")
 _DROP = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
          "http_proxy", "ALL_PROXY", "all_proxy")
 
@@ -40,7 +40,30 @@ def client_environment(standin: Any, base: Mapping[str, str]) -> Iterator[dict[s
         env["PATH"] = scratch  # no az, azd or pwsh: the scenario decides which credential exists
         env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = closed_loopback_url()
         env.update(standin.client_env())
+        env.update(doctor_env(standin))
         yield env
+
+
+def doctor_env(standin: Any) -> dict[str, str]:
+    """What ``aoai-doctor run`` needs besides the app's own variables to reproduce the scenario: the
+    stand-in's CA fingerprint (so the doctor trusts this loopback endpoint with the credentials the
+    stand-in issued), the auth mode and the deployment kind when they are not the defaults."""
+    import hashlib
+    import ssl
+
+    from aoai_doctor.services.http import STANDIN_MARKER
+
+    env: dict[str, str] = {}
+    bundle = standin.client_env().get("REQUESTS_CA_BUNDLE")
+    if bundle:
+        with open(bundle, encoding="ascii") as pem:
+            env[STANDIN_MARKER] = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem.read())).hexdigest()
+    client = standin.scenario.client
+    if client.credential.value == "api-key":
+        env["AOAI_DOCTOR_AUTH"] = "api-key"
+    if client.operation.value != "chat":
+        env["AOAI_DOCTOR_DEPLOYMENT_KIND"] = client.operation.value
+    return env
 
 
 def named_endpoint(standin: Any, loopback_url: str) -> tuple[str, str]:

@@ -1,0 +1,102 @@
+"""`emulate` works as printed: for every built-in scenario, the variables it exports, evaluated as a shell
+would (``eval "$(aoai-doctor emulate --scenario S)"``), make a plain ``aoai-doctor run`` give the same first
+failing cause as ``aoai-doctor demo --scenario S`` (healthy: exit 0). Real processes, real stand-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aoai_doctor.services.http import standin_trusted
+from aoai_doctor.standin import scenario_names
+from tests.conftest import CLOSED_PORT_URL
+from tests.test_scenarios import EXPECTED
+
+
+def exports(scenario: str, tmp: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Start `aoai-doctor emulate` and read the variables it exports, as `eval` would set them."""
+    proc = subprocess.Popen([sys.executable, "-m", "aoai_doctor", "emulate", "--scenario", scenario],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp)
+    assert proc.stdout is not None
+    env: dict[str, str] = {}
+    deadline = time.monotonic() + 60
+    for line in proc.stdout:
+        if line.startswith("export "):
+            name, _, value = line[len("export "):].rstrip("\n").partition("=")
+            env[name] = shlex.split(value)[0] if value else ""
+        elif env and line.startswith("# MSAL"):  # the last line emulate prints before serving
+            break
+        assert time.monotonic() < deadline
+    return proc, env
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_a_plain_run_reproduces_the_scenario(scenario: str, clean_env: Path) -> None:
+    assert set(scenario_names()) == set(EXPECTED)
+    proc, exported = exports(scenario, clean_env)
+    try:
+        (clean_env / "checks.toml").write_text("[checks.AOAI501]\nread_timeout = 2.0\n")
+        env = {**os.environ, **exported, "AZURE_POD_IDENTITY_AUTHORITY_HOST": CLOSED_PORT_URL}
+        done = subprocess.run([sys.executable, "-m", "aoai_doctor", "run", "--format", "json"], env=env,
+                              cwd=clean_env, capture_output=True, text=True, timeout=120)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    report = json.loads(done.stdout)
+    failing = [c for c in report["checks"] if c["status"] in ("fail", "error")]
+    expected = EXPECTED[scenario]
+    if expected is None:
+        assert (done.returncode, failing, report["diagnosis"]["cause"]) == (0, [], None), done.stdout[-2000:]
+        return
+    cause = expected[1]
+    assert done.returncode == 1
+    assert report["diagnosis"]["cause"] == cause
+    assert cause in [f["cause"] for f in failing[0]["findings"]], failing[0]
+
+
+def test_every_exported_variable_is_one_run_reads(clean_env: Path) -> None:
+    from aoai_doctor import config
+    from aoai_doctor.services.http import STANDIN_MARKER
+
+    read = {*config.ENV_ENDPOINT, *config.ENV_DEPLOYMENT, *config.ENV_API_VERSION, *config.ENV_API_KEY,
+            *config.ENV_TOKEN, *config.ENV_SCOPE, *config.ENV_AUTH, *config.ENV_DEPLOYMENT_KIND, STANDIN_MARKER}
+    # what azure-identity and requests read themselves (the doctor's credential probes and HTTP use them)
+    read |= {"AZURE_AUTHORITY_HOST", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID",
+             "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_USERNAME", "HOME",
+             "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+             "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"}
+    for scenario in scenario_names():
+        proc, exported = exports(scenario, clean_env)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        assert set(exported) <= read, (scenario, set(exported) - read)
+
+
+def test_a_loopback_endpoint_is_trusted_only_with_the_stand_ins_own_ca(tmp_path: Path) -> None:
+    from aoai_doctor.standin.certs import make_tls_material
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ca = make_tls_material(tmp_path / "a").ca_path
+    other = make_tls_material(tmp_path / "b").ca_path
+    import hashlib
+    import ssl
+
+    fingerprint = hashlib.sha256(ssl.PEM_cert_to_DER_cert(ca.read_text())).hexdigest()
+    env = {"REQUESTS_CA_BUNDLE": str(ca), "AOAI_DOCTOR_STANDIN": fingerprint}
+    assert standin_trusted("127.0.0.1", env) and standin_trusted("::1", env)
+    assert not standin_trusted("contoso.example.com", env)  # never a host that is not loopback
+    assert not standin_trusted("10.0.0.4", env)
+    assert not standin_trusted("127.0.0.1", {**env, "REQUESTS_CA_BUNDLE": str(other)})  # another CA
+    assert not standin_trusted("127.0.0.1", {"REQUESTS_CA_BUNDLE": str(ca)})  # no marker
+    both = tmp_path / "both.pem"
+    both.write_text(ca.read_text() + other.read_text())
+    assert not standin_trusted("127.0.0.1", {**env, "REQUESTS_CA_BUNDLE": str(both)})  # one CA only
