@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from aoai_doctor.cli import main
 
-SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "report.schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "aoai_doctor" / "reporters" / "report.schema.json")
+                    .read_text())
 
 
 def demo(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

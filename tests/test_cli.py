@@ -15,7 +15,7 @@ from aoai_doctor import __version__
 from aoai_doctor.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "aoai_doctor" / "reporters" / "report.schema.json").read_text())
 GOOD = ["--endpoint", "https://myres.openai.azure.com", "--deployment", "gpt4o-prod", "--api-version", "2024-10-21"]
 
 

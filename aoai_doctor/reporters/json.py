@@ -1,4 +1,5 @@
-"""The machine-readable report. Its shape is published as docs/report.schema.json."""
+"""The machine-readable report. Its shape is published as report.schema.json beside this module
+(``aoai-doctor schema`` prints it)."""
 
 from __future__ import annotations
 

@@ -1,24 +1,18 @@
-"""The command line. The only module that prints or exits.
-
-Exit codes: 0 every required check passed; 1 a required check failed (or warned, with --fail-on
-warning); 2 usage or configuration error; 3 internal error (a required check crashed and none failed).
-"""
+"""``aoai-doctor run`` and ``report``: the options of a run, and where its reports go."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import sys
-import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from aoai_doctor._version import __version__
+from aoai_doctor.cli.common import fail
 from aoai_doctor.config import ConfigError
 from aoai_doctor.options import FailOn, Format, NetworkErrors, Options, Output, Redaction
 from aoai_doctor.redaction import Secret
@@ -27,24 +21,7 @@ if TYPE_CHECKING:
     from aoai_doctor.model import Report
     from aoai_doctor.redaction import KnownSecrets
 
-# The exit codes of a run (0, 1, 3) come from aoai_doctor.app.exit_code; this one is the CLI's own.
-EXIT_CONFIG = 2
 FORMATS = tuple(f.value for f in Format)
-
-
-def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
-    click.echo(f"aoai-doctor: error: {message}", err=True)
-    sys.exit(code)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "--version", prog_name="aoai-doctor")
-def main() -> None:
-    """Diagnose Azure OpenAI calls made with Microsoft Entra ID or an API key.
-
-    Run `aoai-doctor run` in the directory of your app (it reads AZURE_OPENAI_* variables, a
-    config.json and checks.toml), or pass --endpoint/--deployment/--api-version.
-    """
 
 
 def run_options(func: Any) -> Any:
@@ -105,7 +82,7 @@ def run_options(func: Any) -> Any:
     return func
 
 
-@main.command()
+@click.command()
 @run_options
 def run(**opts: Any) -> None:
     """Run the checks against the configured target and report."""
@@ -162,7 +139,7 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
             options = adjust(options)
         plan = app.plan(options, environ)
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
     ci = bool(opts.get("ci")) or environ.get("CI", "").lower() in ("true", "1")
     if opts.get("debug"):
@@ -224,7 +201,7 @@ def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool
         try:
             output.path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            _fail(f"cannot write {output.path}: {exc.strerror or exc}")
+            fail(f"cannot write {output.path}: {exc.strerror or exc}")
     if environ.get("GITHUB_ACTIONS") == "true":
         from aoai_doctor.reporters import github
 
@@ -268,64 +245,8 @@ def _can_encode(sample: str) -> bool:
     return True
 
 
-@main.command()
-@click.argument("text", required=False)
-@click.option("--file", "file_path", type=click.Path(dir_okay=False, path_type=Path), help="Read the text from FILE.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def explain(text: str | None, file_path: Path | None, fmt: str) -> None:
-    """Explain an error: the root cause, how sure, the evidence, the fix, and the check that confirms it.
 
-    TEXT is the error as you have it (a DefaultAzureCredential chain failure, an AADSTS error, an
-    Azure OpenAI error body, a traceback, log lines); `-` reads standard input. A check id
-    (`AOAI102`) prints that check's documentation; a cause id (`scope_missing_default`) its page.
-    """
-    import json
-    import re
-
-    from aoai_doctor import explainer as kb
-
-    if file_path is not None:
-        try:
-            text = file_path.read_bytes().decode("utf-8", errors="replace")
-        except OSError as exc:
-            _fail(f"cannot read {file_path}: {exc.strerror or exc}")
-    elif text == "-" or (text is None and not sys.stdin.isatty()):
-        text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
-    if not text or not text.strip():
-        _fail("nothing to explain: give the error text, '-' for standard input, or --file PATH")
-    word = text.strip()
-    if re.fullmatch(r"[A-Za-z]{2,8}\d{3}", word):
-        click.echo(_check_page(word.upper()), nl=False)
-        return
-    if word.lower() in kb.cause_ids():
-        from aoai_doctor.explainer.kb import load_knowledge_base
-        from aoai_doctor.explainer.pages import render_page
-
-        page = render_page(load_knowledge_base(), word.lower())
-        click.echo("".join(ln for ln in page.splitlines(keepends=True) if not ln.startswith("<!-- Generated")),
-                   nl=False)
-        return
-    answer = kb.explain(text)
-    if fmt == "json":
-        click.echo(json.dumps(kb.to_dict(answer), indent=2, ensure_ascii=False))
-    else:
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        click.echo(kb.render_text(answer, color=color), nl=False)
-
-
-def _check_page(check_id: str) -> str:
-    """A check's documentation page, from its docstring."""
-    from aoai_doctor import registry
-    from aoai_doctor.check import doc_page
-    from aoai_doctor.config import did_you_mean
-
-    checks = registry.load().by_id()
-    if check_id not in checks:
-        _fail(f"no check {check_id}{did_you_mean(check_id, list(checks))}; 'aoai-doctor checks' lists them")
-    return doc_page(checks[check_id])
-
-
-@main.command()
+@click.command()
 @run_options
 def report(**opts: Any) -> None:
     """Run every check and write a support bundle: aoai-doctor-report-<UTC time>.json.
@@ -343,131 +264,3 @@ def report(**opts: Any) -> None:
     code = execute_run(opts, environ=dict(os.environ))
     click.echo(f"wrote {path}", err=True)
     sys.exit(code)
-
-
-DEMO_SCENARIO = "scope-missing-default"
-
-
-@main.command()
-@click.option("--scenario", default=DEMO_SCENARIO, show_default=True, metavar="NAME|FILE",
-              help="A built-in scenario (see `aoai-doctor emulate --list`) or a scenario TOML file.")
-@run_options
-def demo(scenario: str, **opts: Any) -> None:
-    """Run the doctor against the built-in Entra + managed identity + Azure OpenAI stand-in.
-
-    Starts the stand-in for SCENARIO on loopback, points a private environment at it, runs
-    `aoai-doctor run` (taking all of its options), prints the report, and stops the stand-in.
-    The default scenario is the classic mistake: a token requested for
-    `https://cognitiveservices.azure.com` without `/.default`.
-    """
-    from aoai_doctor.services import sandbox
-
-    with _standin(scenario) as standin, sandbox.client_environment(standin, dict(os.environ)) as env:
-        settings = standin.scenario.client
-        # Call the resource by its real host name, pinned to the stand-in's loopback port.
-        endpoint, pin = sandbox.named_endpoint(standin, env["AZURE_OPENAI_ENDPOINT"])
-        env["AZURE_OPENAI_ENDPOINT"] = endpoint
-
-        def aim(options: Options) -> Options:
-            return dataclasses.replace(
-                options,
-                resolve=(*options.resolve, pin),
-                prompt=options.prompt or settings.prompt or None,
-            )
-
-        with sandbox.applied(env):
-            # The scenario is the whole configuration: no config.json or checks.toml from the current
-            # directory unless --config / --checks name one.
-            code = execute_run(opts, environ=env, read_cwd=False, adjust=aim)
-    sys.exit(code)
-
-
-@main.command()
-@click.option("--scenario", default="healthy", show_default=True, metavar="NAME|FILE",
-              help="A built-in scenario or a scenario TOML file.")
-@click.option("--port", type=click.IntRange(1, 65531), default=None, metavar="PORT",
-              help="Fixed ports: Entra on PORT, Azure OpenAI PORT+1, regional host PORT+2, ARM PORT+3, "
-                   "managed identity PORT+4 (default: free ports).")
-@click.option("--list", "list_only", is_flag=True, help="List the built-in scenarios and exit.")
-def emulate(scenario: str, port: int | None, list_only: bool) -> None:
-    """Run the stand-in in the foreground, for your own app to talk to.
-
-    Prints the `export` lines your app's shell needs (authority host, CA bundle, managed identity
-    endpoint, AZURE_OPENAI_*), then serves until Ctrl-C. Everything binds 127.0.0.1 only.
-    """
-    import shlex
-    import signal
-
-    from aoai_doctor.standin import load_scenario, scenario_names
-
-    if list_only:
-        for name in scenario_names():
-            click.echo(f"{name:28} {load_scenario(name).description}")
-        return
-    from aoai_doctor.services.sandbox import doctor_env
-
-    with _standin(scenario, port or 0) as standin:
-        env = {**standin.client_env(), **doctor_env(standin)}
-        click.echo(f"# aoai-doctor stand-in for scenario '{standin.scenario.name}' on 127.0.0.1")
-        click.echo(f"# {standin.scenario.description}")
-        for key in sorted(env):
-            click.echo(f"export {key}={shlex.quote(env[key])}")
-        click.echo("# MSAL-based credentials (EnvironmentCredential, DefaultAzureCredential) also need "
-                   "disable_instance_discovery=True here: MSAL asks the public login.microsoftonline.com "
-                   "to validate an authority it does not know.")
-        click.echo("# Ctrl-C stops the stand-in.", err=True)
-        def interrupt(*_: object) -> None:
-            raise KeyboardInterrupt  # SIGTERM stops the stand-in the way Ctrl-C does
-
-        signal.signal(signal.SIGTERM, interrupt)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-
-
-def _standin(scenario: str, base_port: int = 0) -> Any:
-    """A started stand-in for a scenario name or file; scenario errors exit 2 with one line."""
-    from aoai_doctor.standin import ScenarioError, StandIn, StandInError, load_scenario
-
-    try:
-        return StandIn(load_scenario(scenario), base_port=base_port).start()
-    except (ScenarioError, StandInError) as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"cannot start the stand-in: {exc.strerror or exc}")
-
-
-@main.command(name="checks")
-@click.option("--checks", "checks_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="checks.toml naming local checks (default: ./checks.toml when present).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def list_checks(checks_path: Path | None, fmt: str) -> None:
-    """List every check: id, name, stage and what it looks at."""
-    import json
-
-    from tabulate import tabulate  # type: ignore[import-untyped]
-
-    from aoai_doctor import config, registry
-    from aoai_doctor.model import Stage
-
-    try:
-        checks_file = config.load_checks_file(checks_path or config.find_default("checks.toml"),
-                                              explicit=checks_path is not None)
-    except config.ConfigError as exc:
-        _fail(str(exc))
-    reg = registry.load(checks_file.local_checks, checks_file.path.parent if checks_file.path else None)
-    if fmt == "json":
-        click.echo(json.dumps([{"id": c.id, "name": c.name, "stage": Stage.of(c.id).name.lower(),
-                                "summary": c.summary, "requires": list(c.requires), "required": c.required}
-                               for c in reg.checks], indent=2))
-    else:
-        rows = [[c.id, c.name, Stage.of(c.id).title, c.summary] for c in reg.checks]
-        click.echo(tabulate(rows, headers=["id", "name", "stage", "what it looks at"], tablefmt="simple"))
-    for error in reg.errors:
-        click.echo(f"aoai-doctor: warning: plugin {error.name} could not be loaded: {error.problem}", err=True)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,108 @@
+"""``aoai-doctor demo`` and ``emulate``: the built-in stand-in for Entra, managed identity and Azure OpenAI."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from typing import Any
+
+import click
+
+from aoai_doctor.cli.common import fail
+from aoai_doctor.cli.run import execute_run, run_options
+from aoai_doctor.options import Options
+
+DEMO_SCENARIO = "scope-missing-default"
+
+
+@click.command()
+@click.option("--scenario", default=DEMO_SCENARIO, show_default=True, metavar="NAME|FILE",
+              help="A built-in scenario (see `aoai-doctor emulate --list`) or a scenario TOML file.")
+@run_options
+def demo(scenario: str, **opts: Any) -> None:
+    """Run the doctor against the built-in Entra + managed identity + Azure OpenAI stand-in.
+
+    Starts the stand-in for SCENARIO on loopback, points a private environment at it, runs
+    `aoai-doctor run` (taking all of its options), prints the report, and stops the stand-in.
+    The default scenario is the classic mistake: a token requested for
+    `https://cognitiveservices.azure.com` without `/.default`.
+    """
+    from aoai_doctor.services import sandbox
+
+    with _standin(scenario) as standin, sandbox.client_environment(standin, dict(os.environ)) as env:
+        settings = standin.scenario.client
+        # Call the resource by its real host name, pinned to the stand-in's loopback port.
+        endpoint, pin = sandbox.named_endpoint(standin, env["AZURE_OPENAI_ENDPOINT"])
+        env["AZURE_OPENAI_ENDPOINT"] = endpoint
+
+        def aim(options: Options) -> Options:
+            return dataclasses.replace(
+                options,
+                resolve=(*options.resolve, pin),
+                prompt=options.prompt or settings.prompt or None,
+            )
+
+        with sandbox.applied(env):
+            # The scenario is the whole configuration: no config.json or checks.toml from the current
+            # directory unless --config / --checks name one.
+            code = execute_run(opts, environ=env, read_cwd=False, adjust=aim)
+    sys.exit(code)
+
+
+@click.command()
+@click.option("--scenario", default="healthy", show_default=True, metavar="NAME|FILE",
+              help="A built-in scenario or a scenario TOML file.")
+@click.option("--port", type=click.IntRange(1, 65531), default=None, metavar="PORT",
+              help="Fixed ports: Entra on PORT, Azure OpenAI PORT+1, regional host PORT+2, ARM PORT+3, "
+                   "managed identity PORT+4 (default: free ports).")
+@click.option("--list", "list_only", is_flag=True, help="List the built-in scenarios and exit.")
+def emulate(scenario: str, port: int | None, list_only: bool) -> None:
+    """Run the stand-in in the foreground, for your own app to talk to.
+
+    Prints the `export` lines your app's shell needs (authority host, CA bundle, managed identity
+    endpoint, AZURE_OPENAI_*), then serves until Ctrl-C. Everything binds 127.0.0.1 only.
+    """
+    import shlex
+    import signal
+
+    from aoai_doctor.standin import load_scenario, scenario_names
+
+    if list_only:
+        for name in scenario_names():
+            click.echo(f"{name:28} {load_scenario(name).description}")
+        return
+    from aoai_doctor.services.sandbox import doctor_env
+
+    with _standin(scenario, port or 0) as standin:
+        env = {**standin.client_env(), **doctor_env(standin)}
+        click.echo(f"# aoai-doctor stand-in for scenario '{standin.scenario.name}' on 127.0.0.1")
+        click.echo(f"# {standin.scenario.description}")
+        for key in sorted(env):
+            click.echo(f"export {key}={shlex.quote(env[key])}")
+        click.echo("# MSAL-based credentials (EnvironmentCredential, DefaultAzureCredential) also need "
+                   "disable_instance_discovery=True here: MSAL asks the public login.microsoftonline.com "
+                   "to validate an authority it does not know.")
+        click.echo("# Ctrl-C stops the stand-in.", err=True)
+        def interrupt(*_: object) -> None:
+            raise KeyboardInterrupt  # SIGTERM stops the stand-in the way Ctrl-C does
+
+        signal.signal(signal.SIGTERM, interrupt)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+def _standin(scenario: str, base_port: int = 0) -> Any:
+    """A started stand-in for a scenario name or file; scenario errors exit 2 with one line."""
+    from aoai_doctor.standin import ScenarioError, StandIn, StandInError, load_scenario
+
+    try:
+        return StandIn(load_scenario(scenario), base_port=base_port).start()
+    except (ScenarioError, StandInError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot start the stand-in: {exc.strerror or exc}")

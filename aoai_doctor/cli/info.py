@@ -1,0 +1,108 @@
+"""``aoai-doctor explain``, ``checks`` and ``schema``: what the doctor knows, without running anything."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from aoai_doctor.cli.common import fail
+
+
+@click.command()
+@click.argument("text", required=False)
+@click.option("--file", "file_path", type=click.Path(dir_okay=False, path_type=Path), help="Read the text from FILE.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(text: str | None, file_path: Path | None, fmt: str) -> None:
+    """Explain an error: the root cause, how sure, the evidence, the fix, and the check that confirms it.
+
+    TEXT is the error as you have it (a DefaultAzureCredential chain failure, an AADSTS error, an
+    Azure OpenAI error body, a traceback, log lines); `-` reads standard input. A check id
+    (`AOAI102`) prints that check's documentation; a cause id (`scope_missing_default`) its page.
+    """
+    import json
+    import re
+
+    from aoai_doctor import explainer as kb
+
+    if file_path is not None:
+        try:
+            text = file_path.read_bytes().decode("utf-8", errors="replace")
+        except OSError as exc:
+            fail(f"cannot read {file_path}: {exc.strerror or exc}")
+    elif text == "-" or (text is None and not sys.stdin.isatty()):
+        text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    if not text or not text.strip():
+        fail("nothing to explain: give the error text, '-' for standard input, or --file PATH")
+    word = text.strip()
+    if re.fullmatch(r"[A-Za-z]{2,8}\d{3}", word):
+        click.echo(_check_page(word.upper()), nl=False)
+        return
+    if word.lower() in kb.cause_ids():
+        from aoai_doctor.explainer.kb import load_knowledge_base
+        from aoai_doctor.explainer.pages import render_page
+
+        page = render_page(load_knowledge_base(), word.lower())
+        click.echo("".join(ln for ln in page.splitlines(keepends=True) if not ln.startswith("<!-- Generated")),
+                   nl=False)
+        return
+    answer = kb.explain(text)
+    if fmt == "json":
+        click.echo(json.dumps(kb.to_dict(answer), indent=2, ensure_ascii=False))
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        click.echo(kb.render_text(answer, color=color), nl=False)
+
+
+def _check_page(check_id: str) -> str:
+    """A check's documentation page, from its docstring."""
+    from aoai_doctor import registry
+    from aoai_doctor.check import doc_page
+    from aoai_doctor.config import did_you_mean
+
+    checks = registry.load().by_id()
+    if check_id not in checks:
+        fail(f"no check {check_id}{did_you_mean(check_id, list(checks))}; 'aoai-doctor checks' lists them")
+    return doc_page(checks[check_id])
+
+
+
+@click.command(name="checks")
+@click.option("--checks", "checks_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="checks.toml naming local checks (default: ./checks.toml when present).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_checks(checks_path: Path | None, fmt: str) -> None:
+    """List every check: id, name, stage and what it looks at."""
+    import json
+
+    from tabulate import tabulate  # type: ignore[import-untyped]
+
+    from aoai_doctor import config, registry
+    from aoai_doctor.model import Stage
+
+    try:
+        checks_file = config.load_checks_file(checks_path or config.find_default("checks.toml"),
+                                              explicit=checks_path is not None)
+    except config.ConfigError as exc:
+        fail(str(exc))
+    reg = registry.load(checks_file.local_checks, checks_file.path.parent if checks_file.path else None)
+    if fmt == "json":
+        click.echo(json.dumps([{"id": c.id, "name": c.name, "stage": Stage.of(c.id).name.lower(),
+                                "summary": c.summary, "requires": list(c.requires), "required": c.required}
+                               for c in reg.checks], indent=2))
+    else:
+        rows = [[c.id, c.name, Stage.of(c.id).title, c.summary] for c in reg.checks]
+        click.echo(tabulate(rows, headers=["id", "name", "stage", "what it looks at"], tablefmt="simple"))
+    for error in reg.errors:
+        click.echo(f"aoai-doctor: warning: plugin {error.name} could not be loaded: {error.problem}", err=True)
+
+
+@click.command()
+def schema() -> None:
+    """Print the JSON Schema of the report `run --format json` writes."""
+    from importlib import resources
+
+    click.echo(resources.files("aoai_doctor.reporters").joinpath("report.schema.json").read_text(encoding="utf-8"),
+               nl=False)
