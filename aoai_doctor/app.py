@@ -14,6 +14,7 @@ crashed and none failed.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from aoai_doctor._version import __version__
 from aoai_doctor.check import Check
 from aoai_doctor.config import ConfigError, Target
 from aoai_doctor.diagnosis import diagnose
-from aoai_doctor.model import CheckResult, Report, Severity, Status
+from aoai_doctor.model import CheckResult, Report, Severity, Stage, Status
 from aoai_doctor.options import NetworkErrors, Options
 from aoai_doctor.redaction import KnownSecrets, redact_report
 
@@ -47,6 +48,9 @@ class Plan:
     check_options: Mapping[str, Mapping[str, object]]
     load_errors: tuple[registry.LoadError, ...]
     secrets: KnownSecrets
+    gating: frozenset[str] | None = None
+    """The checks whose results decide the exit code: the selected ones (the checks they need run as
+    context only); None: every check."""
     """Every secret value the run holds; tokens obtained while checks run join it."""
 
 
@@ -70,10 +74,12 @@ def plan(options: Options, environ: Mapping[str, str]) -> Plan:
     _check_resolve(target.resolve)
     base_dir = checks_file.path.parent if checks_file.path else None
     reg = registry.load(checks_file.local_checks, base_dir)
-    chosen = registry.select(reg, options.select or checks_file.select, options.ignore or checks_file.ignore)
+    selection = options.select or checks_file.select
+    chosen = registry.select(reg, selection, options.ignore or checks_file.ignore)
+    gating = frozenset(c.id for c in chosen if registry.matches(c.id, selection)) if selection else None
     check_options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label, options)
     secrets = KnownSecrets.of_environment(environ, *(s.reveal() if s else None for s in (target.api_key, target.token)))
-    return Plan(options, environ, target, chosen, check_options, reg.errors, secrets)
+    return Plan(options, environ, target, chosen, check_options, reg.errors, secrets, gating)
 
 
 def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> Report:
@@ -85,6 +91,7 @@ def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> R
                                 on_facts=plan.secrets.add_from)
     if plan.options.network_errors is NetworkErrors.WARN:
         results = soften_network_errors(results)
+    results = context_only(results, plan.gating, given_token=plan.options.token is not None)
     from aoai_doctor.services import support
 
     report = Report(
@@ -104,6 +111,28 @@ def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> R
 def run_doctor(options: Options, environ: Mapping[str, str]) -> Report:
     """Plan and execute one run. Raises :class:`ConfigError` for a configuration it cannot use."""
     return execute(plan(options, environ))
+
+
+_ID = re.compile(r"\b[A-Z]{2,8}\d{3}\b")
+
+
+def context_only(results: Sequence[CheckResult], gating: frozenset[str] | None,
+                 given_token: bool = False) -> tuple[CheckResult, ...]:
+    """Results that do not decide the exit code become optional: with ``--select``, the checks run only
+    because a selected one needs them (unless a selected check was skipped for their failure); with a
+    given token (``--token-file``), the credential chain, which is then information only."""
+    blocking: set[str] = set()
+    if gating is not None:
+        for result in results:
+            if result.check_id in gating and result.status is Status.SKIP and result.skip_reason:
+                blocking.update(_ID.findall(result.skip_reason))  # "requires X (X failed)", "… (see X)"
+
+    def gates(result: CheckResult) -> bool:
+        if given_token and result.stage is Stage.CREDENTIALS:
+            return False
+        return gating is None or result.check_id in gating or result.check_id in blocking
+
+    return tuple(r if not r.required or gates(r) else dataclasses.replace(r, required=False) for r in results)
 
 
 def soften_network_errors(results: Sequence[CheckResult]) -> tuple[CheckResult, ...]:

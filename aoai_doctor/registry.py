@@ -116,6 +116,11 @@ def _qualname(check: type[Check]) -> str:
     return f"{check.__module__}:{check.__qualname__}"
 
 
+def matches(check_id: str, prefixes: Iterable[str]) -> bool:
+    """Whether a check id is named by one of these ``--select`` prefixes (``ALL`` names every one)."""
+    return any(p.upper() == "ALL" or check_id.startswith(p.upper()) for p in prefixes)
+
+
 def select(registry: Registry, select: Iterable[str], ignore: Iterable[str]) -> tuple[type[Check], ...]:
     """The checks to run: those matching a ``select`` prefix (all when empty), plus whatever the chosen
     ones require or use, minus ``ignore`` prefixes (a check whose requirement is ignored is skipped

@@ -55,6 +55,7 @@ def on_a_terminal(*extra: str) -> str:
 def test_progress_on_a_terminal() -> None:
     text = on_a_terminal()
     assert "Credentials: AOAI2" in text and "\r\x1b[2K" in text  # a redrawn line naming the running checks
+    assert re.search(r"AOAI20\d \d+\.\d/15s", text)  # each with its time so far and its time limit
     assert re.search(r"(?m)^(\x1b\[[0-9;]*m)?✗ [a-z_]+  \(AOAI", text)  # the terminal gets the glyphs
 
 

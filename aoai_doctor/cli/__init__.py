@@ -12,16 +12,32 @@ warning); 2 usage or configuration error; 3 internal error (a required check cra
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 
 from aoai_doctor._version import __version__
 from aoai_doctor.cli import emulation, info
 from aoai_doctor.cli import run as run_command
+from aoai_doctor.cli.common import EXIT_INTERRUPTED
 
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Doctor(click.Group):
+    """The command group; Ctrl-C anywhere ends the command with one line and exit 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\naoai-doctor: interrupted", err=True)
+            sys.stderr.flush()
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Doctor, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="aoai-doctor")
 def main() -> None:
     """Diagnose Azure OpenAI calls made with Microsoft Entra ID or an API key.

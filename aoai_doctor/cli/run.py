@@ -58,10 +58,15 @@ def run_options(func: Any) -> Any:
         click.option("--select", multiple=True, metavar="PREFIX",
                      help="Run only checks whose id starts with PREFIX (repeatable; AOAI1 = config stage)."),
         click.option("--ignore", multiple=True, metavar="PREFIX", help="Skip checks whose id starts with PREFIX."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), multiple=True,
-                     help="text (default), json, junit or markdown; repeatable, each with its own --output."),
-        click.option("--output", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
-                     help="Write the matching --format to FILE (the first --output goes with the first --format)."),
+        click.option("--format", "fmt", multiple=True, metavar="FMT[=FILE]",
+                     help="text (default), json, junit or markdown, to standard output or, as FMT=FILE, to a file; "
+                          "repeatable."),
+        click.option("--output", multiple=True, metavar="FILE",
+                     help="Write the report to FILE ('-': standard output); pairs with the --format before it, "
+                          "else the format follows the extension (.json, .xml, .md, .txt)."),
+        click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+                     help="Colour in the text report (auto: on a terminal, unless NO_COLOR is set; FORCE_COLOR "
+                          "forces it)."),
         click.option("--ci", is_flag=True, help="CI mode: no colour, no progress, ASCII (on when CI=true)."),
         click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
                      help="What fails the run: a required check that fails, or also one that warns."),
@@ -148,12 +153,29 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
     if is_tty and not opts.get("quiet"):
         from aoai_doctor.reporters.progress import Progress
 
-        with Progress(sys.stderr, len(plan.checks), unicode=_can_encode("✓⠋")) as progress:
+        limits = {c.id: float(plan.check_options.get(c.id, {}).get("timeout", c.timeout))  # type: ignore[arg-type]
+                  for c in plan.checks}
+        with Progress(sys.stderr, len(plan.checks), unicode=_can_encode("✓⠋"), limits=limits,
+                      width=shutil.get_terminal_size((80, 24)).columns) as progress:
             report = app.execute(plan, on_progress=progress.update)
     else:
         report = app.execute(plan)
-    _emit(report, options, environ, ci)
+    _emit(report, options, environ, ci, str(opts.get("color") or "auto"))
+    if all(o.path is not None for o in options.outputs):  # every report went to a file: one line for the log
+        click.echo(_one_line(report, options, ci), err=True)
     return app.exit_code(report, options)
+
+
+def _one_line(report: Report, options: Options, ci: bool) -> str:
+    """``aoai-doctor: <cause or ready line>; wrote a.json, b.xml``."""
+    from aoai_doctor.diagnosis import diagnose
+
+    diagnosis = report.diagnosis or diagnose(report.results, report.target, options.fail_on_warning)
+    said = f"{diagnosis.cause}: {diagnosis.summary}" if diagnosis.cause else diagnosis.summary
+    said = said if len(said) <= 160 else said[:159] + "…"
+    files = ", ".join(str(o.path) for o in options.outputs)
+    line = f"aoai-doctor: {said}; wrote {files}"
+    return line.encode("ascii", "replace").decode() if ci else line
 
 
 def _read_token(path: str | None) -> tuple[str | None, str | None]:
@@ -169,34 +191,77 @@ def _read_token(path: str | None) -> tuple[str | None, str | None]:
 
 
 def _outputs(opts: Mapping[str, Any]) -> tuple[Output, ...]:
-    """Pair each --format with its --output (None: standard output)."""
-    formats = list(opts.get("fmt") or ()) or ["text"]
-    outputs = list(opts.get("output") or ())
-    if len(outputs) > len(formats):
-        if len(formats) == 1 and not opts.get("fmt"):
-            formats = formats * len(outputs)
+    """The renderings asked for: ``--format FMT=FILE`` pairs explicitly; an ``--output`` pairs with the
+    ``--format`` before it on the command line (click keeps each option's order), else takes the format
+    its extension names; ``-`` is standard output. A mismatch is a usage error."""
+    pairs: list[Output] = []
+    formats: list[tuple[Format, Path | None, bool]] = []  # (format, file, explicit FMT=FILE)
+    for value in opts.get("fmt") or ():
+        name, sep, file = str(value).partition("=")
+        if name not in FORMATS:
+            raise ConfigError("--format", f"unknown format '{name}'; choose from {', '.join(FORMATS)}")
+        if sep and not file:
+            raise ConfigError("--format", f"'{value}': give a file after '=' (or '-' for standard output)")
+        formats.append((Format(name), _path(file) if file else None, bool(sep)))
+    outputs = [_path(str(o)) for o in opts.get("output") or ()]
+    unpaired = [f for f in formats if not f[2]]
+    if len(outputs) > len(unpaired) and unpaired:
+        raise ConfigError("--output", f"{len(outputs)} outputs for {len(unpaired)} formats; give each --output "
+                          "after its --format, or write --format FMT=FILE")
+    for fmt, destination, explicit in formats:
+        if explicit:
+            pairs.append(Output(fmt, destination))
         else:
-            raise ConfigError("--output", f"{len(outputs)} outputs for {len(formats)} formats; give each --output "
-                              "after its --format")
-    pairs = tuple(Output(Format(f), outputs[i] if i < len(outputs) else None) for i, f in enumerate(formats))
+            path = outputs.pop(0) if outputs else None
+            implied = Format.from_path(path) if path else None
+            if implied is not None and implied is not fmt:
+                raise ConfigError("--output", f"{path} looks like {implied.value}, but its --format is {fmt.value}; "
+                                  f"write --format {fmt.value}={path} to mean it")
+            pairs.append(Output(fmt, path))
+    for path in outputs:  # --output without any --format: the extension decides
+        implied = Format.from_path(path) if path else Format.TEXT
+        if implied is None:
+            raise ConfigError("--output", f"cannot tell the format of {path} from its extension; add --format")
+        pairs.append(Output(implied, path))
+    if not pairs:
+        pairs.append(Output(Format.TEXT))
     if sum(1 for o in pairs if o.path is None) > 1:
-        raise ConfigError("--format", "only one format can go to standard output; give the others an --output")
-    return pairs
+        raise ConfigError("--format", "only one format can go to standard output; give the others a file")
+    return tuple(pairs)
 
 
-def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool) -> None:
+def _path(value: str) -> Path | None:
+    """A file name, or None for '-' (standard output)."""
+    return None if value == "-" else Path(value)
+
+
+def color_wanted(choice: str, environ: Mapping[str, str], tty: bool) -> bool:
+    """``--color``: always, never, or auto: on a terminal unless NO_COLOR is set (an empty NO_COLOR
+    counts as unset, per no-color.org); a non-empty FORCE_COLOR turns it on anywhere."""
+    if choice == "always":
+        return True
+    if choice == "never" or environ.get("NO_COLOR"):
+        return False
+    return bool(environ.get("FORCE_COLOR")) or tty
+
+
+def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool,
+          color_choice: str = "auto") -> None:
     """Render the report in every requested format and write each where it belongs."""
     from aoai_doctor.reporters import Style, reporter
 
     fail_on_warning = options.fail_on_warning
     stdout_format = next((o.format for o in options.outputs if o.path is None), None)
     for output in options.outputs:
-        plain = ci or "NO_COLOR" in environ or not (output.path is None and sys.stdout.isatty())
-        style = Style(unicode=not plain and _can_encode("✓✗‼"), color=not plain, verbose=options.verbose,
+        tty = output.path is None and sys.stdout.isatty()
+        # --ci (or CI=true) means plain text, unless --color always asks for colour in so many words
+        color = color_choice == "always" if ci else color_wanted(color_choice, environ, tty)
+        unicode = not ci and tty and _can_encode("✓✗‼·→…")
+        style = Style(unicode=unicode, color=color, verbose=options.verbose,
                       fail_on_warning=fail_on_warning, width=shutil.get_terminal_size((80, 24)).columns)
         text = reporter(output.format)(report, style)
         if output.path is None:
-            click.echo(text, nl=False)
+            click.echo(text, nl=False, color=color)  # click would strip the colour off a terminal
             continue
         try:
             output.path.write_text(text, encoding="utf-8")
@@ -254,13 +319,18 @@ def report(**opts: Any) -> None:
     The JSON report with versions, the variables that are set (names only), the resolved target and
     where each value came from, every check's result and timing, the credential that won and its
     identity, and the request and correlation ids support asks for. Never a secret; add
-    `--redact strict` to also mask tenant and object ids, user names and host names.
+    `--redact strict` to also mask tenant and object ids, user names and host names. `--format` and
+    `--output` choose other or more files, as for `run`. Prints the diagnosis in one line and the
+    file to attach, on standard error. Exits as `run` does: 0 ready, 1 a required check failed, 2 a
+    configuration error, 3 a check crashed.
     """
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(f"aoai-doctor-report-{stamp}.json")
-    opts["fmt"] = ("json",)
-    opts["output"] = (path,)
+    if not opts.get("fmt") and not opts.get("output"):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        opts["output"] = (f"aoai-doctor-report-{stamp}.json",)
     opts["quiet"] = True
     code = execute_run(opts, environ=dict(os.environ))
-    click.echo(f"wrote {path}", err=True)
+    files = [str(o) for o in opts["output"] if str(o) != "-"] or [v.partition("=")[2] for v in opts.get("fmt") or ()
+                                                                  if "=" in v]
+    if files:
+        click.echo(f"aoai-doctor: attach {', '.join(files)} to your support request", err=True)
     sys.exit(code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from typing import TextIO
 
 from aoai_doctor.model import Stage
@@ -12,11 +13,15 @@ _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 class Progress:
-    """Redraws ``⠋ Credentials: AOAI201 AOAI206 … 1.2s [5/12]`` until stopped."""
+    """Redraws ``⠋ Credentials: AOAI201 0.4/15s AOAI206 0.4/15s … 1.2s [5/12]`` until stopped: each running
+    check with its time so far and its time limit."""
 
-    def __init__(self, stream: TextIO, total: int, unicode: bool = True) -> None:
+    def __init__(self, stream: TextIO, total: int, unicode: bool = True, limits: Mapping[str, float] | None = None,
+                 width: int = 120) -> None:
         self._stream = stream
         self._total = total
+        self._limits = dict(limits or {})
+        self._width = width
         self._frames = _SPINNER if unicode else "|/-\\"
         self._running: dict[str, float] = {}
         self._done = 0
@@ -48,12 +53,14 @@ class Progress:
         frame = 0
         while not self._stop.wait(0.1):
             with self._lock:
-                running = sorted(self._running)
+                running = sorted(self._running.items())
                 done = self._done
-            stage = Stage.of(running[0]).title if running else "Finishing"
-            elapsed = time.monotonic() - self._t0
-            names = " ".join(running[:4]) + (" …" if len(running) > 4 else "")
+            now = time.monotonic()
+            stage = Stage.of(running[0][0]).title if running else "Finishing"
+            elapsed = now - self._t0
+            names = " ".join(f"{cid} {now - since:.1f}/{self._limits[cid]:.0f}s" if cid in self._limits else cid
+                             for cid, since in running[:3]) + (" …" if len(running) > 3 else "")
             line = f"{self._frames[frame % len(self._frames)]} {stage}: {names} {elapsed:.1f}s [{done}/{self._total}]"
-            self._stream.write("\r\x1b[2K" + line[:120])
+            self._stream.write("\r\x1b[2K" + line[: self._width - 1])
             self._stream.flush()
             frame += 1

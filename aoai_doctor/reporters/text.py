@@ -55,7 +55,19 @@ def render(report: Report, style: Style | None = None) -> str:
         width = max(len(n) for n in report.target)
         lines += [draw.clip(f"  {name.ljust(width)}  {s.value}  ({s.source})") for name, s in report.target.items()]
     lines += ["", *_diagnosis_block(draw, report, diagnosis)]
-    return "\n".join(lines) + "\n"
+    out = "\n".join(lines) + "\n"
+    return out if style.unicode else ascii_only(out)
+
+
+_ASCII_FOR = str.maketrans({"·": "-", "→": "->", "←": "<-", "–": "-", "—": "-", "…": "...", "‘": "'", "’": "'",
+                            "“": '"', "”": '"', "✓": "ok", "✗": "x", "‼": "!!", "•": "-", "×": "x", "≥": ">=",
+                            "≤": "<=", "\u00a0": " "})
+
+
+def ascii_only(text: str) -> str:
+    """``text`` in pure ASCII (for CI logs and terminals that cannot show more): common symbols spelled
+    out, anything else as a ``\\u`` escape."""
+    return text.translate(_ASCII_FOR).encode("ascii", "backslashreplace").decode("ascii")
 
 
 class _Drawer:
