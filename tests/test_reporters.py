@@ -19,7 +19,8 @@ REPORT = Report("9.9", {"endpoint": Setting("https://x", "flag --endpoint")}, (P
 def test_ascii_report_groups_by_stage_and_ends_with_the_diagnosis() -> None:
     out = text.render(REPORT, text.Style(unicode=False))
     lines = out.splitlines()
-    assert lines[0] == "aoai-doctor 9.9 · x"
+    assert out.isascii()
+    assert lines[0] == "aoai-doctor 9.9 - x"
     assert "Config and endpoint" in lines
     assert any(ln.startswith("  [fail]  AOAI102") and "custom_subdomain_required: see below" in ln for ln in lines)
     assert "Data-plane call: [skip] AOAI501 skipped: requires AOAI102 (AOAI102 failed)" in lines
@@ -28,7 +29,7 @@ def test_ascii_report_groups_by_stage_and_ends_with_the_diagnosis() -> None:
         "[fail] custom_subdomain_required  (AOAI102)",
         "  regional endpoint",
         "  fix: use the subdomain",
-        "  1 failed · 1 passed · 1 skipped · 12 ms",
+        "  1 failed - 1 passed - 1 skipped - 12 ms",
     ]
     assert out.count("regional endpoint") == 1  # said once
     assert "✓" not in out and "\x1b[" not in out
@@ -63,10 +64,10 @@ def test_optional_failures_and_fail_on_warning_in_the_summary() -> None:
     assert "environment-credential (optional)" in out
     lines = out.splitlines()
     assert lines[-2] == "[warn] passed, with a warning: auth_mode_mismatch: stray key"
-    assert lines[-1] == "  1 optional failed · 1 warning · 0 passed · 0 skipped · 2 ms"
+    assert lines[-1] == "  1 optional failed - 1 warning - 0 passed - 0 skipped - 2 ms"  # ASCII: no terminal
     strict = text.render(report, text.Style(unicode=False, fail_on_warning=True)).splitlines()
     assert strict[-3] == "[fail] auth_mode_mismatch  (AOAI101)"
-    assert strict[-1].startswith("  1 failed (--fail-on warning) · 1 optional failed · 1 warning")
+    assert strict[-1].startswith("  1 failed (--fail-on warning) - 1 optional failed - 1 warning")
 
 
 def test_a_cause_shown_by_several_checks_is_told_once() -> None:

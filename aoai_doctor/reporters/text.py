@@ -28,11 +28,24 @@ _SOURCES = tuple(f"AOAI{n}" for n in range(201, 210))
 _NAME_WIDTH = 34
 
 
+SCREEN = 30
+"""Lines a report may take without ``-v`` before passing checks fold into one line per stage."""
+
+
 def render(report: Report, style: Style | None = None) -> str:
     """The report as text for a terminal or a log."""
     style = style or Style()
     diagnosis = report.diagnosis or diagnose(report.results, report.target, style.fail_on_warning)
     draw = _Drawer(style, [_name(r) for r in report.results if style.verbose or r.status is not Status.SKIP])
+    lines = _lines(report, draw, diagnosis, fold_passes=False)
+    if not style.verbose and len(lines) > SCREEN:
+        lines = _lines(report, draw, diagnosis, fold_passes=True)
+    out = "\n".join(lines) + "\n"
+    return out if style.unicode else ascii_only(out)
+
+
+def _lines(report: Report, draw: _Drawer, diagnosis: Diagnosis, fold_passes: bool) -> list[str]:
+    style = draw.style
     lines = [draw.clip(_header(report))]
     results = list(report.results)
     for stage in dict.fromkeys(r.stage for r in results):
@@ -43,10 +56,15 @@ def render(report: Report, style: Style | None = None) -> str:
                 lines.append(draw.clip(draw.paint(stage.title, "1") + ": " + folded[0].strip()))
                 continue
         lines.append(draw.paint(stage.title, "1"))
+        passed = [r for r in in_stage if r.status is Status.PASS and not _has_note(r)]
+        if fold_passes and len(passed) > 1:
+            names = ", ".join(f"{r.check_id} {r.name}" for r in passed)
+            lines.append(draw.paint(draw.clip(f"  {draw.glyph(Status.PASS)} {len(passed)} passed: {names}"),
+                                    _COLORS[Status.PASS]))
         for result in in_stage:
             if style.verbose:
                 lines += draw.row(result, _message(result)) + _details(draw, result)
-            elif result.status is not Status.SKIP:
+            elif result.status is not Status.SKIP and not (fold_passes and len(passed) > 1 and result in passed):
                 lines += _line(draw, result, diagnosis)
         if not style.verbose:
             lines += _folded(draw, in_stage)
@@ -54,9 +72,12 @@ def render(report: Report, style: Style | None = None) -> str:
         lines += ["", draw.paint("Configuration", "1")]
         width = max(len(n) for n in report.target)
         lines += [draw.clip(f"  {name.ljust(width)}  {s.value}  ({s.source})") for name, s in report.target.items()]
-    lines += ["", *_diagnosis_block(draw, report, diagnosis)]
-    out = "\n".join(lines) + "\n"
-    return out if style.unicode else ascii_only(out)
+    return [*lines, "", *_diagnosis_block(draw, report, diagnosis)]
+
+
+def _has_note(result: CheckResult) -> bool:
+    """A passing check with something to do (a note that carries a fix) keeps its own line."""
+    return any(f.fix for f in result.findings)
 
 
 _ASCII_FOR = str.maketrans({"·": "-", "→": "->", "←": "<-", "–": "-", "—": "-", "…": "...", "‘": "'", "’": "'",
@@ -86,10 +107,14 @@ class _Drawer:
     def glyph(self, status: Status) -> str:
         return _GLYPHS[status] if self.style.unicode else _ASCII[status]
 
+    def text(self, text: str) -> str:
+        """``text`` as this terminal can show it (symbols spelled out in ASCII), before it is measured."""
+        return text if self.style.unicode else text.translate(_ASCII_FOR)
+
     def clip(self, text: str, width: int | None = None) -> str:
         """One line of at most ``width`` columns (leading indentation kept), cut with an ellipsis."""
         width = width or self.width
-        line = text.replace("\r", " ").replace("\n", " ")
+        line = self.text(text).replace("\r", " ").replace("\n", " ")
         if len(line) <= width:
             return line
         return line[: width - 1].rstrip() + ("…" if self.style.unicode else "~")
@@ -113,10 +138,15 @@ class _Drawer:
         lines (commands, code) stay whole so they can be copied."""
         out: list[str] = []
         hang = indent + " " * len(first)
-        for raw in _commands_apart(text.strip("\n")).splitlines() or [""]:
+        for raw in _commands_apart(self.text(text).strip("\n")).splitlines() or [""]:
             lead = indent + first if not out else hang
             if raw.startswith((" ", "\t")) or _is_command(raw):
-                out.append(f"{lead}{raw.strip()}" if raw.strip() else "")
+                command = raw.strip()
+                if command and len(lead) + len(command) > self.width and lead.strip():
+                    out.append(lead.rstrip())  # a long command goes alone on its line, whole, to be copied
+                    out.append(f"{hang}{command}")
+                else:
+                    out.append(f"{lead}{command}" if command else "")
                 continue
             if not raw.strip():
                 out.append("")
@@ -289,7 +319,7 @@ def _diagnosis_block(draw: _Drawer, report: Report, diagnosis: Diagnosis) -> lis
     evidence = ", ".join(diagnosis.checks)
     head = draw.clip(f"{title}  ({evidence})") if len(title) + len(evidence) + 4 <= draw.width else title
     out = [draw.paint(head, "1;31") if draw.style.color else head]
-    out += draw.wrap(_clean(diagnosis.summary, whole=draw.style.verbose), "  ", limit=None if draw.style.verbose else 3)
+    out += draw.wrap(_clean(diagnosis.summary, whole=draw.style.verbose), "  ", limit=None if draw.style.verbose else 4)
     if diagnosis.fix:
         fix = diagnosis.fix if draw.style.verbose else _essential(diagnosis.fix)
         out += [line for line in draw.wrap(fix, "  ", first="fix: ") if line or draw.style.verbose]

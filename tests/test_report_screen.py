@@ -1,0 +1,113 @@
+"""The report a person reads, as they read it: every built-in scenario rendered at 80 and 120 columns off a
+terminal, and the default demo through a real pseudo-terminal of 80x24. No prose line runs past the edge
+(only a copyable command may, alone on its line), a single-cause failure fits in 30 lines at 80 columns, no
+failure message is printed twice, and the last lines are the diagnosis: the cause id and its fix."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_scenarios import EXPECTED
+
+COMMAND_STARTS = ("az ", "azd ", "export ", "unset ", "pip ", "token_provider", "AzureOpenAI(", "ManagedIdentity",
+                  "get_bearer", "Connect-AzAccount", "aoai-doctor ", "client = ", "from ", "credential")
+
+
+def demo(scenario: str, columns: int, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns)}
+    env.pop("CI", None)
+    return subprocess.run([sys.executable, "-m", "aoai_doctor", "demo", "--scenario", scenario,
+                           "--checks", "checks.toml", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def quick_calls(clean_env: Path) -> Path:
+    (clean_env / "checks.toml").write_text("[checks.AOAI501]\nread_timeout = 2.0\n")
+    return clean_env
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_each_scenario_fits_and_ends_with_its_diagnosis(scenario: str, columns: int, quick_calls: Path) -> None:
+    text = demo(scenario, columns).stdout
+    lines = text.rstrip("\n").splitlines()
+    # only a copyable command, or one long name (a URL, a data action), alone on its line, may run past the edge
+    too_wide = [ln for ln in lines if len(ln) > columns and not ln.strip().startswith(COMMAND_STARTS)
+                and " " in ln.strip()]
+    assert too_wide == [], "\n".join(too_wide)
+    expected = EXPECTED[scenario]
+    if expected is None:
+        assert re.match(r"^\[(ok|warn)\] (ready|passed)", lines[-2] if lines[-1].startswith("  ") else lines[-1]) \
+            or any(ln.startswith(("[ok] ready", "[warn] passed")) for ln in lines[-6:]), text
+        return
+    cause = expected[1]
+    head = next(i for i, ln in enumerate(lines) if ln.startswith(f"[fail] {cause}"))
+    block = lines[head:]
+    assert any(ln.lstrip().startswith("fix:") for ln in block), text  # the fix is in the last block
+    assert re.match(r"^  \d+ failed", block[-1]), text  # and the counts close it
+    if columns == 80:
+        assert len(lines) <= 30, f"{len(lines)} lines:\n{text}"
+    # a failure's message is told once: no long line repeats
+    long_lines = [ln.strip() for ln in lines if len(ln.strip()) > 40]
+    assert len(long_lines) == len(set(long_lines)), text
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_json_diagnosis_names_the_scenarios_cause(scenario: str, quick_calls: Path) -> None:
+    report = json.loads(demo(scenario, 80, "--format", "json").stdout)
+    expected = EXPECTED[scenario]
+    assert report["diagnosis"]["cause"] == (expected[1] if expected else None)
+    if expected:
+        assert report["diagnosis"]["checks"][0] == next(
+            c["id"] for c in report["checks"] if c["status"] in ("fail", "error") and c["required"])
+        assert report["diagnosis"]["fix"]
+
+
+def test_the_demo_through_a_real_terminal(clean_env: Path) -> None:
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color"}
+    for name in ("CI", "NO_COLOR", "COLUMNS", "LINES"):
+        env.pop(name, None)
+    proc = subprocess.Popen([sys.executable, "-m", "aoai_doctor", "demo"], stdin=follower, stdout=follower,
+                            stderr=follower, env=env, cwd=clean_env)
+    os.close(follower)
+    raw = b""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            raw += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(leader)
+    out = raw.decode("utf-8", "replace")
+    assert "\r\x1b[2K" in out and "Credentials:" in out  # live progress, redrawn on the terminal
+    assert "\x1b[31m" in out or "\x1b[1;31m" in out  # colour on
+    assert "✗" in out  # the terminal gets the glyphs
+    final = out.rsplit("\r\x1b[2K", 1)[-1]  # what stays on the screen after the progress line is cleared
+    screen = [re.sub(r"\x1b\[[0-9;]*m", "", ln) for ln in final.replace("\r\n", "\n").rstrip("\n").split("\n")]
+    last_screen = screen[-24:]
+    assert any(ln.startswith("✗ scope_missing_default") for ln in last_screen), "\n".join(last_screen)
+    assert any(ln.lstrip().startswith("fix:") for ln in last_screen)
+    assert len(screen) <= 30
