@@ -162,7 +162,7 @@ def test_junit_maps_each_status() -> None:
                               "type": "custom_subdomain_required"}
     body = failure.text or ""
     for expected in ("[error] regional endpoint used with an Entra token",
-                     "cause: custom_subdomain_required (docs/causes/custom_subdomain_required.md)",
+                     "cause: custom_subdomain_required (aoai-doctor explain custom_subdomain_required)",
                      "fix:    use https://NAME.openai.azure.com",
                      "detail: service says: Please provide a custom subdomain",
                      "[warning] second problem", "cause: endpoint_wrong", "fix:    fix two",
@@ -282,7 +282,7 @@ def test_annotations_error_for_gate_failures_warning_for_the_rest() -> None:
     assert lines[0] == ("::error title=AOAI102 endpoint-format::regional endpoint used with an Entra token "
                         "(cause: custom_subdomain_required) — fix: use https://NAME.openai.azure.com"
                         "%0Adocs: docs/checks/AOAI102.md (aoai-doctor explain AOAI102); "
-                        "cause: docs/causes/custom_subdomain_required.md")
+                        "cause: aoai-doctor explain custom_subdomain_required")
     chain = lines[4]
     assert ("(cause: scope_missing_default) — fix:%0ARequest `https://cognitiveservices.azure.com/.default`:%0A%0A"
             in chain)
@@ -387,7 +387,7 @@ def test_markdown_problems_section() -> None:
     assert order == ["AOAI102", "AOAI210", "AOAI401", "AOAI103", "AOAI201", "ACME1"]  # run-failing first
     assert "#### ❌ AOAI102 endpoint-format (fails the run)" in problems
     assert "#### ❌ AOAI201 environment-credential (optional: does not fail the run)" in problems
-    assert "**Cause:** `custom_subdomain_required` — `docs/causes/custom_subdomain_required.md`" in problems
+    assert "**Cause:** `custom_subdomain_required` — `aoai-doctor explain custom_subdomain_required`" in problems
     assert "**Fix:** use https://NAME.openai.azure.com" in problems
     assert "**Detail:** service says: Please provide a custom subdomain" in problems
     assert f"**Fix:**\n\n```\n{MULTILINE_FIX}\n```\n" in problems  # multi-line fixes are fenced, verbatim

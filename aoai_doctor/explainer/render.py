@@ -42,7 +42,7 @@ def render_text(explanation: Explanation, *, color: bool = False) -> str:
     lines.append("")
     if best.confirm_with:
         lines.append(f"Confirm with: aoai-doctor run --select {best.confirm_with}")
-    lines.append(f"Docs: {best.docs}")
+    lines.append(f"Docs: aoai-doctor explain {best.cause} ({best.docs})")
     if explanation.credentials:
         lines += ["", _paint("Credential chain:", _BOLD, color)]
         width = max(len(v.credential) for v in explanation.credentials)

@@ -13,7 +13,6 @@ Values are escaped as the Actions toolkit does (``%``, CR and LF in the message;
 :func:`summary` is the Markdown the CLI appends to ``$GITHUB_STEP_SUMMARY``.
 """
 
-from aoai_doctor.explainer.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
 from aoai_doctor.reporters import markdown
 from aoai_doctor.reporters.markdown import clean_text
@@ -60,5 +59,5 @@ def _message(result: CheckResult, finding: Finding) -> str:
         text += f" — fix:\n{fix}" if "\n" in fix else f" — fix: {fix}"
     docs = f"docs: {result.docs} (aoai-doctor explain {result.check_id})"
     if finding.cause:
-        docs += f"; cause: {cause_docs_path(finding.cause)}"
+        docs += f"; cause: aoai-doctor explain {finding.cause}"
     return clean_text(f"{text}\n{docs}")

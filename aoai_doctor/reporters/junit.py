@@ -37,7 +37,6 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 from aoai_doctor.diagnosis import diagnose
-from aoai_doctor.explainer.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
 from aoai_doctor.reporters.markdown import clean_text
 
@@ -111,7 +110,7 @@ def _findings_text(result: CheckResult) -> str:
     for finding in result.findings:
         lines = [f"[{finding.severity.label}] {finding.message}"]
         if finding.cause:
-            lines.append(f"cause: {finding.cause} ({cause_docs_path(finding.cause)})")
+            lines.append(f"cause: {finding.cause} (aoai-doctor explain {finding.cause})")
         if finding.fix:
             lines += _labelled("fix:    ", finding.fix)
         if finding.detail:

@@ -82,7 +82,7 @@ def _diagnosis(report: Report, fail_on_warning: bool) -> list[str]:
     diagnosis = report.diagnosis or diagnose(report.results, report.target, fail_on_warning)
     if diagnosis.cause is None:
         return [f"**{_inline(diagnosis.summary)}**", ""]
-    lines = [f"**Root cause: {_code(diagnosis.cause)}** ({_link(cause_docs_path(diagnosis.cause), None)}; "
+    lines = [f"**Root cause: {_code(diagnosis.cause)}** ({_code('aoai-doctor explain ' + diagnosis.cause)}; "
              f"shown by {', '.join(diagnosis.checks)})", "", _inline(diagnosis.summary), ""]
     if diagnosis.fix:
         lines += _text_block("**Fix:**", diagnosis.fix)
@@ -149,7 +149,8 @@ def _problem_section(result: CheckResult, fail_on_warning: bool, docs_base_url: 
     for finding in _problems(result):
         lines += _text_block(f"**{finding.severity.label.capitalize()}:**", finding.message)
         if finding.cause:
-            cause_doc = _link(cause_docs_path(finding.cause), docs_base_url)
+            cause_doc = (_link(cause_docs_path(finding.cause), docs_base_url) if docs_base_url
+                         else _code(f"aoai-doctor explain {finding.cause}"))
             lines += [f"**Cause:** {_code(finding.cause)} — {cause_doc}", ""]
         if finding.fix:
             key = (finding.cause, finding.fix)
