@@ -51,9 +51,9 @@ def _lines(report: Report, draw: _Drawer, diagnosis: Diagnosis, fold_passes: boo
     for stage in dict.fromkeys(r.stage for r in results):
         in_stage = [r for r in results if r.stage is stage]
         if not style.verbose and all(r.status is Status.SKIP for r in in_stage):
-            folded = _folded(draw, in_stage)
+            folded = _folded(draw, in_stage, prefix=f"{stage.title}: ")
             if len(folded) == 1:  # a stage that did not run at all: one line
-                lines.append(draw.clip(draw.paint(stage.title, "1") + ": " + folded[0].strip()))
+                lines += folded
                 continue
         lines.append(draw.paint(stage.title, "1"))
         passed = [r for r in in_stage if r.status is Status.PASS and not _has_note(r)]
@@ -222,25 +222,25 @@ def _not_set_up(result: CheckResult) -> bool:
     return result.check_id in _SOURCES and result.status is Status.SKIP
 
 
-def _folded(draw: _Drawer, stage: list[CheckResult]) -> list[str]:
-    """The one line that stands for a stage's skipped checks."""
+def _folded(draw: _Drawer, stage: list[CheckResult], prefix: str = "  ") -> list[str]:
+    """The lines that stand for a stage's skipped checks: the credential sources merely not set up here,
+    and the rest (each line clipped to the width, then painted)."""
     skipped = [r for r in stage if r.status is Status.SKIP]
-    if not skipped:
-        return []
     glyph = draw.glyph(Status.SKIP)
     sources = [r for r in skipped if _not_set_up(r)]
     others = [r for r in skipped if not _not_set_up(r)]
-    out: list[str] = []
+    texts: list[str] = []
     if sources:
-        every = len(sources) == len(_SOURCES)
-        noun = "credential sources" if every else "other credential sources"
-        out.append(draw.paint(draw.clip(f"  {glyph} {len(sources)} {noun} not set up here; -v lists them"), "2"))
-    if len(others) == 1:
-        out.append(draw.paint(draw.clip(f"  {glyph} {others[0].check_id} skipped: {others[0].skip_reason or ''}"),
-                              "2"))
-    elif others:
-        ids = _id_span([r.check_id for r in others])
-        out.append(draw.paint(draw.clip(f"  {glyph} {ids} skipped: {others[0].skip_reason or ''}"), "2"))
+        noun = "credential sources" if len(sources) == len(_SOURCES) else "other credential sources"
+        texts.append(f"{glyph} {len(sources)} {noun} not set up here; -v lists them")
+    if others:
+        ids = others[0].check_id if len(others) == 1 else _id_span([r.check_id for r in others])
+        texts.append(f"{glyph} {ids} skipped: {others[0].skip_reason or ''}")
+    out = []
+    for text in texts:
+        line = draw.clip(prefix + text)
+        head = prefix.rstrip() if prefix.strip() else ""
+        out.append(draw.paint(head, "1") + draw.paint(line[len(head):], "2") if head else draw.paint(line, "2"))
     return out
 
 
