@@ -91,7 +91,9 @@ def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> R
                                 on_facts=plan.secrets.add_from)
     if plan.options.network_errors is NetworkErrors.WARN:
         results = soften_network_errors(results)
-    results = context_only(results, plan.gating, given_token=plan.options.token is not None)
+    planned = frozenset(c.id for c in plan.checks)
+    gating = None if plan.gating is None else plan.gating | {r.check_id for r in results if r.check_id not in planned}
+    results = context_only(results, gating, given_token=plan.options.token is not None)  # load errors still gate
     from aoai_doctor.services import support
 
     report = Report(

@@ -36,7 +36,7 @@ def test_exit_zero_and_text_output() -> None:
     assert result.exit_code == 0
     lines = result.output.rstrip().splitlines()
     assert "[fail] scope_missing_default  (AOAI210, AOAI201, AOAI301)" in lines
-    assert lines[-1].startswith("  2 failed · 1 optional failed · 8 passed · 15 skipped")
+    assert lines[-1].startswith("  2 failed - 1 optional failed - 8 passed - 15 skipped")
 
 
 def test_healthy_scenario_passes_the_credential_stage() -> None:

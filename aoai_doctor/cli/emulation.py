@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import time
@@ -12,7 +11,6 @@ import click
 
 from aoai_doctor.cli.common import fail
 from aoai_doctor.cli.run import execute_run, run_options
-from aoai_doctor.options import Options
 
 DEMO_SCENARIO = "scope-missing-default"
 
@@ -31,23 +29,10 @@ def demo(scenario: str, **opts: Any) -> None:
     """
     from aoai_doctor.services import sandbox
 
-    with _standin(scenario) as standin, sandbox.client_environment(standin, dict(os.environ)) as env:
-        settings = standin.scenario.client
-        # Call the resource by its real host name, pinned to the stand-in's loopback port.
-        endpoint, pin = sandbox.named_endpoint(standin, env["AZURE_OPENAI_ENDPOINT"])
-        env["AZURE_OPENAI_ENDPOINT"] = endpoint
-
-        def aim(options: Options) -> Options:
-            return dataclasses.replace(
-                options,
-                resolve=(*options.resolve, pin),
-                prompt=options.prompt or settings.prompt or None,
-            )
-
-        with sandbox.applied(env):
-            # The scenario is the whole configuration: no config.json or checks.toml from the current
-            # directory unless --config / --checks name one.
-            code = execute_run(opts, environ=env, read_cwd=False, adjust=aim)
+    with _standin(scenario) as standin, sandbox.scenario_run(standin, dict(os.environ)) as (env, aim):
+        # The scenario is the whole configuration: no config.json or checks.toml from the current
+        # directory unless --config / --checks name one.
+        code = execute_run(opts, environ=env, read_cwd=False, adjust=aim)
     sys.exit(code)
 
 

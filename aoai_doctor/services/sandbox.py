@@ -11,7 +11,7 @@ import contextlib
 import os
 import socket
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 # Variables of the user's shell that would change what a credential does.
@@ -88,3 +88,22 @@ def applied(env: Mapping[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def scenario_run(standin: Any, base: Mapping[str, str]) -> Iterator[tuple[dict[str, str], Callable[[Any], Any]]]:
+    """What ``demo`` does around a run: the private environment (applied to ``os.environ`` for the
+    block), the resource called by its real host name pinned to the stand-in's port, and a function that
+    aims a run's options at it (the pin, and the scenario's prompt)."""
+    import dataclasses
+
+    with client_environment(standin, base) as env:
+        endpoint, pin = named_endpoint(standin, env["AZURE_OPENAI_ENDPOINT"])
+        env["AZURE_OPENAI_ENDPOINT"] = endpoint
+        prompt = standin.scenario.client.prompt or None
+
+        def aim(options: Any) -> Any:
+            return dataclasses.replace(options, resolve=(*options.resolve, pin), prompt=options.prompt or prompt)
+
+        with applied(env):
+            yield env, aim
