@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import aoai_doctor
-from aoai_doctor.standin.sealed import SealedRunner, sealed_unavailable_reason
+from aoai_doctor.standin.sealed import SealedRunner
+from tests.standin.conftest import sealed as sealed_fixture  # noqa: F401 - registers the fixture "sealed"
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "library.md"
 
@@ -30,14 +31,6 @@ def examples() -> dict[str, str]:
         if blocks:
             found[heading] = "\n".join(blocks)
     return found
-
-
-@pytest.fixture
-def sealed() -> SealedRunner:
-    reason = sealed_unavailable_reason()
-    if reason:
-        pytest.skip(f"sealed mode unavailable: {reason}")
-    return SealedRunner(python=sys.executable)
 
 
 def test_the_doc_has_the_three_examples() -> None:

@@ -4,12 +4,11 @@ but the report."""
 from __future__ import annotations
 
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
-import time
+
+from tests import terminal
 
 ARGS = [
     "-m",
@@ -28,28 +27,9 @@ ARGS = [
 
 def on_a_terminal(*extra: str) -> str:
     """Everything the doctor writes to a pseudo-terminal (stdout and stderr both)."""
-    leader, follower = pty.openpty()
     env = {**os.environ, "TERM": "xterm"}
     env.pop("CI", None)
-    proc = subprocess.Popen([sys.executable, *ARGS, *extra], stdin=follower, stdout=follower, stderr=follower, env=env)
-    os.close(follower)
-    output = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-        elif proc.poll() is not None:
-            break
-    proc.wait(timeout=30)
-    os.close(leader)
-    return output.decode("utf-8", "replace")
+    return terminal.on_a_terminal([*ARGS[2:], *extra], env=env, timeout=60)
 
 
 def test_progress_on_a_terminal() -> None:

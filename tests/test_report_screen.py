@@ -5,16 +5,10 @@ failure message is printed twice, and the last lines are the diagnosis: the caus
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import select
-import struct
 import subprocess
 import sys
-import termios
-import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +22,7 @@ from aoai_doctor.reporters.text import render
 from aoai_doctor.services import sandbox
 from aoai_doctor.standin import StandIn
 from aoai_doctor.standin.scenario_toml import load_scenario
+from tests.terminal import on_a_terminal
 from tests.test_scenarios import EXPECTED
 
 COMMAND_STARTS = ("az ", "azd ", "export ", "unset ", "pip ", "token_provider", "AzureOpenAI(", "ManagedIdentity",
@@ -98,31 +93,10 @@ def test_the_cli_draws_what_the_tests_render(clean_env: Path) -> None:
 
 
 def test_the_demo_through_a_real_terminal(clean_env: Path) -> None:
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color"}
     for name in ("CI", "NO_COLOR", "COLUMNS", "LINES"):
         env.pop(name, None)
-    proc = subprocess.Popen([sys.executable, "-m", "aoai_doctor", "demo"], stdin=follower, stdout=follower,
-                            stderr=follower, env=env, cwd=clean_env)
-    os.close(follower)
-    raw = b""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            raw += chunk
-        elif proc.poll() is not None:
-            break
-    proc.wait(timeout=30)
-    os.close(leader)
-    out = raw.decode("utf-8", "replace")
+    out = on_a_terminal(["demo"], size=(24, 80), env=env, cwd=clean_env)
     assert "\r\x1b[2K" in out and "Credentials:" in out  # live progress, redrawn on the terminal
     assert "\x1b[31m" in out or "\x1b[1;31m" in out  # colour on
     assert "✗" in out  # the terminal gets the glyphs
