@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from aoai_doctor.standin import Scenario, StandIn, load_scenario, parse_scenario
+from aoai_doctor.standin.sealed import SealedRunner, sealed_unavailable_reason
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -103,3 +104,12 @@ def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StartStandIn]:
     yield start
     for s in started:
         s.stop()
+
+
+@pytest.fixture
+def sealed() -> SealedRunner:
+    """Run code in a private network + mount namespace ("Azure in a box"); skip where impossible."""
+    reason = sealed_unavailable_reason()
+    if reason:
+        pytest.skip(f"sealed mode unavailable: {reason}")
+    return SealedRunner(python=sys.executable)

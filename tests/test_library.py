@@ -16,7 +16,6 @@ import pytest
 
 import aoai_doctor
 from aoai_doctor.standin.sealed import SealedRunner
-from tests.standin.conftest import sealed as sealed_fixture  # noqa: F401 - registers the fixture "sealed"
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "library.md"
 

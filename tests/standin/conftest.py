@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from aoai_doctor.standin.sealed import SealedRunner, sealed_unavailable_reason
 from tests.conftest import LOOPBACK_GUARD as _GUARD
 
 _PREFIXES = (
@@ -67,12 +65,3 @@ def scenario_file(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
-
-
-@pytest.fixture
-def sealed() -> SealedRunner:
-    """Run code in a private network + mount namespace ("Azure in a box"); skip where impossible."""
-    reason = sealed_unavailable_reason()
-    if reason:
-        pytest.skip(f"sealed mode unavailable: {reason}")
-    return SealedRunner(python=sys.executable)
