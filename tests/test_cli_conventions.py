@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -146,3 +147,14 @@ def test_a_given_token_makes_the_chain_information_only(clean_env: Path) -> None
     chain = next(c for c in report["checks"] if c["id"] == "AOAI210")
     assert chain["status"] == "fail" and chain["required"] is False  # no source here: said, not gating
     assert result.exit_code == 0 and report["diagnosis"]["cause"] is None
+
+
+def test_repeat_and_stream_figures_and_the_true_call_count(clean_env: Path) -> None:
+    result = invoke("demo", "--scenario", "healthy", "--repeat", "3", "--stream", "--format", "text=-",
+                    "--format", "json=report.json")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert re.search(r"- 3 more calls at concurrency 1: p50 \d+ ms, p95 \d+ ms, max \d+ ms, 0 errors", text)
+    assert re.search(r"- streamed: first token after \d+ ms", text)
+    assert "5 billable calls" in text.splitlines()[-1]  # the test call, 3 repeats, 1 streamed
+    assert json.loads((clean_env / "report.json").read_text())["summary"]["billable_calls"] == 5

@@ -98,16 +98,22 @@ class Latency(Check):
         repeat = int(ctx.options.get("repeat", 0))
         stream = bool(ctx.options.get("stream", False))
         first = calls[0]
-        if (repeat or stream) and first.request is not None:
-            found += self._more(first, repeat, max(1, int(ctx.options.get("concurrency", 1))), stream, ctx)
-        return Outcome(tuple(found))
+        if not ((repeat or stream) and first.request is not None):
+            return Outcome(tuple(found))
+        more, made = self._more(first, repeat, max(1, int(ctx.options.get("concurrency", 1))), stream, ctx)
+        figures = [f.message for f in more if f.severity is Severity.INFO]
+        data = {"billable_calls": made, "figures": figures}  # the figures asked for are shown at default verbosity
+        return Outcome((*found, *more), data=data)
 
     @staticmethod
-    def _more(first: CallOutcome, repeat: int, concurrency: int, stream: bool, ctx: CheckContext) -> list[Finding]:
+    def _more(first: CallOutcome, repeat: int, concurrency: int, stream: bool,
+              ctx: CheckContext) -> tuple[list[Finding], int]:
+        """The repeated and streamed calls: their findings, and how many billable calls were made."""
         assert first.request is not None
         call, credential = first.request
         policy = http.Policy(allow_hosts=ctx.target.allow_hosts, resolve=http.parse_resolve(list(ctx.target.resolve)))
         found: list[Finding] = []
+        made = [0]
         if repeat:
             deadline = time.monotonic() + float(ctx.options.get("timeout", 60.0)) - 5
             totals: list[float] = []
@@ -125,6 +131,7 @@ class Latency(Check):
                         return
                     answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
                     with lock:
+                        made[0] += 1
                         if isinstance(answer, http.Response) and answer.status < 300 and answer.timings.total_ms:
                             totals.append(answer.timings.total_ms)
                         else:
@@ -158,6 +165,7 @@ class Latency(Check):
         if stream and call.kind == "chat":
             streamed = dict(call.body, stream=True)
             answer = http.post_json(call.url, streamed, credential, policy, ctx.environ, stream=True)
+            made[0] += 1
             if isinstance(answer, http.Response) and answer.timings.first_event_ms is not None:
                 found.append(
                     ok(
@@ -174,7 +182,7 @@ class Latency(Check):
                         fix="check that the deployment supports streaming and no proxy buffers it",
                     )
                 )
-        return found
+        return found, made[0]
 
 
 class RateLimits(Check):

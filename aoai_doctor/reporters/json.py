@@ -26,6 +26,8 @@ def to_dict(report: Report, fail_on_warning: bool = False) -> dict[str, Any]:
         "summary": {
             "passed": not any(r.fails_gate(fail_on_warning) for r in report.results),
             "failed_required": sum(1 for r in report.results if r.fails_gate(fail_on_warning)),
+            "billable_calls": sum(int(r.data.get("billable_calls") or 0) for r in report.results
+                                  if isinstance(r.data.get("billable_calls"), int)),
             **{status.value: report.count(status) for status in Status},
         },
         "checks": [_check(r) for r in report.results],

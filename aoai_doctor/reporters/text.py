@@ -76,8 +76,14 @@ def _lines(report: Report, draw: _Drawer, diagnosis: Diagnosis, fold_passes: boo
 
 
 def _has_note(result: CheckResult) -> bool:
-    """A passing check with something to do (a note that carries a fix) keeps its own line."""
-    return any(f.fix for f in result.findings)
+    """A passing check with something to do (a note that carries a fix), or figures that were asked for
+    (``--repeat``, ``--stream``), keeps its own line."""
+    return any(f.fix for f in result.findings) or bool(_figures(result))
+
+
+def _figures(result: CheckResult) -> list[str]:
+    figures = result.data.get("figures")
+    return [str(f) for f in figures] if isinstance(figures, list) else []
 
 
 _ASCII_FOR = str.maketrans({"·": "-", "→": "->", "←": "<-", "–": "-", "—": "-", "…": "...", "‘": "'", "’": "'",
@@ -267,6 +273,8 @@ def _line(draw: _Drawer, result: CheckResult, diagnosis: Diagnosis) -> list[str]
         out = draw.row(result, message)
     for item in problems[:1]:
         out += _fix_lines(draw, item)
+    for figure in _figures(result):
+        out += draw.wrap(figure, "      ", first="- ", limit=2)
     for note in [f for f in result.findings if f.severity < Severity.WARNING and f.fix][:1]:
         out += draw.wrap(note.message, "      ", first="- ", limit=2) + _fix_lines(draw, note)
     if result.status is Status.ERROR and not problems:
@@ -370,8 +378,17 @@ def _counts(report: Report, style: Style) -> str:
         parts.append(_plural(report.count(Status.WARN), "warning"))
     parts.append(f"{report.count(Status.PASS)} passed")
     parts.append(f"{report.count(Status.SKIP)} skipped")
+    calls = billable_calls(report)
+    if calls:
+        parts.append(_plural(calls, "billable call"))
     parts.append(_ms(report.duration_ms))
     return " · ".join(parts)
+
+
+def billable_calls(report: Report) -> int:
+    """How many billable calls the run made, all checks together (the test call, repeats, streaming)."""
+    return sum(int(r.data.get("billable_calls") or 0) for r in report.results
+               if isinstance(r.data.get("billable_calls"), int))
 
 
 def _plural(count: int, noun: str) -> str:
