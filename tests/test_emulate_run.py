@@ -71,6 +71,18 @@ def test_a_plain_run_reproduces_the_scenario(scenario: str, clean_env: Path) -> 
     assert cause in [f["cause"] for f in failing[0]["findings"]], failing[0]
 
 
+def test_eval_of_a_detached_emulate_then_run_in_one_shell(clean_env: Path) -> None:
+    script = ('out="$("$PY" -m aoai_doctor emulate --scenario missing-role --detach)" && eval "$out" && '
+              '"$PY" -m aoai_doctor run --format json=report.json; echo "exit=$?"; echo "$out" | tail -n 1')
+    env = {**os.environ, "PY": sys.executable, "AZURE_POD_IDENTITY_AUTHORITY_HOST": CLOSED_PORT_URL}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=clean_env, env=env, timeout=120)
+    last = done.stdout.strip().splitlines()[-1]  # "# kill PID stops the stand-in."
+    assert last.startswith("# kill ") and last.endswith(" stops the stand-in."), done.stdout + done.stderr
+    os.kill(int(last.split()[2]), signal.SIGTERM)
+    assert "exit=1" in done.stdout, done.stdout + done.stderr
+    assert json.loads((clean_env / "report.json").read_text())["diagnosis"]["cause"] == "role_assignment_missing"
+
+
 def test_a_loopback_endpoint_is_trusted_only_with_the_stand_ins_own_ca(tmp_path: Path) -> None:
     from aoai_doctor.standin.certs import make_tls_material
 

@@ -92,3 +92,14 @@ def test_explain_imports_no_azure_module_and_survives_bytes(tmp_path: Path) -> N
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "IMPORTED:"
+
+
+@pytest.mark.parametrize("text", ["AOAI501", "aoai501", "scope_missing_default",
+                                  "AADSTS70011: The scope https://cognitiveservices.azure.com is not valid."])
+def test_explain_fits_the_terminal(text: str) -> None:
+    result = CliRunner().invoke(main, ["explain", text], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    long = [ln for ln in result.output.splitlines() if len(ln) > 80 and " " in ln.strip()
+            and not ln.startswith(("    ", "|"))]
+    assert long == []
+    assert "<!-- Generated" not in result.output

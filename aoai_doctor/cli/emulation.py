@@ -43,11 +43,16 @@ def demo(scenario: str, **opts: Any) -> None:
               help="Fixed ports: Entra on PORT, Azure OpenAI PORT+1, regional host PORT+2, ARM PORT+3, "
                    "managed identity PORT+4 (default: free ports).")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in scenarios and exit.")
-def emulate(scenario: str, port: int | None, list_only: bool) -> None:
+@click.option("--detach", is_flag=True,
+              help="Serve from a background process and return at once, for: eval \"$(aoai-doctor emulate "
+                   "--detach)\". The last line says how to stop it.")
+def emulate(scenario: str, port: int | None, list_only: bool, detach: bool) -> None:
     """Run the stand-in in the foreground, for your own app to talk to.
 
     Prints the `export` lines your app's shell needs (authority host, CA bundle, managed identity
-    endpoint, AZURE_OPENAI_*), then serves until Ctrl-C. Everything binds 127.0.0.1 only.
+    endpoint, AZURE_OPENAI_*), then serves until Ctrl-C. Everything binds 127.0.0.1 only. With
+    `--detach`, a background process serves and the command returns after printing the lines, so
+    `eval "$(aoai-doctor emulate --scenario S --detach)"` sets up the shell in one step.
     """
     import shlex
     import signal
@@ -55,8 +60,20 @@ def emulate(scenario: str, port: int | None, list_only: bool) -> None:
     from aoai_doctor.standin import load_scenario, scenario_names
 
     if list_only:
-        for name in scenario_names():
-            click.echo(f"{name:28} {load_scenario(name).description}")
+        import shutil
+        import textwrap
+
+        names = scenario_names()
+        width = max(len(n) for n in names) + 2
+        columns = max(60, shutil.get_terminal_size((80, 24)).columns)
+        for name in names:
+            lines = textwrap.wrap(load_scenario(name).description, columns - width) or [""]
+            click.echo(f"{name:<{width}}{lines[0]}")
+            for line in lines[1:]:
+                click.echo(" " * width + line)
+        return
+    if detach:
+        _detach(scenario, port)
         return
     from aoai_doctor.services.sandbox import doctor_env
 
@@ -79,6 +96,30 @@ def emulate(scenario: str, port: int | None, list_only: bool) -> None:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+def _detach(scenario: str, port: int | None) -> None:
+    """Start ``emulate`` in a new session with its output to a pipe, pass its ``export`` lines on once
+    it is serving, and leave it running (the last line names its process id)."""
+    import subprocess
+
+    argv = [sys.executable, "-m", "aoai_doctor", "emulate", "--scenario", scenario]
+    if port:
+        argv += ["--port", str(port)]
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                             text=True, start_new_session=True)
+    assert child.stdout is not None
+    lines = []
+    for line in child.stdout:
+        lines.append(line.rstrip("\n"))
+        if line.startswith("# MSAL"):  # the last line emulate prints before it serves
+            break
+    child.stdout.close()
+    if child.poll() is not None or not any(ln.startswith("export ") for ln in lines):
+        fail(f"the stand-in did not start (exit {child.wait()}); run without --detach to see why")
+    for line in lines:
+        click.echo(line)
+    click.echo(f"# kill {child.pid} stops the stand-in.")
 
 
 def _standin(scenario: str, base_port: int = 0) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -36,24 +37,27 @@ def explain(text: str | None, file_path: Path | None, fmt: str) -> None:
         text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
     if not text or not text.strip():
         fail("nothing to explain: give the error text, '-' for standard input, or --file PATH")
+    from aoai_doctor.explainer.render import reflow
+
+    width = min(100, shutil.get_terminal_size((80, 24)).columns)
     word = text.strip()
     if re.fullmatch(r"[A-Za-z]{2,8}\d{3}", word):
-        click.echo(_check_page(word.upper()), nl=False)
+        click.echo(reflow(_check_page(word.upper()), width), nl=False)
         return
     if word.lower() in kb.cause_ids():
         from aoai_doctor.explainer.kb import load_knowledge_base
         from aoai_doctor.explainer.pages import render_page
 
         page = render_page(load_knowledge_base(), word.lower())
-        click.echo("".join(ln for ln in page.splitlines(keepends=True) if not ln.startswith("<!-- Generated")),
-                   nl=False)
+        page = "".join(ln for ln in page.splitlines(keepends=True) if not ln.startswith("<!-- Generated"))
+        click.echo(reflow(page, width), nl=False)
         return
     answer = kb.explain(text)
     if fmt == "json":
         click.echo(json.dumps(kb.to_dict(answer), indent=2, ensure_ascii=False))
     else:
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        click.echo(kb.render_text(answer, color=color), nl=False)
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(kb.render_text(answer, color=color, width=width - 2), nl=False, color=color)
 
 
 def _check_page(check_id: str) -> str:

@@ -18,27 +18,62 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"{code}{text}{_RESET}" if color else text
 
 
-def _wrap(text: str, indent: str) -> list[str]:
+def _wrap(text: str, indent: str, width: int = _WIDTH) -> list[str]:
     lines: list[str] = []
     for paragraph in text.split("\n"):
         if paragraph.startswith("    ") or not paragraph.strip():
             lines.append(indent + paragraph if paragraph.strip() else "")
             continue
-        lines.extend(textwrap.wrap(paragraph, _WIDTH, initial_indent=indent, subsequent_indent=indent))
+        lines.extend(textwrap.wrap(paragraph, width, initial_indent=indent, subsequent_indent=indent,
+                                   break_on_hyphens=False, break_long_words=False))
     return lines
 
 
-def render_text(explanation: Explanation, *, color: bool = False) -> str:
+def reflow(markdown: str, width: int) -> str:
+    """A Markdown page (docs are hard-wrapped at about 100 columns) re-wrapped for a terminal of
+    ``width``: paragraphs and list items re-flowed with a hanging indent; headings, indented code and
+    fenced blocks kept as they are."""
+    out: list[str] = []
+    block: list[str] = []
+    fenced = False
+
+    def flush() -> None:
+        if not block:
+            return
+        text = " ".join(line.strip() for line in block)
+        hang = "  " if text.startswith(("- ", "* ")) else ""
+        out.extend(textwrap.wrap(text, max(20, width), subsequent_indent=hang, break_on_hyphens=False,
+                                 break_long_words=False) or [""])
+        block.clear()
+
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            flush()
+            fenced = not fenced
+            out.append(line)
+        elif fenced or line.startswith(("    ", "\t", "#", "|")) or not line.strip():
+            flush()
+            out.append(line)
+        elif line.startswith(("- ", "* ")) or (line[:1].isdigit() and ". " in line[:4]):
+            flush()
+            block.append(line)
+        else:
+            block.append(line)
+    flush()
+    return "\n".join(out) + "\n"
+
+
+def render_text(explanation: Explanation, *, color: bool = False, width: int = _WIDTH) -> str:
     """Human-readable report: best cause with evidence, explanation, fix and the confirming check."""
     best = explanation.best
     head = f"{best.cause} ({best.confidence.value} confidence)"
     lines = [_paint(head, _BOLD + _COLOURS[best.confidence], color), ""]
     lines.append(_paint("Evidence:", _BOLD, color))
-    lines.extend(_wrap(best.evidence, "  "))
+    lines.extend(_wrap(best.evidence, "  ", width))
     lines += ["", _paint("Why:", _BOLD, color)]
-    lines.extend(_wrap(best.explanation, "  "))
+    lines.extend(_wrap(best.explanation, "  ", width))
     lines += ["", _paint("Fix:", _BOLD, color)]
-    lines.extend(_wrap(best.fix, "  "))
+    lines.extend(_wrap(best.fix, "  ", width))
     lines.append("")
     if best.confirm_with:
         lines.append(f"Confirm with: aoai-doctor run --select {best.confirm_with}")
