@@ -77,7 +77,7 @@ def render_text(explanation: Explanation, *, color: bool = False, width: int = _
     lines.append("")
     if best.confirm_with:
         lines.append(f"Confirm with: aoai-doctor run --select {best.confirm_with}")
-    lines.append(f"Docs: aoai-doctor explain {best.cause} ({best.docs})")
+    lines.append(f"Docs: aoai-doctor explain {best.cause}")
     if explanation.credentials:
         lines += ["", _paint("Credential chain:", _BOLD, color)]
         width = max(len(v.credential) for v in explanation.credentials)

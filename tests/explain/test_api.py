@@ -62,7 +62,7 @@ def test_render_text_plain_and_colour() -> None:
     plain = render_text(explanation)
     assert plain.startswith("key_auth_disabled (high confidence)")
     assert "\x1b[" not in plain
-    assert "Docs: aoai-doctor explain key_auth_disabled (docs/causes/key_auth_disabled.md)" in plain
+    assert "Docs: aoai-doctor explain key_auth_disabled" in plain
     coloured = render_text(explanation, color=True)
     assert "\x1b[" in coloured
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
