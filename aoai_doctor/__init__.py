@@ -8,7 +8,7 @@ The library API (see docs/library.md)::
                                   api_version="2024-10-21", live=False, environ={})
     report.passed                        # no required check failed
     report.results[0].findings[0].cause  # a root-cause id (docs/causes/)
-    answer = aoai_doctor.explainer(exc)    # a caught exception or any error text
+    answer = aoai_doctor.explain(exc)      # a caught exception or any error text
     answer.cause, answer.confidence, answer.fix
 
 Importing this package is cheap: the checks, azure-identity and the explain engine load on first use.

@@ -48,10 +48,10 @@ class Plan:
     check_options: Mapping[str, Mapping[str, object]]
     load_errors: tuple[registry.LoadError, ...]
     secrets: KnownSecrets
+    """Every secret value the run holds; tokens obtained while checks run join it."""
     gating: frozenset[str] | None = None
     """The checks whose results decide the exit code: the selected ones (the checks they need run as
     context only); None: every check."""
-    """Every secret value the run holds; tokens obtained while checks run join it."""
 
 
 def plan(options: Options, environ: Mapping[str, str]) -> Plan:

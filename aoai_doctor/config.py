@@ -340,7 +340,8 @@ def _deployments(overrides: Overrides, environ: Mapping[str, str], json_values: 
     kind = overrides.deployment_kind or next((environ[n].strip() for n in ENV_DEPLOYMENT_KIND
                                               if environ.get(n, "").strip()), None)
     if kind is not None and kind not in DEPLOYMENT_KINDS:
-        raise ConfigError("AOAI_DOCTOR_DEPLOYMENT_KIND", f"must be one of {', '.join(DEPLOYMENT_KINDS)}, not "
+        where = "--deployment-kind" if overrides.deployment_kind else "AOAI_DOCTOR_DEPLOYMENT_KIND"
+        raise ConfigError(where, f"must be one of {', '.join(DEPLOYMENT_KINDS)}, not "
                           f"'{kind}'{did_you_mean(kind, DEPLOYMENT_KINDS)}")
     if overrides.deployment:
         return (Deployment(overrides.deployment, kind, "flag --deployment"),)

@@ -32,8 +32,9 @@ def diagnose(results: Sequence[CheckResult], target: Mapping[str, Setting],
 
 
 def told_by(result: CheckResult, diagnosis: Diagnosis) -> bool:
-    """Whether this result's problem is the diagnosis's cause (its message is told there, not here)."""
-    return diagnosis.cause is not None and result.check_id in diagnosis.checks
+    """Whether this result's problem is told by the diagnosis (its cause, or the warning it names), so
+    its line points there instead of saying it again."""
+    return (diagnosis.cause or diagnosis.warning) is not None and result.check_id in diagnosis.checks
 
 
 def _problem(result: CheckResult) -> Finding | None:
@@ -56,7 +57,8 @@ def _passed_with_warnings(results: Sequence[CheckResult]) -> Diagnosis | None:
     if first is None:
         return None
     ids = tuple(r.check_id for r in warned)
-    return Diagnosis(None, f"passed, with a warning: {first.cause}: {_sentence(warned[0], first)}", first.fix, ids)
+    return Diagnosis(None, f"passed, with a warning: {first.cause}: {_sentence(warned[0], first)}", first.fix, ids,
+                     warning=first.cause)
 
 
 def _ready(results: Sequence[CheckResult], target: Mapping[str, Setting]) -> Diagnosis:

@@ -157,10 +157,13 @@ class Diagnosis:
     """The exact fix, with the values the run knows filled in; None when nothing fails."""
     checks: tuple[str, ...] = ()
     """The checks that show the cause, root first; for a healthy run, the checks the ready line reads."""
+    warning: str | None = None
+    """When nothing fails but something warns: the warning's cause (its checks are ``checks``)."""
 
     def as_dict(self) -> dict[str, Any]:
         """For the JSON report."""
-        return {"cause": self.cause, "summary": self.summary, "fix": self.fix, "checks": list(self.checks)}
+        return {"cause": self.cause, "summary": self.summary, "fix": self.fix, "checks": list(self.checks),
+                "warning": self.warning}
 
 
 @dataclass(frozen=True, slots=True)

@@ -992,7 +992,8 @@ def test_canary_emulate(scenario: str, harness: Harness) -> None:
     stderr = "".join(err_lines) + stderr
     EXERCISED.add(("emulate", "text", scenario))
     stdout = "".join(lines) + rest
-    assert proc.returncode == 0, (stdout, stderr)
+    assert proc.returncode == 130, (stdout, stderr)  # Ctrl-C, as for any command
+    assert stderr.rstrip().splitlines()[-1] == "aoai-doctor: interrupted"
     exports = dict(shlex.split(ln)[1].split("=", 1) for ln in stdout.splitlines() if ln.startswith("export "))
     issued = set(json.loads(dump.read_text()))
     for name in EMULATE_WORLDS[scenario]:

@@ -103,3 +103,15 @@ def test_a_loopback_endpoint_is_trusted_only_with_the_stand_ins_own_ca(tmp_path:
     both = tmp_path / "both.pem"
     both.write_text(ca.read_text() + other.read_text())
     assert not standin_trusted("127.0.0.1", {**env, "REQUESTS_CA_BUNDLE": str(both)})  # one CA only
+    padded = tmp_path / "padded.pem"  # the stand-in's CA, then far below it another: ssl loads both
+    padded.write_text(ca.read_text() + "\n" * 70000 + other.read_text())
+    assert not standin_trusted("127.0.0.1", {**env, "REQUESTS_CA_BUNDLE": str(padded)})
+    from aoai_doctor.redaction import Secret
+    from aoai_doctor.services import http
+
+    # the exception holds for a direct connection only: not through a proxy, not pinned elsewhere
+    for policy, extra in ((http.Policy(), {"HTTPS_PROXY": "http://127.0.0.1:9"}),
+                          (http.Policy(resolve={("127.0.0.1", 443): "10.0.0.4"}), {})):
+        answer = http.send("POST", "https://127.0.0.1/openai/x", body=b"{}", credential=("api-key", Secret("k" * 32)),
+                           policy=policy, environ={**env, **extra})
+        assert isinstance(answer, http.Failure) and answer.kind == "refused", answer

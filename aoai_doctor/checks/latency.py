@@ -100,6 +100,9 @@ class Latency(Check):
         first = calls[0]
         if not ((repeat or stream) and first.request is not None):
             return Outcome(tuple(found))
+        if first.status is None or first.status >= 300:  # no billable repeats of a call that did not work
+            note = f"--repeat/--stream not run: the test call answered {first.status} (see AOAI501)"
+            return Outcome((*found, ok(note)), data={"billable_calls": 0, "figures": [note]})
         more, made = self._more(first, repeat, max(1, int(ctx.options.get("concurrency", 1))), stream, ctx)
         figures = [f.message for f in more if f.severity is Severity.INFO]
         data = {"billable_calls": made, "figures": figures}  # the figures asked for are shown at default verbosity

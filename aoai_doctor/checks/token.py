@@ -62,7 +62,7 @@ class Scope(Check):
         if ctx.target.scope:
             source = ctx.target.scope.source
         else:
-            source = "derived from the endpoint" if info is not None else "the public cloud's, no endpoint configured"
+            source = "derived from the endpoint" if info is not None else "the default"
         expected = info.default_scope if info is not None and info.default_scope else SCOPES[Cloud.PUBLIC]
         found: list[Finding] = []
         parts = scope.split()
@@ -138,7 +138,8 @@ class Scope(Check):
                 )
             )
         if not found:
-            found.append(ok(f"scope {scope} ({source}) fits the endpoint"))
+            fits = "fits the endpoint" if info is not None else "is the public cloud's; no endpoint to compare it with"
+            found.append(ok(f"scope {scope} ({source}) {fits}"))
         return Outcome(tuple(found))
 
 

@@ -87,14 +87,17 @@ def emulate(scenario: str, port: int | None, list_only: bool, detach: bool) -> N
                    "disable_instance_discovery=True here: MSAL asks the public login.microsoftonline.com "
                    "to validate an authority it does not know.")
         click.echo("# Ctrl-C stops the stand-in.", err=True)
-        def interrupt(*_: object) -> None:
-            raise KeyboardInterrupt  # SIGTERM stops the stand-in the way Ctrl-C does
+        class Stopped(Exception):
+            """SIGTERM: the stand-in is stopped on purpose (Ctrl-C ends it with 130, as any command)."""
 
-        signal.signal(signal.SIGTERM, interrupt)
+        def stop(*_: object) -> None:
+            raise Stopped
+
+        signal.signal(signal.SIGTERM, stop)
         try:
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
+        except Stopped:
             pass
 
 

@@ -62,8 +62,9 @@ def run_options(func: Any) -> Any:
                      help="text (default), json, junit or markdown, to standard output or, as FMT=FILE, to a file; "
                           "repeatable."),
         click.option("--output", multiple=True, metavar="FILE",
-                     help="Write the report to FILE ('-': standard output); pairs with the --format before it, "
-                          "else the format follows the extension (.json, .xml, .md, .txt)."),
+                     help="Write the report to FILE ('-': standard output). Pairs with the --format its extension "
+                          "names (.json, .xml, .md, .txt), else with the --formats in order; alone, the extension "
+                          "decides."),
         click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
                      help="Colour in the text report (auto: on a terminal, unless NO_COLOR is set; FORCE_COLOR "
                           "forces it)."),
@@ -142,6 +143,7 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
         options = options_from(opts, read_cwd)
         if adjust is not None:
             options = adjust(options)
+        _writable(options.outputs)  # before any billable call
         plan = app.plan(options, environ)
     except ConfigError as exc:
         fail(str(exc))
@@ -208,9 +210,19 @@ def _outputs(opts: Mapping[str, Any]) -> tuple[Output, ...]:
     if len(outputs) > len(unpaired) and unpaired:
         raise ConfigError("--output", f"{len(outputs)} outputs for {len(unpaired)} formats; give each --output "
                           "after its --format, or write --format FMT=FILE")
-    for fmt, destination, explicit in formats:
+    # an --output pairs with the --format its extension names; the rest pair in order
+    by_kind: dict[int, Path | None] = {}
+    for path in list(outputs):
+        implied = Format.from_path(path) if path else None
+        slot = next((i for i, f in enumerate(formats) if not f[2] and f[0] is implied and i not in by_kind), None)
+        if slot is not None:
+            by_kind[slot] = path
+            outputs.remove(path)
+    for index, (fmt, destination, explicit) in enumerate(formats):
         if explicit:
             pairs.append(Output(fmt, destination))
+        elif index in by_kind:
+            pairs.append(Output(fmt, by_kind[index]))
         else:
             path = outputs.pop(0) if outputs else None
             implied = Format.from_path(path) if path else None
@@ -228,6 +240,17 @@ def _outputs(opts: Mapping[str, Any]) -> tuple[Output, ...]:
     if sum(1 for o in pairs if o.path is None) > 1:
         raise ConfigError("--format", "only one format can go to standard output; give the others a file")
     return tuple(pairs)
+
+
+def _writable(outputs: tuple[Output, ...]) -> None:
+    """Each report file can be written: its folder exists and takes files, and it is not a folder."""
+    for output in outputs:
+        path = output.path
+        if path is None:
+            continue
+        folder = path.parent if str(path.parent) else Path(".")
+        if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise ConfigError(str(path), "cannot write the report there (no such folder, not writable, or a folder)")
 
 
 def _path(value: str) -> Path | None:
@@ -329,8 +352,7 @@ def report(**opts: Any) -> None:
         opts["output"] = (f"aoai-doctor-report-{stamp}.json",)
     opts["quiet"] = True
     code = execute_run(opts, environ=dict(os.environ))
-    files = [str(o) for o in opts["output"] if str(o) != "-"] or [v.partition("=")[2] for v in opts.get("fmt") or ()
-                                                                  if "=" in v]
+    files = [str(o.path) for o in _outputs(opts) if o.path is not None]
     if files:
         click.echo(f"aoai-doctor: attach {', '.join(files)} to your support request", err=True)
     sys.exit(code)

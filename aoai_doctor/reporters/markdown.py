@@ -107,7 +107,10 @@ def _verdict(report: Report, fail_on_warning: bool) -> str:
 def _counts(report: Report) -> str:
     labels = ((Status.PASS, "passed"), (Status.WARN, "warned"), (Status.FAIL, "failed"),
               (Status.SKIP, "skipped"), (Status.ERROR, "crashed"))
+    optional = sum(1 for r in report.results if not r.required and r.status in (Status.FAIL, Status.ERROR))
     counts = " · ".join(f"{EMOJI[s]} {report.count(s)} {label}" for s, label in labels if report.count(s))
+    if optional:  # so the failed count agrees with the verdict, which counts required checks only
+        counts += f" ({optional} of the failed or crashed optional)"
     head = (f"aoai-doctor {_inline(report.tool_version)} · started {_inline(report.started_at)} · "
             f"{_plural(len(report.results), 'check')} in {_ms(report.duration_ms)}")
     return f"{head}: {counts}" if counts else head

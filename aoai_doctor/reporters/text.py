@@ -10,6 +10,7 @@ here into one line, and a check whose problem is the diagnosis points to it inst
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import textwrap
@@ -139,6 +140,13 @@ class _Drawer:
         painted = self.paint(text.rstrip(), _COLORS[result.status]) if self.style.color else text.rstrip()
         return [painted]
 
+    def fits(self, result: CheckResult, message: str) -> bool:
+        """Whether a check's row shows ``message`` whole (measured before any colour is added)."""
+        plain = _Drawer(dataclasses.replace(self.style, color=False), None)
+        plain.name_width, plain.names, plain.times = self.name_width, self.names, self.times
+        row = plain.row(result, message)[0]
+        return len(row) <= self.width and not row.endswith(("…", "~"))
+
     def wrap(self, text: str, indent: str, first: str = "", limit: int | None = None) -> list[str]:
         """Prose wrapped at word boundaries under ``indent`` (``first`` opens the first line); indented
         lines (commands, code) stay whole so they can be copied."""
@@ -261,12 +269,13 @@ def _line(draw: _Drawer, result: CheckResult, diagnosis: Diagnosis) -> list[str]
     """A check's line, and for a problem the diagnosis does not tell, its fix under it."""
     problems = [f for f in result.findings if f.severity >= Severity.WARNING]
     if told_by(result, diagnosis):
+        told = diagnosis.cause or diagnosis.warning
         if _overlaps(_message(result), diagnosis.summary) or result.check_id == diagnosis.checks[0]:
-            return draw.row(result, f"{diagnosis.cause}: see below")
-        return draw.row(result, f"{diagnosis.cause} (see below): {_message(result)}")
+            return draw.row(result, f"{told}: see below")
+        return draw.row(result, f"{told} (see below): {_message(result)}")
     message = _message(result)
     label = f"{problems[0].cause}" if problems and problems[0].cause else message
-    fits = len(draw.row(result, message)[0]) < draw.width and not draw.row(result, message)[0].endswith(("…", "~"))
+    fits = draw.fits(result, message)
     if problems and not fits:  # the cause on the row, the whole message once, under it
         out = draw.row(result, label) + draw.wrap(problems[0].message, "      ", limit=3)
     else:
@@ -332,7 +341,7 @@ def _diagnosis_block(draw: _Drawer, report: Report, diagnosis: Diagnosis) -> lis
         fix = diagnosis.fix if draw.style.verbose else _essential(diagnosis.fix)
         out += [line for line in draw.wrap(fix, "  ", first="fix: ") if line or draw.style.verbose]
     more = f" · aoai-doctor explain {diagnosis.cause}"
-    out.append(f"  {counts}{more}" if len(counts) + len(more) + 2 <= draw.width else f"  {counts}")
+    out += draw.wrap(f"{counts}{more}" if len(counts) + len(more) + 2 <= draw.width else counts, "  ")
     return out
 
 

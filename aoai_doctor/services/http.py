@@ -92,14 +92,11 @@ def standin_trusted(host: str, environ: Mapping[str, str]) -> bool:
     marker, bundle = environ.get(STANDIN_MARKER, ""), environ.get("REQUESTS_CA_BUNDLE", "")
     if not marker or not bundle:
         return False
-    try:
-        with open(bundle, encoding="ascii") as file:
-            pem = file.read(1 << 16)
-        certs = pem.count("-----BEGIN CERTIFICATE-----")
-        der = ssl.PEM_cert_to_DER_cert(pem[pem.index("-----BEGIN CERTIFICATE-----"):])
-    except (OSError, ValueError, UnicodeDecodeError):
+    try:  # what TLS will trust is what ssl loads from the bundle: exactly one CA, the stand-in's
+        loaded = ssl.create_default_context(cafile=bundle).get_ca_certs(binary_form=True)
+    except (OSError, ValueError, ssl.SSLError):
         return False
-    return certs == 1 and hmac.compare_digest(hashlib.sha256(der).hexdigest(), marker.strip().lower())
+    return len(loaded) == 1 and hmac.compare_digest(hashlib.sha256(loaded[0]).hexdigest(), marker.strip().lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +237,10 @@ def send(
     request_id = str(uuid.uuid4())
     if parts.scheme != "https":
         return Failure(url, "refused", "the doctor only calls https endpoints", Timings(), request_id)
-    if credential is not None and not (host_allowed(host, policy.allow_hosts) or standin_trusted(host, env)):
+    # The stand-in exception holds only for a direct connection: no proxy, no --resolve pin elsewhere.
+    direct = (host, port) not in policy.resolve and proxy_for(host, env) is None
+    if credential is not None and not (host_allowed(host, policy.allow_hosts)
+                                       or (direct and standin_trusted(host, env))):
         return Failure(
             url,
             "refused",

@@ -42,7 +42,10 @@ class Bounds:
 
 
 def quiet_azure_logging() -> None:
-    """Keep azure-identity's own warnings (which repeat what the report says) off stderr."""
+    """Keep azure-identity's own warnings (which repeat what the report says) off stderr, unless the
+    process has configured logging itself (a library user's app: its logging is its own)."""
+    if logging.getLogger().handlers:
+        return
     for name in ("azure", "msal"):
         logger = logging.getLogger(name)
         if logger.handlers:  # configured already (--debug, or an embedding application): leave it

@@ -38,9 +38,15 @@ def diagnose(message: str) -> tuple[str | None, str | None]:
     return best.cause, best.fix
 
 
-def probe_cause(probe: SourceProbe) -> tuple[str | None, str | None]:
-    """Root cause and fix of a source's own error (cached: the source check and the verdict both ask)."""
-    return diagnose(f"{probe.source}: {probe.error_type}: {probe.message or ''}")
+def probe_cause(probe: SourceProbe, environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """Root cause and fix of a source's own error (cached: the source check and the verdict both ask),
+    with the client and tenant ids this machine's variables name filled into the fix."""
+    cause, fix = diagnose(f"{probe.source}: {probe.error_type}: {probe.message or ''}")
+    if fix and environ:
+        from aoai_doctor.explainer.fixes import fill
+
+        fix = fill(fix, {"client-id": environ.get("AZURE_CLIENT_ID"), "tenant-id": environ.get("AZURE_TENANT_ID")})
+    return cause, fix
 
 
 def intended(source: str, environ: Mapping[str, str]) -> bool:

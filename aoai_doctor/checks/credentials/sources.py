@@ -57,7 +57,7 @@ class CredentialSource(Check):
             )
         message = probe.message or probe.error_type or "no message"
         headline = message.splitlines()[0]
-        cause, fix = probe_cause(probe)
+        cause, fix = probe_cause(probe, ctx.environ)
         if probe.state is State.UNAVAILABLE:
             if cause in MISCONFIGURED and intended(self.source, ctx.environ):
                 return Outcome(

@@ -165,7 +165,7 @@ class CredentialChain(Check):
             return found
         if verdict.stopped_at is not None:
             probe = probes[verdict.stopped_at]
-            cause, fix = probe_cause(probe)
+            cause, fix = probe_cause(probe, ctx.environ)
             reason = (probe.message or probe.error_type or "").splitlines()[0]
             msg = f"DefaultAzureCredential stops at {verdict.stopped_at}{scope_note}: {reason}"
             fixes = [fix or f"fix {verdict.stopped_at} (see its check above)"]
@@ -193,7 +193,7 @@ class CredentialChain(Check):
         tried = ", ".join(order) or "none (every source is excluded)"
         closest = _closest(order, probes, ctx.environ)
         if closest is not None:
-            cause, fix = probe_cause(closest)
+            cause, fix = probe_cause(closest, ctx.environ)
             reason = (closest.message or "").splitlines()[0]
             found.append(
                 finding(
