@@ -306,7 +306,8 @@ def _login_and_diagnose(env: Mapping[str, str], secret: str) -> tuple[dict[str, 
     (Path(workdir) / "checks.toml").write_text(AZ_ROOM_CHECKS_TOML)
     result: dict[str, Any] = {"client_id": client_id, "tenant_id": tenant_id, "leaks": []}
 
-    az = [str(bin_dir / "az"), "login", "--service-principal", "-u", client_id, "-p", secret]
+    # --password=…: a generated secret may start with '-', which az would take for an option.
+    az = [str(bin_dir / "az"), "login", "--service-principal", "-u", client_id, f"--password={secret}"]
     login = _run([*az, "--tenant", tenant_id, "--output", "json"], base, workdir)
     secrets = {s for s in (secret, *_cached_tokens(config)) if s}
     try:
