@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 from aoai_doctor.standin.certs import TlsMaterial
 
 SLICE = 12
@@ -182,3 +184,49 @@ class _EchoHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+# What the canary tests exercised, counted across processes --------------------------------------
+
+EXERCISED_PROPERTY = "canary_exercised"
+"""A test's report property: the (command, format, scenario) combinations it ran."""
+PLANNED_PROPERTY = "canary_planned"
+"""The count test's report property, set when the whole canary module was selected: every planned combination."""
+
+Combination = tuple[str, str, str]
+
+
+def _combinations(value: object) -> set[Combination]:
+    return {(str(c), str(f), str(s)) for c, f, s in value}  # type: ignore[attr-defined]
+
+
+class ExercisedTally:
+    """Checks, once every test has run, that the canary tests exercised every planned combination.
+
+    Tests run in parallel (pytest-xdist), so no test process sees them all. What each test ran travels on
+    its report (``user_properties``), and every report reaches the process this is registered in: the xdist
+    controller, or the only process when the suite runs serially. A difference is reported as an error at
+    teardown of ``test_canary_combination_count``, the test that asked for the check.
+    """
+
+    def __init__(self) -> None:
+        self.exercised: set[Combination] = set()
+        self.planned: set[Combination] | None = None
+        self.count_test: pytest.TestReport | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == EXERCISED_PROPERTY:
+                self.exercised |= _combinations(value)
+            elif name == PLANNED_PROPERTY:
+                self.planned, self.count_test = _combinations(value), report
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.planned is None or self.count_test is None or self.planned == self.exercised:
+            return
+        problem = (f"canary combinations planned but not exercised: {sorted(self.planned - self.exercised)}; "
+                   f"exercised but not planned: {sorted(self.exercised - self.planned)}")
+        report = pytest.TestReport(self.count_test.nodeid, self.count_test.location, {}, "failed", problem,
+                                   "teardown")
+        session.config.hook.pytest_runtest_logreport(report=report)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

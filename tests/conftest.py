@@ -13,6 +13,7 @@ import pytest
 
 from aoai_doctor.standin import Scenario, StandIn, load_scenario, parse_scenario
 from aoai_doctor.standin.sealed import SealedRunner, sealed_unavailable_reason
+from tests.canary import ExercisedTally
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,6 +52,12 @@ class _LoopbackGuard:
 
 LOOPBACK_GUARD = _LoopbackGuard()
 sys.addaudithook(LOOPBACK_GUARD)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The canary tally goes where every test report arrives (an xdist worker passes its reports on)."""
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ExercisedTally(), "canary-exercised-tally")
 
 
 # A loopback port nothing listens on: managed identity probes end here instead of 169.254.169.254.

@@ -50,6 +50,22 @@ DOCTOR_ARGS: tuple[str, ...] = (
     "2024-10-21",
 )
 
+# A real az takes a few seconds to start, many more while the suite's parallel workers load the machine.
+# The checks that call it get room enough (what the tests assert is what az says, not how fast it says it;
+# the bounds themselves are tested with the fake az in test_credentials.py). Written as checks.toml into
+# the directory the doctor runs in.
+AZ_ROOM_CHECKS_TOML = """\
+[checks.AOAI200]
+tool_timeout = 30.0
+timeout = 100.0
+
+[checks.AOAI206]
+bound = 30.0
+
+[checks.AOAI210]
+bound = 30.0
+"""
+
 _VERSIONS_CODE = (
     "import importlib.metadata as m, json; "
     "print(json.dumps({k: m.version(d) for k, d in "
@@ -286,10 +302,12 @@ def _login_and_diagnose(env: Mapping[str, str], secret: str) -> tuple[dict[str, 
     config = prepare_config_dir(Path(tempfile.mkdtemp(prefix="aoai-doctor-azcfg-")), versions)
     base = {k: v for k, v in env.items() if k != AZ_BIN_ENV}
     base.update(PATH=path, AZURE_CONFIG_DIR=str(config))
-    workdir = tempfile.mkdtemp(prefix="aoai-doctor-cwd-")  # no checks.toml of anyone else's
+    workdir = tempfile.mkdtemp(prefix="aoai-doctor-cwd-")  # no checks.toml of anyone else's, only ours
+    (Path(workdir) / "checks.toml").write_text(AZ_ROOM_CHECKS_TOML)
     result: dict[str, Any] = {"client_id": client_id, "tenant_id": tenant_id, "leaks": []}
 
-    az = [str(bin_dir / "az"), "login", "--service-principal", "-u", client_id, "-p", secret]
+    # --password=…: a generated secret may start with '-', which az would take for an option.
+    az = [str(bin_dir / "az"), "login", "--service-principal", "-u", client_id, f"--password={secret}"]
     login = _run([*az, "--tenant", tenant_id, "--output", "json"], base, workdir)
     secrets = {s for s in (secret, *_cached_tokens(config)) if s}
     try:

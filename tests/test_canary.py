@@ -14,7 +14,7 @@ slice of one, and none of the secrets the stand-ins issued (``emulate`` may prin
 secrets on its ``export`` lines, which is what it is for, and nowhere else).
 
 The plan below is data; ``test_canary_combination_count`` prints how many (command x format x scenario)
-combinations it covers: ``pytest -s -k canary``.
+combinations it covers: ``pytest -n 0 -s -k canary`` (``-n 0``: in one process, whose output ``-s`` shows).
 """
 
 from __future__ import annotations
@@ -618,6 +618,8 @@ class Harness:
     world: World
     started: list[StandIn]
     calls: int = 0
+    exercised: set[C.Combination] = field(default_factory=set)
+    """What the test ran: (command, format, scenario), reported for ``test_canary_combination_count``."""
 
     @property
     def detector(self) -> Detector:
@@ -653,9 +655,10 @@ class Harness:
 
 
 @pytest.fixture
-def harness(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+def harness(clean_env: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Harness]:
     """A world with the fixed canaries known, GitHub Actions output on, temp files and HOME inside the
-    scanned directory, and every stand-in started in this process recorded."""
+    scanned directory, and every stand-in started in this process recorded. Afterwards the combinations
+    the test exercised go on its report (see ``tests.canary.ExercisedTally``)."""
     tmp = clean_env
     (tmp / "harness").mkdir()
     (tmp / "tmp").mkdir()
@@ -676,7 +679,9 @@ def harness(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harnes
     for label, value in C.FIXED.items():
         detector.plant(label, value)
     world = World(tmp, monkeypatch, detector)
-    yield Harness(tmp, world, started)
+    harness = Harness(tmp, world, started)
+    yield harness
+    request.node.user_properties.append((C.EXERCISED_PROPERTY, sorted(harness.exercised)))
     for server in world.servers:
         server.shutdown()
         server.server_close()
@@ -685,8 +690,6 @@ def harness(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harnes
 
 
 # --- what was run: (command, format, scenario) -------------------------------------------------------
-
-EXERCISED: set[tuple[str, str, str]] = set()
 
 
 def stdout_format(index: int) -> str:
@@ -770,11 +773,11 @@ def test_canary_run_and_report(world: str, verbosity: str, harness: Harness) -> 
     on_stdout = stdout_format(run_index(world, verbosity))
     argv = ["run", *w.args, *verbosity_flags(verbosity), *report_formats(harness, on_stdout)]
     outcome = harness.invoke(argv, subprocess_run=verbosity == "--debug", stdin=w.stdin)
-    EXERCISED.update(("run", fmt, world) for fmt in FORMATS)
+    harness.exercised.update(("run", fmt, world) for fmt in FORMATS)
     bundle = None
     if verbosity == report_verbosity(world):
         bundle = harness.invoke(["report", *w.args, *verbosity_flags(verbosity)], subprocess_run=True, stdin=w.stdin)
-        EXERCISED.add(("report", "json", world))
+        harness.exercised.add(("report", "json", world))
 
     harness.assert_clean(outcome)
     if bundle is not None:
@@ -814,7 +817,7 @@ def test_canary_demo(world: str, verbosity: str, harness: Harness) -> None:
     on_stdout = stdout_format(list(DEMO_WORLDS).index(world) + VERBOSITIES.index(verbosity))
     argv = ["demo", "--scenario", scenario, *verbosity_flags(verbosity), *report_formats(harness, on_stdout)]
     outcome = harness.invoke(argv, subprocess_run=verbosity == "--debug")
-    EXERCISED.update(("demo", fmt, world) for fmt in FORMATS)
+    harness.exercised.update(("demo", fmt, world) for fmt in FORMATS)
     harness.assert_clean(outcome)
     docs = rendered(harness, outcome, on_stdout)
     check_summary(harness, outcome)
@@ -899,7 +902,7 @@ def test_canary_explain(name: str, fmt: str, harness: Harness) -> None:
         stdin = text
         argv += ["-"] if mode == "-" else []
     outcome = harness.invoke(argv, stdin=stdin)
-    EXERCISED.add(("explain", fmt, name))
+    harness.exercised.add(("explain", fmt, name))
     harness.assert_clean(outcome)
     assert outcome.code == 0, outcome.stderr
     if fmt == "json":
@@ -924,7 +927,7 @@ def plant_user_shell(w: World) -> None:
 def test_canary_checks(fmt: str, harness: Harness) -> None:
     plant_user_shell(harness.world)
     outcome = harness.invoke(["checks", "--format", fmt])
-    EXERCISED.add(("checks", fmt, "user-shell"))
+    harness.exercised.add(("checks", fmt, "user-shell"))
     harness.assert_clean(outcome)
     assert outcome.code == 0 and "AOAI501" in outcome.stdout
 
@@ -932,7 +935,7 @@ def test_canary_checks(fmt: str, harness: Harness) -> None:
 def test_canary_version(harness: Harness) -> None:
     plant_user_shell(harness.world)
     outcome = harness.invoke(["--version"])
-    EXERCISED.add(("--version", "text", "user-shell"))
+    harness.exercised.add(("--version", "text", "user-shell"))
     harness.assert_clean(outcome)
     assert outcome.code == 0 and __version__ in outcome.stdout
 
@@ -950,7 +953,7 @@ EMULATE_WORLDS: dict[str, tuple[str, ...]] = {
 def test_canary_emulate_list(harness: Harness) -> None:
     plant_user_shell(harness.world)
     outcome = harness.invoke(["emulate", "--list"])
-    EXERCISED.add(("emulate", "text", "--list"))
+    harness.exercised.add(("emulate", "text", "--list"))
     harness.assert_clean(outcome)
     assert outcome.code == 0 and "healthy" in outcome.stdout
 
@@ -990,7 +993,7 @@ def test_canary_emulate(scenario: str, harness: Harness) -> None:
             proc.communicate()
             raise
     stderr = "".join(err_lines) + stderr
-    EXERCISED.add(("emulate", "text", scenario))
+    harness.exercised.add(("emulate", "text", scenario))
     stdout = "".join(lines) + rest
     assert proc.returncode == 130, (stdout, stderr)  # Ctrl-C, as for any command
     assert stderr.rstrip().splitlines()[-1] == "aoai-doctor: interrupted"
@@ -1041,8 +1044,9 @@ ITEMS = len(RUN_CASES) + len(DEMO_CASES) + len(EXPLAIN_CASES) + 2 + 1 + 1 + len(
 
 
 def test_canary_combination_count(request: pytest.FixtureRequest) -> None:
-    """Counts (command x format x scenario) and prints it; when the whole module ran, checks every one was
-    really exercised."""
+    """Counts (command x format x scenario) and prints it; when the whole module ran, has every one checked
+    to have been really exercised once all tests are done (``tests.canary.ExercisedTally``: the tests run in
+    parallel, so no single test sees them all)."""
     combos = planned()
     assert {c for c, _f, _s in combos} == {"run", "demo", "report", "explain", "checks", "emulate", "--version"}
     assert {f for c, f, _s in combos if c in ("run", "demo")} == set(FORMATS)
@@ -1052,7 +1056,7 @@ def test_canary_combination_count(request: pytest.FixtureRequest) -> None:
     selected = [i for i in request.session.items
                 if isinstance(i, pytest.Function) and i.module is request.module and i is not request.node]
     if len(selected) == ITEMS:
-        assert combos == EXERCISED, sorted(combos ^ EXERCISED)
+        request.node.user_properties.append((C.PLANNED_PROPERTY, sorted(combos)))
     print(f"\ncanary combinations (command x format x scenario): {COMBINATIONS} "
           f"[run {len(RUN_WORLDS)} scenarios x {len(FORMATS)} formats (each at {len(VERBOSITIES)} verbosities), "
           f"report {len(RUN_WORLDS)}, demo {len(DEMO_WORLDS)} x {len(FORMATS)} (x {len(VERBOSITIES)} verbosities), "

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,7 +67,8 @@ def user_token(
 
 
 def doctor(*args: str) -> tuple[int, dict[str, Any], str]:
-    """Run the credential stage; return the exit code, the JSON report by check id, and the text report."""
+    """Run the credential stage once; return the exit code, the JSON report by check id (written to a file), and
+    the verbose text report."""
     common = (
         "run",
         "--select",
@@ -79,10 +81,13 @@ def doctor(*args: str) -> tuple[int, dict[str, Any], str]:
         "2024-10-21",
         *args,
     )
-    result = CliRunner().invoke(main, [*common, "--format", "json"], catch_exceptions=False)
-    text = CliRunner().invoke(main, [*common, "-v"], catch_exceptions=False).output
-    report = json.loads(result.output)
-    return result.exit_code, {c["id"]: c for c in report["checks"]}, text
+    with tempfile.TemporaryDirectory(prefix="aoai-doctor-credentials-") as tmp:
+        path = Path(tmp) / "report.json"
+        result = CliRunner().invoke(
+            main, [*common, "-v", "--format", "json", "--output", str(path), "--format", "text"], catch_exceptions=False
+        )
+        report = json.loads(path.read_text(encoding="utf-8"))
+    return result.exit_code, {c["id"]: c for c in report["checks"]}, result.output
 
 
 def problem(check: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,12 +16,15 @@ EXAMPLE = Path(__file__).resolve().parent / "plugin_example"
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example plugin pip-installed into its own directory (no network: no build isolation)."""
+    """The example plugin pip-installed into its own directory (no network: no build isolation), built from a
+    copy so that the build leaves nothing (build/, *.egg-info) in the checkout."""
     target = tmp_path_factory.mktemp("site")
     build = tmp_path_factory.mktemp("build")
+    source = shutil.copytree(EXAMPLE, build / EXAMPLE.name,
+                             ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(target), str(EXAMPLE)],
+         "--no-index", "--target", str(target), str(source)],
         capture_output=True, text=True, timeout=300, cwd=build,
     )
     assert proc.returncode == 0, proc.stderr

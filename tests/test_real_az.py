@@ -36,6 +36,7 @@ from aoai_doctor.standin import load_scenario
 from aoai_doctor.standin.sealed import SealedRunner, sealed_unavailable_reason
 from tests.real_az import (
     AZ_BIN_ENV,
+    AZ_ROOM_CHECKS_TOML,
     DOCTOR_ARGS,
     REPO_ROOT,
     AzureCli,
@@ -73,6 +74,7 @@ def not_signed_in_env(azure_cli: AzureCli, tmp_path: Path) -> dict[str, str]:
 
 
 def run_doctor(env: dict[str, str], cwd: Path, prefix: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    (cwd / "checks.toml").write_text(AZ_ROOM_CHECKS_TOML)
     done = subprocess.run(
         [*(prefix or []), sys.executable, "-m", "aoai_doctor", *DOCTOR_ARGS],
         capture_output=True,

@@ -4,6 +4,7 @@ with the right cause id; the healthy one passes everything. Real credentials, re
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,17 @@ EXPECTED: dict[str, tuple[str, str] | None] = {
 
 
 def run_demo(scenario: str, *args: str) -> tuple[int, list[dict[str, Any]], str]:
-    result = CliRunner().invoke(
-        main, ["demo", "--scenario", scenario, "--format", "json", *args], catch_exceptions=False
-    )
-    text = CliRunner().invoke(main, ["demo", "--scenario", scenario, "-v", *args], catch_exceptions=False).output
-    return result.exit_code, json.loads(result.output)["checks"], text
+    """One demo run: the JSON report's checks (written to a file) and the verbose text report (stdout)."""
+    with tempfile.TemporaryDirectory(prefix="aoai-doctor-demo-") as tmp:
+        report = Path(tmp) / "report.json"
+        result = CliRunner().invoke(
+            main,
+            ["demo", "--scenario", scenario, "-v", "--format", "json", "--output", str(report), "--format", "text",
+             *args],
+            catch_exceptions=False,
+        )
+        checks = json.loads(report.read_text(encoding="utf-8"))["checks"]
+    return result.exit_code, checks, result.output
 
 
 def test_every_shipped_scenario_is_covered() -> None:
