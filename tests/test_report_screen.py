@@ -25,6 +25,9 @@ from aoai_doctor.standin.scenario_toml import load_scenario
 from tests.terminal import on_a_terminal
 from tests.test_scenarios import EXPECTED
 
+# One worker renders them all: the scenarios are run once (a module fixture), not once per worker.
+pytestmark = pytest.mark.xdist_group("report-screen")
+
 COMMAND_STARTS = ("az ", "azd ", "export ", "unset ", "pip ", "token_provider", "AzureOpenAI(", "ManagedIdentity",
                   "get_bearer", "Connect-AzAccount", "aoai-doctor ", "client = ", "from ", "credential")
 
