@@ -62,7 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that need the real Azure CLI go first (in their own order): on a cold cache its one-time install
-    (about 1.5 min, see tests/real_az.py) then overlaps the rest of the suite, on the other workers, instead
+    (about a minute, see tests/real_az.py) then overlaps the rest of the suite, on the other workers, instead
     of trailing it. The order is the same in every xdist worker, as xdist requires."""
     items.sort(key=lambda item: "azure_cli" not in getattr(item, "fixturenames", ()))
 

@@ -53,7 +53,7 @@ NOT_SIGNED_IN = "unavailable: Please run 'az login' to set up an account"
 
 @pytest.fixture(scope="module")
 def azure_cli() -> AzureCli:
-    """The real az from the cached venv (installed on first use, ~1.5 min); skips when it cannot be had."""
+    """The real az from the cached venv (installed on first use, about a minute); skips when it cannot be had."""
     try:
         return ensure_azure_cli()
     except AzureCliUnavailable as exc:
