@@ -162,7 +162,7 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
             report = app.execute(plan, on_progress=progress.update)
     else:
         report = app.execute(plan)
-    _emit(report, options, environ, ci, str(opts.get("color") or "auto"))
+    _emit(report, options, environ, ci, str(opts.get("color") or "auto"), ci_flag=bool(opts.get("ci")))
     if all(o.path is not None for o in options.outputs):  # every report went to a file: one line for the log
         click.echo(_one_line(report, options, ci), err=True)
     return app.exit_code(report, options)
@@ -269,7 +269,7 @@ def color_wanted(choice: str, environ: Mapping[str, str], tty: bool) -> bool:
 
 
 def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool,
-          color_choice: str = "auto") -> None:
+          color_choice: str = "auto", ci_flag: bool = False) -> None:
     """Render the report in every requested format and write each where it belongs."""
     from aoai_doctor.reporters import Style, reporter
 
@@ -277,8 +277,8 @@ def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool
     stdout_format = next((o.format for o in options.outputs if o.path is None), None)
     for output in options.outputs:
         tty = output.path is None and sys.stdout.isatty()
-        # --ci (or CI=true) means plain text, unless --color always asks for colour in so many words
-        color = color_choice == "always" if ci else color_wanted(color_choice, environ, tty)
+        # --ci means plain text unless --color always; CI=true only makes auto plain (FORCE_COLOR still wins)
+        color = color_choice == "always" if ci_flag else color_wanted(color_choice, environ, tty and not ci)
         unicode = not ci and tty and _can_encode("✓✗‼·→…")
         style = Style(unicode=unicode, color=color, verbose=options.verbose,
                       fail_on_warning=fail_on_warning, width=shutil.get_terminal_size((80, 24)).columns)
