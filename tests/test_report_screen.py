@@ -32,7 +32,7 @@ COMMAND_STARTS = ("az ", "azd ", "export ", "unset ", "pip ", "token_provider", 
                   "get_bearer", "Connect-AzAccount", "aoai-doctor ", "client = ", "from ", "credential")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: other modules' tests may interleave on this worker
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
     """Each built-in scenario run once, as ``demo`` runs it (the same private environment, pin and
     prompt), with a short read timeout for the one that hangs."""
