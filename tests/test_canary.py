@@ -291,8 +291,24 @@ def _encrypted_certificate(w: World, password: str) -> None:
     password, and put ``password`` in AZURE_CLIENT_CERTIFICATE_PASSWORD."""
     pem = Path(os.environ["AZURE_CLIENT_CERTIFICATE_PATH"]).read_bytes()
     key = serialization.load_pem_private_key(pem, password=None)
-    locked = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                               serialization.BestAvailableEncryption(C.CERT_PASSWORD.encode()))
+
+    def lock() -> bytes:
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.BestAvailableEncryption(C.CERT_PASSWORD.encode()))
+
+    def refused_as_incorrect(locked: bytes) -> bool:
+        try:
+            serialization.load_pem_private_key(locked, password=password.encode())
+        except ValueError as exc:
+            return "Incorrect password" in str(exc)
+        return False
+
+    locked = lock()
+    # A wrong password fails the decryption's padding check, except a few times in a thousand (the salt and IV are
+    # random), when the key data fails to parse instead ("Could not deserialize key data"): lock the key again
+    # until the wrong password is refused the way this scenario means.
+    while password != C.CERT_PASSWORD and not refused_as_incorrect(locked):
+        locked = lock()
     certificate = pem[pem.index(b"-----BEGIN CERTIFICATE-----"):]
     path = w.tmp / "planted" / "orders-api.pem"
     path.parent.mkdir(parents=True, exist_ok=True)
