@@ -34,12 +34,13 @@ _BACKTICKS = re.compile(r"`+")
 def clean_text(text: str) -> str:
     """``text`` with only characters every CI format can carry.
 
-    Line endings become ``\\n``; ANSI colour sequences go; then every character XML 1.0 forbids
+    Line endings (and the Unicode line and paragraph separators) become newlines; ANSI colour
+    sequences go; then every character XML 1.0 forbids
     (C0 controls but tab and newline, lone surrogates, U+FFFE/U+FFFF) and the C1 controls and DEL
     are removed. What is left is valid in XML, in GitHub workflow commands (after their escaping)
     and in Markdown, and encodes as UTF-8.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     return _NOT_XML_CHAR.sub("", _ANSI.sub("", text))
 
 
