@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aoai_doctor.model import CheckResult, Diagnosis, Finding, Setting, Severity, Status
+from aoai_doctor.model import CheckResult, Diagnosis, Finding, Report, Setting, Severity, Status
 
 
 def diagnose(results: Sequence[CheckResult], target: Mapping[str, Setting],
@@ -29,6 +29,11 @@ def diagnose(results: Sequence[CheckResult], target: Mapping[str, Setting],
     fix = next((f.fix for r in sorted(evidence, key=results.index) for f in r.findings
                 if f.cause == cause and f.fix), None)
     return Diagnosis(cause, _sentence(root, problem), fix, tuple(r.check_id for r in evidence))
+
+
+def diagnosis_of(report: Report, fail_on_warning: bool = False) -> Diagnosis:
+    """The report's diagnosis: the one the run made, or, for a report built by hand, computed now."""
+    return report.diagnosis or diagnose(report.results, report.target, fail_on_warning)
 
 
 def told_by(result: CheckResult, diagnosis: Diagnosis) -> bool:

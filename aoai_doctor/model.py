@@ -185,6 +185,11 @@ class Report:
     """The run's one answer (see :mod:`aoai_doctor.diagnosis`); set when the run builds the report."""
 
     @property
+    def billable_calls(self) -> int:
+        """How many billable calls the run made, all checks together (the test call, repeats, streaming)."""
+        return sum(r.data["billable_calls"] for r in self.results if isinstance(r.data.get("billable_calls"), int))
+
+    @property
     def passed(self) -> bool:
         """No required check failed or crashed (warnings pass; see ``exit_code`` for ``--fail-on``)."""
         return not self.failed

@@ -170,9 +170,9 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
 
 def _one_line(report: Report, options: Options, ci: bool) -> str:
     """``aoai-doctor: <cause or ready line>; wrote a.json, b.xml``."""
-    from aoai_doctor.diagnosis import diagnose
+    from aoai_doctor.diagnosis import diagnosis_of
 
-    diagnosis = report.diagnosis or diagnose(report.results, report.target, options.fail_on_warning)
+    diagnosis = diagnosis_of(report, options.fail_on_warning)
     said = f"{diagnosis.cause}: {diagnosis.summary}" if diagnosis.cause else diagnosis.summary
     said = said if len(said) <= 160 else said[:159] + "…"
     files = ", ".join(str(o.path) for o in options.outputs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aoai_doctor.diagnosis import diagnose
+from aoai_doctor.diagnosis import diagnosis_of
 from aoai_doctor.model import CheckResult, Diagnosis, Finding, Report, Status
 
 SCHEMA_VERSION = 1
@@ -26,8 +26,7 @@ def to_dict(report: Report, fail_on_warning: bool = False) -> dict[str, Any]:
         "summary": {
             "passed": not any(r.fails_gate(fail_on_warning) for r in report.results),
             "failed_required": sum(1 for r in report.results if r.fails_gate(fail_on_warning)),
-            "billable_calls": sum(int(r.data.get("billable_calls") or 0) for r in report.results
-                                  if isinstance(r.data.get("billable_calls"), int)),
+            "billable_calls": report.billable_calls,
             **{status.value: report.count(status) for status in Status},
         },
         "checks": [_check(r) for r in report.results],
@@ -35,7 +34,7 @@ def to_dict(report: Report, fail_on_warning: bool = False) -> dict[str, Any]:
 
 
 def _diagnosis(report: Report, fail_on_warning: bool) -> Diagnosis:
-    return report.diagnosis or diagnose(report.results, report.target, fail_on_warning)
+    return diagnosis_of(report, fail_on_warning)
 
 
 def render(report: Report, fail_on_warning: bool = False) -> str:

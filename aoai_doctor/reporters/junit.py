@@ -36,7 +36,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-from aoai_doctor.diagnosis import diagnose
+from aoai_doctor.diagnosis import diagnosis_of
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
 from aoai_doctor.reporters.markdown import clean_text
 
@@ -59,7 +59,7 @@ def render(report: Report, *, fail_on_warning: bool = False) -> str:
     if timestamp:
         suite.set("timestamp", timestamp)
     properties = ET.SubElement(suite, "properties")
-    diagnosis = report.diagnosis or diagnose(report.results, report.target, fail_on_warning)
+    diagnosis = diagnosis_of(report, fail_on_warning)
     lead = [("diagnosis.cause", diagnosis.cause or "none"), ("diagnosis.summary", diagnosis.summary)]
     lead += [("diagnosis.fix", diagnosis.fix)] if diagnosis.fix else []
     lead += [("diagnosis.checks", " ".join(diagnosis.checks))] if diagnosis.checks else []

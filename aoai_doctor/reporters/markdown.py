@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from aoai_doctor.diagnosis import diagnose
+from aoai_doctor.diagnosis import diagnosis_of
 from aoai_doctor.explainer.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Stage, Status
 
@@ -80,7 +80,7 @@ def render(report: Report, *, fail_on_warning: bool = False, docs_base_url: str 
 
 def _diagnosis(report: Report, fail_on_warning: bool) -> list[str]:
     """The run's one answer, first: the cause with its docs, the sentence, the fix, the evidence."""
-    diagnosis = report.diagnosis or diagnose(report.results, report.target, fail_on_warning)
+    diagnosis = diagnosis_of(report, fail_on_warning)
     if diagnosis.cause is None:
         return [f"**{_inline(diagnosis.summary)}**", ""]
     lines = [f"**Root cause: {_code(diagnosis.cause)}** ({_code('aoai-doctor explain ' + diagnosis.cause)}; "

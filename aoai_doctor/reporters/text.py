@@ -15,7 +15,7 @@ import difflib
 import re
 import textwrap
 
-from aoai_doctor.diagnosis import diagnose, told_by
+from aoai_doctor.diagnosis import diagnosis_of, told_by
 from aoai_doctor.model import CheckResult, Diagnosis, Finding, Report, Severity, Status
 from aoai_doctor.reporters.style import Style
 
@@ -36,7 +36,7 @@ SCREEN = 30
 def render(report: Report, style: Style | None = None) -> str:
     """The report as text for a terminal or a log."""
     style = style or Style()
-    diagnosis = report.diagnosis or diagnose(report.results, report.target, style.fail_on_warning)
+    diagnosis = diagnosis_of(report, style.fail_on_warning)
     draw = _Drawer(style, [_name(r) for r in report.results if style.verbose or r.status is not Status.SKIP])
     lines = _lines(report, draw, diagnosis, fold_passes=False)
     if not style.verbose and len(lines) > SCREEN:
@@ -387,17 +387,11 @@ def _counts(report: Report, style: Style) -> str:
         parts.append(_plural(report.count(Status.WARN), "warning"))
     parts.append(f"{report.count(Status.PASS)} passed")
     parts.append(f"{report.count(Status.SKIP)} skipped")
-    calls = billable_calls(report)
+    calls = report.billable_calls
     if calls:
         parts.append(_plural(calls, "billable call"))
     parts.append(_ms(report.duration_ms))
     return " · ".join(parts)
-
-
-def billable_calls(report: Report) -> int:
-    """How many billable calls the run made, all checks together (the test call, repeats, streaming)."""
-    return sum(int(r.data.get("billable_calls") or 0) for r in report.results
-               if isinstance(r.data.get("billable_calls"), int))
 
 
 def _plural(count: int, noun: str) -> str:
