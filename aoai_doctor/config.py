@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from aoai_doctor.redaction import Secret
 from aoai_doctor.strict_toml import did_you_mean as did_you_mean  # re-exported: callers import it from here
 
 AUTH_MODES = ("entra", "api-key")
-DEPLOYMENT_KINDS = ("chat", "completion", "embedding")
+DEPLOYMENT_KINDS = ("chat", "completion", "embedding", "responses")
 
 # Environment variables read for the target, in precedence order per field.
 ENV_ENDPOINT = ("AZURE_OPENAI_ENDPOINT",)
@@ -34,6 +35,10 @@ ENV_SCOPE = ("AZURE_OPENAI_SCOPE",)
 # The doctor's own variables (``aoai-doctor emulate`` prints them for its scenarios).
 ENV_AUTH = ("AOAI_DOCTOR_AUTH",)
 ENV_DEPLOYMENT_KIND = ("AOAI_DOCTOR_DEPLOYMENT_KIND",)
+# An API Management gateway's subscription key, and the header it wants it in.
+ENV_GATEWAY_KEY = ("AOAI_DOCTOR_GATEWAY_KEY",)
+ENV_GATEWAY_KEY_HEADER = ("AOAI_DOCTOR_GATEWAY_KEY_HEADER",)
+GATEWAY_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 
 # The Azure OpenAI samples' config.json keys, and what each one means here.
 CONFIG_JSON_KEYS: Mapping[str, str] = {
@@ -51,6 +56,9 @@ TARGET_KEYS = ("endpoint", "deployment", "deployment_kind", "api_version", "auth
 COMMON_CHECK_OPTIONS: Mapping[str, object] = {"required": True, "timeout": 30.0}
 
 
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+
+
 class ConfigError(Exception):
     """A configuration source is malformed. ``str()`` is a one-line message naming the source."""
 
@@ -66,7 +74,7 @@ class Deployment:
 
     name: str
     kind: str | None
-    """``chat``, ``completion`` or ``embedding``; None when unknown (treated as chat)."""
+    """``chat``, ``completion``, ``embedding`` or ``responses``; None when unknown (treated as chat)."""
     source: str
 
 
@@ -95,6 +103,10 @@ class Target:
     """Hosts besides Azure's own that may receive a token or key (``--allow-host``)."""
     resolve: tuple[str, ...] = ()
     """``HOST:PORT:ADDRESS`` pins for the doctor's own HTTP calls (``--resolve``)."""
+    gateway_key: Secret | None = None
+    """An API Management subscription key, sent besides the token or API key."""
+    gateway_key_source: str | None = None
+    gateway_key_header: str = GATEWAY_KEY_HEADER
 
     def settings(self) -> dict[str, Setting]:
         """The resolved values by name, for reports. The API key shows only where it came from."""
@@ -113,6 +125,8 @@ class Target:
             out["api_key"] = Setting("(set)", self.api_key_source)
         if self.token_source:
             out["token"] = Setting("(set)", self.token_source)
+        if self.gateway_key_source:
+            out["gateway_key"] = Setting(f"(set, header {self.gateway_key_header})", self.gateway_key_source)
         return out
 
 
@@ -281,6 +295,13 @@ def resolve_target(
                 token, token_source = Secret(environ[name].strip()), f"env {name}"
                 break
 
+    gateway_key, gateway_source = next(((Secret(environ[n].strip()), f"env {n}") for n in ENV_GATEWAY_KEY
+                                         if environ.get(n, "").strip()), (None, None))
+    gateway_header = next((environ[n].strip() for n in ENV_GATEWAY_KEY_HEADER if environ.get(n, "").strip()),
+                          GATEWAY_KEY_HEADER)
+    if not _HEADER_NAME.match(gateway_header):
+        raise ConfigError(ENV_GATEWAY_KEY_HEADER[0], f"'{gateway_header}' is not an HTTP header name")
+
     notes: list[str] = []
     if endpoint is not None:
         try:
@@ -299,6 +320,10 @@ def resolve_target(
             notes.append("recovered " + ", ".join(recovered) + " from the request URL given as the endpoint")
         if info is not None and info.api_version and info.shape is ep.PathShape.V1 and api_version is None:
             api_version = Setting(info.api_version, f"recovered from {endpoint.source}")
+        kind = _kind_of(info.operation) if info is not None and info.shape is ep.PathShape.V1 else None
+        if kind and deployments and all(d.kind is None for d in deployments):  # the route says what it is
+            deployments = tuple(Deployment(d.name, kind, d.source) for d in deployments)
+            notes.append(f"deployment kind {kind}, from the /openai/v1/{info.operation if info else ''} endpoint")
     return Target(
         endpoint=endpoint,
         deployments=deployments,
@@ -315,6 +340,9 @@ def resolve_target(
         token_source=token_source,
         allow_hosts=frozenset(h.lower() for h in overrides.allow_hosts),
         resolve=overrides.resolve,
+        gateway_key=gateway_key,
+        gateway_key_source=gateway_source,
+        gateway_key_header=gateway_header,
     )
 
 
@@ -365,7 +393,8 @@ def _deployments(overrides: Overrides, environ: Mapping[str, str], json_values: 
 
 
 def _kind_of(operation: str | None) -> str | None:
-    return {"chat/completions": "chat", "completions": "completion", "embeddings": "embedding"}.get(
+    return {"chat/completions": "chat", "completions": "completion", "embeddings": "embedding",
+            "responses": "responses"}.get(
         (operation or "").lower()
     )
 

@@ -25,7 +25,7 @@ from aoai_doctor.azure.endpoints import SCOPES, Cloud, EndpointInfo
 from aoai_doctor.azure.jwt import Identity
 from aoai_doctor.config import Target
 from aoai_doctor.redaction import Secret
-from aoai_doctor.services.http import Timings
+from aoai_doctor.services.http import Credential, Timings
 from aoai_doctor.services.netprobe import DnsAnswer, TlsAnswer
 
 __all__ = [
@@ -115,5 +115,5 @@ class CallOutcome:
     token_ms: float | None = None
     """How long the credential took to get the token."""
     body: dict[str, object] | None = None
-    request: tuple[dp.Call, tuple[str, Secret] | None] | None = None
+    request: tuple[dp.Call, tuple[Credential, ...] | None] | None = None
     """The request, for checks that repeat it (AOAI601). Holds the credential: never printed."""

@@ -61,6 +61,7 @@ SECRET_VARS = (
     "MSI_SECRET",
     "AZURE_OPENAI_API_KEY",
     "AZURE_OPENAI_AD_TOKEN",
+    "AOAI_DOCTOR_GATEWAY_KEY",
 )
 MIN_SECRET = 6
 """Shorter values are not treated as secrets (they would mask ordinary words)."""

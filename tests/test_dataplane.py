@@ -38,7 +38,7 @@ def test_plan_calls_per_route() -> None:
         CALL.url
         == "https://contoso-openai.openai.azure.com/openai/deployments/chat/chat/completions?api-version=2024-10-21"
     )
-    assert CALL.body["max_tokens"] == 1
+    assert CALL.body == {"messages": [{"role": "user", "content": "ping"}], "max_tokens": 16}
     legacy = dp.plan_call(INFO, "davinci", "completion", "2022-12-01")
     assert legacy.url.endswith("/openai/deployments/davinci/completions?api-version=2022-12-01")
     v1 = dp.plan_call(parse("https://contoso-openai.openai.azure.com/openai/v1/"), "chat", "embedding", None)
@@ -215,18 +215,104 @@ def test_success_and_a_filtered_completion() -> None:
     assert findings[1].cause == "content_filtered"
 
 
-def test_max_tokens_refusal_is_recognised() -> None:
-    data = {
-        "error": {
-            "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
-            "'max_completion_tokens' instead.",
-            "code": "unsupported_parameter",
-        }
-    }
-    assert dp.is_max_tokens_refusal(400, data)
-    assert (
-        dp.plan_call(INFO, "o3", None, "2024-12-01-preview", token_param="max_completion_tokens").body[
-            "max_completion_tokens"
-        ]
-        == 1
-    )
+# Bodies verbatim from dotnet/extensions#6945 and the service reference §9.3.
+MAX_TOKENS_REFUSED = {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                                "Use 'max_completion_tokens' instead.", "type": "invalid_request_error",
+                                "param": "max_tokens", "code": "unsupported_parameter"}}
+BELOW_MINIMUM = {"error": {"message": "Invalid 'max_completion_tokens': integer below minimum value. Expected a value "
+                           ">= 16, but got 1 instead.", "type": "invalid_request_error",
+                           "param": "max_completion_tokens", "code": "integer_below_min_value"}}
+
+
+def test_the_budget_parameter_follows_the_route_and_the_model_family() -> None:
+    assert dp.plan_call(INFO, "gpt-4o", None, "2024-10-21").param == "max_tokens"
+    reasoning = dp.plan_call(INFO, "o3-mini", None, "2024-12-01-preview")
+    assert reasoning.body["max_completion_tokens"] == 16 and "max_tokens" not in reasoning.body
+    responses = dp.plan_call(INFO, "gpt-5", "responses", "2024-10-21")
+    assert responses.url == "https://contoso-openai.openai.azure.com/openai/v1/responses"
+    assert responses.body == {"model": "gpt-5", "input": "ping", "max_output_tokens": 16}
+    v1 = dp.plan_call(parse("https://contoso-openai.openai.azure.com/openai/v1"), "chat", None, "preview")
+    assert v1.url.endswith("/openai/v1/chat/completions?api-version=preview") and v1.body["model"] == "chat"
+    dated = dp.plan_call(parse("https://contoso-openai.openai.azure.com/openai/v1"), "chat", None, "2024-10-21")
+    assert "api-version" not in dated.url  # the v1 surface takes no dated version
+    assert not any(k in CALL.body for k in ("temperature", "top_p"))
+
+
+def test_a_refused_max_tokens_is_asked_again_with_max_completion_tokens() -> None:
+    adapted = dp.adapt(CALL, 400, MAX_TOKENS_REFUSED)
+    assert adapted is not None
+    call, note = adapted
+    assert call.body == {"messages": CALL.body["messages"], "max_completion_tokens": 16}
+    assert call.url == CALL.url and "max_completion_tokens" in note
+    assert dp.adapt(call, 400, MAX_TOKENS_REFUSED) is None  # once only: the new call has no max_tokens
+
+
+def test_a_budget_under_the_minimum_is_raised_to_it_within_bounds() -> None:
+    small = dp.plan_call(INFO, "o3", None, "2024-12-01-preview", budget=1)
+    adapted = dp.adapt(small, 400, BELOW_MINIMUM)
+    assert adapted is not None and adapted[0].body["max_completion_tokens"] == 16
+    assert dp.adapt(dp.plan_call(INFO, "o3", None, "2024-12-01-preview"), 400, BELOW_MINIMUM) is None
+    greedy = json.loads(json.dumps(BELOW_MINIMUM).replace(">= 16", ">= 5000"))
+    assert dp.adapt(small, 400, greedy) is None  # never a large billable call
+
+
+def test_refusals_that_adaptation_cannot_fix_are_parameter_unsupported() -> None:
+    temperature = {"error": {"message": "Unsupported value: 'temperature' does not support 0.2 with this model. Only "
+                             "the default (1) value is supported.", "type": "invalid_request_error",
+                             "param": "temperature", "code": "unsupported_value"}}
+    (finding,) = interpret(400, temperature)
+    assert finding.cause == "parameter_unsupported" and "'temperature'" in finding.message
+    (finding,) = interpret(400, BELOW_MINIMUM)
+    assert finding.cause == "parameter_unsupported"
+    (finding,) = interpret(400, MAX_TOKENS_REFUSED)
+    assert finding.cause == "parameter_unsupported" and "max_tokens" in finding.message
+
+
+def test_running_out_of_budget_is_success() -> None:
+    reasoning_only = {"object": "chat.completion", "model": "gpt-5-mini-2025-08-07",
+                      "choices": [{"index": 0, "finish_reason": "length", "message": {"role": "assistant",
+                                                                                     "content": ""}}],
+                      "usage": {"completion_tokens": 16, "completion_tokens_details": {"reasoning_tokens": 16}}}
+    (finding,) = interpret(200, reasoning_only)
+    assert finding.severity.value == "info" and "16 of them reasoning" in finding.message
+    incomplete = {"object": "response", "status": "incomplete", "model": "gpt-5",
+                  "incomplete_details": {"reason": "max_output_tokens"}, "output": [],
+                  "usage": {"output_tokens": 16, "output_tokens_details": {"reasoning_tokens": 16}}}
+    call = dp.plan_call(INFO, "gpt-5", "responses", None)
+    (finding,) = interpret(200, incomplete, ctx(call=call))
+    assert finding.severity.value == "info" and "whole 16-token budget" in finding.message
+
+
+def test_a_404_on_a_retired_model_is_model_retired_not_the_api_version() -> None:
+    from aoai_doctor.azure.models import retirement, retirement_by_name
+
+    body = {"error": {"code": "404", "message": "Resource not found"}}
+    assert interpret(404, body)[0].cause in ("endpoint_wrong", "api_version_invalid")
+    row = retirement_by_name("gpt-4-0613")
+    assert row == retirement("gpt-4", "0613")
+    (finding,) = interpret(404, body, ctx(deployment="gpt-4-0613", retirement=row))
+    assert finding.cause == "model_retired" and "retired on 2025-06-06" in finding.message
+    assert retirement_by_name("gpt-4") is None  # the bare name has live and retired versions
+
+
+def test_apim_answers_are_the_gateway_not_the_key() -> None:
+    apim = dp.Context(parse("https://contoso-apim.azure-api.net/openai-proxy"), "chat", CALL, "2024-10-21", "entra", APP)
+    missing = {"statusCode": 401, "message": "Access denied due to missing subscription key. Make sure to include "
+               "subscription key when making requests to an API."}
+    (finding,) = interpret(401, missing, apim)
+    assert finding.cause == "gateway_key_missing" and "Ocp-Apim-Subscription-Key" in (finding.fix or "")
+    renamed = dp.Context(apim.info, "chat", CALL, "2024-10-21", "entra", APP, gateway_header="api-key")
+    assert "api-key" in (interpret(401, missing, renamed)[0].fix or "")
+
+
+def test_a_foundry_project_names_azure_ai_user() -> None:
+    project = dp.Context(parse("https://contoso.services.ai.azure.com/api/projects/p1"), "chat", CALL, None, "entra",
+                         APP)
+    # Verbatim from davrous/AzureAgentToM365#3 (the principal id masked there too).
+    body = {"error": {"code": "PermissionDenied", "message": "The principal XXXXXXXXXXXXXXXX lacks the required data "
+                      "action Microsoft.CognitiveServices/accounts/AIServices/agents/read to perform GET "
+                      "/api/projects/{projectName}/assistants/{assistantId} operation. For instructions on granting "
+                      "the necessary permissions, see https://aka.ms/FoundryPermissions."}}
+    (finding,) = interpret(401, body, project)
+    assert finding.cause == "role_assignment_missing" and "Azure AI User" in (finding.fix or "")
+    assert "AIServices/agents/read" in finding.message

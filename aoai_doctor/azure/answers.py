@@ -6,6 +6,7 @@ public reports). Match on ``error.code`` first; the message text is a hint.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -13,13 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aoai_doctor.azure import api_versions as av
-from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily
+from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily, PathShape
 from aoai_doctor.azure.jwt import Identity
+from aoai_doctor.azure.models import Lifecycle, Retirement, is_reasoning
 from aoai_doctor.explainer.fixes import fix_for
 from aoai_doctor.model import Finding, Severity
 
 ROLE = "Cognitive Services OpenAI User"
 ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+# Foundry projects authorise their data actions (Microsoft.CognitiveServices/accounts/AIServices/…) with
+# this role, not with Cognitive Services OpenAI User (aka.ms/FoundryPermissions; foundry-samples#692).
+PROJECT_ROLE = "Azure AI User"
+PROJECT_ROLE_ID = "53ca6127-db72-4b80-b1b0-d745d6d5456d"
 DATA_ACTIONS = {
     "chat": "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action",
     "completion": "Microsoft.CognitiveServices/accounts/OpenAI/deployments/completions/action",
@@ -53,11 +59,38 @@ class Call:
     """What to send for one deployment."""
 
     kind: str
-    """chat, completion or embedding."""
+    """chat, completion, embedding or responses."""
     url: str
     body: dict[str, Any]
     operation: str
     """The route's operation, as the service names it in errors (chat/completions …)."""
+    param: str | None = None
+    """The body's token-budget parameter (``max_tokens``, ``max_completion_tokens``, ``max_output_tokens``)."""
+
+    @property
+    def budget(self) -> int:
+        """The most tokens the call may produce (0 for embeddings)."""
+        value = self.body.get(self.param, 0) if self.param else 0
+        return value if isinstance(value, int) else 0
+
+
+BUDGET = 16
+"""The token budget of the test call: the smallest every current model accepts (reasoning models refuse
+budgets under 16 with ``integer_below_min_value``; service reference §9.3)."""
+MAX_BUDGET = 256
+"""The most an adapted call may ask for when the service names a higher minimum."""
+
+
+def budget_param(kind: str, deployment: str) -> str | None:
+    """The token-budget parameter a route and model family take: ``max_output_tokens`` on Responses,
+    ``max_completion_tokens`` for reasoning models (they refuse ``max_tokens``), else ``max_tokens``."""
+    if kind == "embedding":
+        return None
+    if kind == "responses":
+        return "max_output_tokens"
+    if kind == "chat" and is_reasoning(deployment):
+        return "max_completion_tokens"
+    return "max_tokens"
 
 
 def plan_call(
@@ -66,30 +99,76 @@ def plan_call(
     kind: str | None,
     api_version: str | None,
     stream: bool = False,
-    token_param: str = "max_tokens",
+    token_param: str | None = None,
     prompt: str = "ping",
+    budget: int = BUDGET,
 ) -> Call:
-    """The smallest request that proves the deployment answers on the route that fits it."""
+    """The smallest request that proves the deployment answers on the route that fits it: no sampling
+    parameters, a budget the model accepts. A v1 endpoint (and a Foundry project, whose OpenAI surface is
+    the v1 API) and the Responses API use ``/openai/v1`` with the deployment as ``model``."""
     kind = kind or "chat"
-    if info.is_v1:
+    param = token_param or budget_param(kind, deployment)
+    if info.is_v1 or kind == "responses":
         base = f"{info.base_url}/openai/v1"
+        # The v1 surface takes no dated api-version; only its own values are passed on.
+        query = f"?api-version={api_version}" if api_version in av.V1_VALUES else ""
+        body: dict[str, Any] = {"model": deployment}
+        if kind == "embedding":
+            return Call(kind, f"{base}/embeddings{query}", {**body, "input": prompt}, "embeddings")
+        if kind == "responses":
+            body = {**body, "input": prompt, "max_output_tokens": budget}
+            url, operation = f"{base}/responses{query}", "responses"
+        elif kind == "completion":
+            body = {**body, "prompt": prompt, "max_tokens": budget}
+            url, operation = f"{base}/completions{query}", "completions"
+        else:
+            body = {**body, "messages": [{"role": "user", "content": prompt}], param or "max_tokens": budget}
+            url, operation = f"{base}/chat/completions{query}", "chat/completions"
+    else:
+        base = f"{info.base_url}/openai/deployments/{deployment}"
         query = f"?api-version={api_version}" if api_version else ""
         if kind == "embedding":
-            return Call(kind, f"{base}/embeddings{query}", {"model": deployment, "input": prompt}, "embeddings")
-        body: dict[str, Any] = {"model": deployment, "messages": [{"role": "user", "content": prompt}], token_param: 1}
-        if stream:
-            body["stream"] = True
-        return Call(kind, f"{base}/chat/completions{query}", body, "chat/completions")
-    base = f"{info.base_url}/openai/deployments/{deployment}"
-    query = f"?api-version={api_version}" if api_version else ""
-    if kind == "embedding":
-        return Call(kind, f"{base}/embeddings{query}", {"input": prompt}, "embeddings")
-    if kind == "completion":
-        return Call(kind, f"{base}/completions{query}", {"prompt": prompt, "max_tokens": 1}, "completions")
-    body = {"messages": [{"role": "user", "content": prompt}], token_param: 1}
+            return Call(kind, f"{base}/embeddings{query}", {"input": prompt}, "embeddings")
+        if kind == "completion":
+            body = {"prompt": prompt, "max_tokens": budget}
+            url, operation = f"{base}/completions{query}", "completions"
+        else:
+            body = {"messages": [{"role": "user", "content": prompt}], param or "max_tokens": budget}
+            url, operation = f"{base}/chat/completions{query}", "chat/completions"
     if stream:
         body["stream"] = True
-    return Call(kind, f"{base}/chat/completions{query}", body, "chat/completions")
+    return Call(kind, url, body, operation, param)
+
+
+def adapt(call: Call, status: int, data: dict[str, Any] | None) -> tuple[Call, str] | None:
+    """The same call changed once to what a 400 answer names, and what changed; None when the answer
+    does not name something the call can give. A reasoning model that refuses ``max_tokens`` gets
+    ``max_completion_tokens``; a budget under the model's minimum is raised to it (up to
+    :data:`MAX_BUDGET`); an api-version that does not know ``max_completion_tokens`` gets ``max_tokens``."""
+    if status != 400 or call.param is None or data is None:
+        return None
+    message, code, param = _message(data), _code(data).lower(), _param(data)
+    named = param or (m.group(2) if (m := _UNSUPPORTED.search(message)) else "")
+    if call.param == "max_tokens" and named == "max_tokens" and "max_completion_tokens" in message:
+        return _with_param(call, "max_completion_tokens"), ("the model refuses max_tokens; asked again with "
+                                                           "max_completion_tokens")
+    if call.param == "max_completion_tokens" and _UNRECOGNISED.search(message):
+        return _with_param(call, "max_tokens"), ("this api-version does not know max_completion_tokens; asked "
+                                                 "again with max_tokens")
+    below = code == "integer_below_min_value" or "below minimum value" in message
+    if below and (not named or named == call.param) and (m := re.search(r">=\s*(\d+)", message)):
+        minimum = int(m.group(1))
+        if call.budget < minimum <= MAX_BUDGET:
+            body = {**call.body, call.param: minimum}
+            return (Call(call.kind, call.url, body, call.operation, call.param),
+                    f"the model wants {call.param} >= {minimum}; asked again with {minimum}")
+    return None
+
+
+def _with_param(call: Call, param: str) -> Call:
+    body = {k: v for k, v in call.body.items() if k != call.param}
+    body[param] = call.budget
+    return Call(call.kind, call.url, body, call.operation, param)
 
 
 def parse_body(body: bytes) -> dict[str, Any] | None:
@@ -129,12 +208,11 @@ class Context:
     token_expired: bool = False
     public_address: str | None = None
     """The endpoint's public address, when DNS gave one here (AOAI401)."""
-
-
-def is_max_tokens_refusal(status: int, data: dict[str, Any] | None) -> bool:
-    """A reasoning model that wants ``max_completion_tokens`` instead of ``max_tokens``."""
-    message = _message(data)
-    return status == 400 and "max_tokens" in message and "max_completion_tokens" in message
+    retirement: Retirement | None = None
+    """The retirement table's row for the deployment's model, when the doctor learned its model."""
+    gateway_header: str = "Ocp-Apim-Subscription-Key"
+    """The header an API Management gateway takes its subscription key in."""
+    today: dt.date = field(default_factory=dt.date.today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,12 +309,33 @@ def _not_json(a: Answer, ctx: Context) -> Said | None:
 
 
 def _role_missing(a: Answer, ctx: Context) -> Said | None:
-    if not (a.status == 401 and a.code == "PermissionDenied"):
+    if not (a.status in (401, 403) and a.code == "PermissionDenied"):
         return None
     who = ctx.identity.describe() if ctx.identity else "the caller"
-    action = DATA_ACTIONS.get(ctx.call.kind, DATA_ACTIONS["chat"])
-    return Said(f"401 PermissionDenied: {who} lacks the data action {action}", "aoai-permission-denied-code",
+    named = _DATA_ACTION.search(a.message)
+    if ctx.info.shape is PathShape.FOUNDRY_PROJECT or (named and "/AIServices/" in named.group(0)):
+        action = named.group(0) if named else "the project's data actions"
+        return Said(f"{a.status} PermissionDenied: {who} lacks {action} on this Foundry project",
+                    "foundry-permission-denied", {"role": PROJECT_ROLE}, note=_service_said(a.message))
+    action = DATA_ACTIONS.get(ctx.call.kind) or (named.group(0) if named else f"the {ctx.call.operation} action")
+    return Said(f"{a.status} PermissionDenied: {who} lacks the data action {action}", "aoai-permission-denied-code",
                 note=_service_said(a.message))
+
+
+def _gateway_key_missing(a: Answer, ctx: Context) -> Said | None:
+    if not (a.status == 401 and _SUBSCRIPTION_KEY.search(a.message)):
+        return None
+    return Said(f"401 from an API Management gateway on {a.where}: {a.message}", "apim-subscription-key-missing",
+                {"header": ctx.gateway_header})
+
+
+def _gateway_token(a: Answer, ctx: Context) -> Said | None:
+    """APIM's validate-jwt policy refused the bearer token before Azure OpenAI saw it."""
+    if not (a.status == 401 and ctx.info.family is HostFamily.APIM and a.data is not None and "statusCode" in a.data
+            and ctx.auth != "api-key" and _GATEWAY_JWT.search(a.message)):
+        return None
+    return Said(f"401 from the API Management gateway's token validation on {a.where}: {a.message}",
+                "apim-validate-jwt-401")
 
 
 def _wrong_tenant(a: Answer, ctx: Context) -> Said | None:
@@ -287,6 +386,11 @@ def _deployment_not_found(a: Answer, ctx: Context) -> Said | None:
 def _resource_not_found(a: Answer, ctx: Context) -> Said | None:
     if a.status != 404:
         return None
+    row = ctx.retirement
+    if row is not None and row.lifecycle is Lifecycle.RETIRED and row.on <= ctx.today:
+        # A retired model's deployment answers exactly as a wrong api-version does (litellm#11116).
+        return Said(f"404 Resource not found: {ctx.deployment} runs {row.describe()}, retired on {row.on.isoformat()}",
+                    "aoai-model-retired", _retirement_values(row), note=f"retirement table: {row.source}")
     candidates = []
     version = ctx.api_version
     if not ctx.info.is_v1:
@@ -303,10 +407,46 @@ def _resource_not_found(a: Answer, ctx: Context) -> Said | None:
         candidates.append("a doubled slash in the path")
     if ctx.info.family not in (HostFamily.OPENAI, HostFamily.COGNITIVE_SERVICES, HostFamily.FOUNDRY):
         candidates.append(f"the host {ctx.info.host} may not serve Azure OpenAI routes")
+    if row is not None and row.on <= ctx.today:  # deprecating: retired on that date at the earliest
+        candidates.append(f"the model {row.describe()} may be retired (no earlier than {row.on.isoformat()})")
     if not candidates:
         candidates.append("the path or the api-version")
     return Said("404 Resource not found: " + "; ".join(candidates),
                 "aoai-resource-not-found" if version_suspect else "endpoint-resource-not-found")
+
+
+def _parameter_refused(a: Answer, ctx: Context) -> Said | None:
+    """A model that refuses a parameter or a value the call sent (reasoning models: ``max_tokens``,
+    ``temperature``, budgets under 16), when the one adaptation did not help or did not apply."""
+    if a.status != 400:
+        return None
+    code = a.code.lower()
+    named = _UNSUPPORTED.search(a.message)
+    below = code == "integer_below_min_value" or "below minimum value" in a.message
+    if not (below or named or code in ("unsupported_parameter", "unsupported_value")):
+        return None
+    param = _param(a.data) or (named.group(2) if named else "") or (ctx.call.param or "")
+    if below:
+        signature = "aoai-budget-below-minimum"
+    elif code == "unsupported_value" or (named and named.group(1).lower() == "value"):
+        signature = "aoai-unsupported-value"
+    else:
+        signature = "aoai-unsupported-parameter"
+    return Said(f"400 on {a.where}: the model refuses '{param}'", signature, {"param": param},
+                note=_service_said(a.message))
+
+
+def _model_deprecated(a: Answer, ctx: Context) -> Said | None:
+    if a.code != "ServiceModelDeprecated":
+        return None
+    return Said(f"{a.status} ServiceModelDeprecated on {a.where}: {a.message}", "aoai-model-deprecated",
+                _retirement_values(ctx.retirement))
+
+
+def _retirement_values(row: Retirement | None) -> dict[str, str | None]:
+    if row is None:
+        return {}
+    return {"model": row.describe(), "retired-on": row.on.isoformat(), "replacement": row.replacement}
 
 
 def _operation_not_supported(a: Answer, ctx: Context) -> Said | None:
@@ -357,6 +497,13 @@ def _server_error(a: Answer, ctx: Context) -> Said | None:
     return Said(f"{a.status} from the service on {a.where}: {a.message or 'no message'}", "http-5xx")
 
 
+_UNSUPPORTED = re.compile(r"unsupported (parameter|value): '([\w.\[\]]+)'", re.I)
+_UNRECOGNISED = re.compile(r"unrecogni[sz]ed request argument supplied: max_completion_tokens", re.I)
+_DATA_ACTION = re.compile(r"Microsoft\.CognitiveServices/[\w./*-]+", re.I)
+# APIM's own texts; Azure OpenAI's "invalid subscription key or wrong API endpoint" is a bad api-key.
+_SUBSCRIPTION_KEY = re.compile(r"missing subscription key|invalid subscription key\. make sure to provide a valid key",
+                               re.I)
+_GATEWAY_JWT = re.compile(r"access token is missing or invalid|invalid jwt|jwt (?:not present|validation)", re.I)
 _TENANT_MISMATCH = re.compile(r"tenant.{0,40}does not match|does not match resource tenant", re.I)
 _NETWORK_RULES = re.compile(r"public access is disabled|virtual network|firewall", re.I)
 
@@ -365,13 +512,17 @@ RULES: tuple[Rule, ...] = (
     _not_json,
     _role_missing,
     _wrong_tenant,
+    _gateway_key_missing,
+    _gateway_token,
     _bad_token,
     _bad_key,
     _key_auth_disabled,
     _network_blocked,
     _gateway_quota,
     _deployment_not_found,
+    _model_deprecated,
     _resource_not_found,
+    _parameter_refused,
     _operation_not_supported,
     _content_filtered,
     _custom_subdomain,
@@ -391,6 +542,11 @@ def _code(data: Mapping[str, Any]) -> str:
     return str(data.get("statusCode") or "")
 
 
+def _param(data: Mapping[str, Any] | None) -> str:
+    error = data.get("error") if data else None
+    return str(error.get("param") or "") if isinstance(error, dict) else ""
+
+
 def _message(data: Mapping[str, Any] | None) -> str:
     if not data:
         return ""
@@ -401,18 +557,48 @@ def _message(data: Mapping[str, Any] | None) -> str:
 
 
 def _success(data: Mapping[str, Any], headers: Mapping[str, str], where: str, ctx: Context) -> list[Finding]:
-    choices = data.get("choices")
-    finish = (
-        choices[0].get("finish_reason")
-        if isinstance(choices, list) and choices and isinstance(choices[0], dict)
-        else None
-    )
+    """A 2xx answer. Running out of budget is success: the call proves the deployment answers, and a
+    reasoning model may spend a small budget thinking (``finish_reason: length`` with no text, or a
+    Responses ``incomplete`` for ``max_output_tokens``)."""
     model = data.get("model") or headers.get("x-ms-deployment-name") or ""
     region = headers.get("x-ms-region")
     text = f"{where} answered 200" + (f" ({model}" + (f", {region}" if region else "") + ")" if model else "")
+    stop = _stop_reason(data)
+    reasoning = _reasoning_tokens(data)
+    if stop in ("length", "max_output_tokens") and ctx.call.budget:
+        spent = f"{reasoning} of them reasoning" if reasoning else "no text yet"
+        text += f"; it used its whole {ctx.call.budget}-token budget ({spent}), which is all the call asks"
     found = [Finding(Severity.INFO, text, detail=request_ids(headers) or None)]
-    if finish == "content_filter":
+    if stop == "content_filter":
         cause, fix = fix_for("aoai-content-filter", _known(ctx))
-        found.append(Finding(Severity.WARNING, "the completion was cut by content filtering (finish_reason "
-                             "content_filter)", cause=cause, fix=fix))
+        found.append(Finding(Severity.WARNING, "the answer was cut by content filtering (content_filter)",
+                             cause=cause, fix=fix))
+    elif data.get("object") == "response" and data.get("status") == "failed":
+        raw = data.get("error")
+        error: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+        found.append(Finding(Severity.ERROR, f"{where} answered 200 with status failed: "
+                             f"{error.get('code') or ''} {error.get('message') or ''}".rstrip(), cause="other",
+                             fix="aoai-doctor explain with the whole answer body may know this one"))
     return found
+
+
+def _stop_reason(data: Mapping[str, Any]) -> str | None:
+    """Why the answer stopped: ``finish_reason`` of chat and completions, or a Responses object's
+    ``incomplete_details.reason``."""
+    choices = data.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        reason = choices[0].get("finish_reason")
+        return str(reason) if reason else None
+    details = data.get("incomplete_details")
+    if data.get("object") == "response" and isinstance(details, dict):
+        return str(details.get("reason") or "") or None
+    return None
+
+
+def _reasoning_tokens(data: Mapping[str, Any]) -> int:
+    usage = data.get("usage")
+    if not isinstance(usage, dict):
+        return 0
+    details = usage.get("completion_tokens_details") or usage.get("output_tokens_details")
+    value = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    return value if isinstance(value, int) else 0

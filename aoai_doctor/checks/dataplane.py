@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from aoai_doctor.azure import answers as dp
 from aoai_doctor.azure.endpoints import EndpointInfo
+from aoai_doctor.azure.models import retirement_by_name
 from aoai_doctor.check import Check, CheckContext, Outcome, finding
 from aoai_doctor.facts import CallOutcome, TokenUnderTest, endpoint_info
 from aoai_doctor.model import Finding, Severity
@@ -69,16 +70,18 @@ class TestCall(Check):
         info = endpoint_info(ctx.target)
         if info is None or not ctx.target.deployments:
             return Outcome.skip("no endpoint or deployment")
-        credential: tuple[str, Secret] | None
+        credential: tuple[http.Credential, ...]
         token = ctx.fact(TokenUnderTest)
         if ctx.target.auth.value == "api-key":
             if ctx.target.api_key is None:
                 return Outcome.skip("no API key (see AOAI101)")
-            credential = ("api-key", ctx.target.api_key)
+            credential = (("api-key", ctx.target.api_key),)
         elif token is None:
             return Outcome.skip("no token to call with (see AOAI210 and AOAI302)")
         else:
-            credential = ("Authorization", Secret(f"Bearer {token.token.reveal()}"))
+            credential = (("Authorization", Secret(f"Bearer {token.token.reveal()}")),)
+        if ctx.target.gateway_key is not None:
+            credential += ((ctx.target.gateway_key_header, ctx.target.gateway_key),)
         policy = http.Policy(
             allow_hosts=ctx.target.allow_hosts,
             resolve=http.parse_resolve(list(ctx.target.resolve)),
@@ -88,11 +91,13 @@ class TestCall(Check):
         found: list[Finding] = []
         facts: list[object] = []
         calls = 0
+        budget = 0
         for dep in ctx.target.deployments:
             outcome, dep_findings, made = self._one(
                 info, dep.name, dep.kind, api_version, credential, policy, ctx, token
             )
             calls += made
+            budget = max(budget, outcome.request[0].budget if outcome.request else 0)
             found += dep_findings
             facts.append(outcome)
         region = str(ctx.options.get("expect_region") or "")
@@ -112,7 +117,7 @@ class TestCall(Check):
             found.append(
                 finding(
                     Severity.INFO,
-                    f"{calls} billable call{'s' * (calls != 1)} made (at most 1 token each)",
+                    f"{calls} billable call{'s' * (calls != 1)} made (at most {budget} tokens each)",
                     fix="--no-live skips the call",
                 )
             )
@@ -125,18 +130,20 @@ class TestCall(Check):
         name: str,
         kind: str | None,
         api_version: str | None,
-        credential: tuple[str, Secret],
+        credential: tuple[http.Credential, ...],
         policy: http.Policy,
         ctx: CheckContext,
         token: TokenUnderTest | None,
     ) -> tuple[CallOutcome, list[Finding], int]:
         prompt = str(ctx.options.get("prompt") or "ping")
         call = dp.plan_call(info, name, kind, api_version, prompt=prompt)
-        made = 0
         answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
-        made += isinstance(answer, http.Response)
-        if isinstance(answer, http.Response) and dp.is_max_tokens_refusal(answer.status, dp.parse_body(answer.body)):
-            call = dp.plan_call(info, name, kind, api_version, token_param="max_completion_tokens", prompt=prompt)
+        made = int(isinstance(answer, http.Response))
+        adapted = None
+        if isinstance(answer, http.Response):
+            adapted = dp.adapt(call, answer.status, dp.parse_body(answer.body))
+        if adapted is not None:  # the service named what it wants instead: ask once more, and say so
+            call = adapted[0]
             answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
             made += isinstance(answer, http.Response)
         now = time.time()
@@ -156,7 +163,7 @@ class TestCall(Check):
                 None,
                 (call, credential),
             )
-            return outcome, [_transport(answer, name)], made
+            return outcome, [*_adapted(adapted), _transport(answer, name)], made
         identity = token.identity if token else None
         expired = bool(token and isinstance(token.claims.get("exp"), (int, float)) and token.claims["exp"] < now)
         context = dp.Context(
@@ -169,8 +176,10 @@ class TestCall(Check):
             ctx.target.expected_tenant.value if ctx.target.expected_tenant else None,
             expired,
             _public_address(ctx),
+            retirement_by_name(name),
+            ctx.target.gateway_key_header,
         )
-        findings = dp.interpret(answer.status, answer.headers, answer.body, context)
+        findings = [*_adapted(adapted), *dp.interpret(answer.status, answer.headers, answer.body, context)]
         outcome = CallOutcome(
             name,
             call.kind,
@@ -187,6 +196,14 @@ class TestCall(Check):
             (call, credential),
         )
         return outcome, findings, made
+
+
+def _adapted(adapted: tuple[dp.Call, str] | None) -> list[Finding]:
+    """The note that the call was changed to what the service asked for."""
+    if adapted is None:
+        return []
+    return [Finding(Severity.INFO, f"adapted: {adapted[1]}", detail="the first answer was 400; the call was made "
+                    "once more with what the service named (both are billable)")]
 
 
 def _public_address(ctx: CheckContext) -> str | None:

@@ -217,13 +217,26 @@ def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 1)
 
 
+Credential = tuple[str, Secret]
+"""A header that carries a secret: ``("Authorization", Secret("Bearer …"))``, ``("api-key", …)``."""
+
+
+def credential_headers(credential: Credential | tuple[Credential, ...] | None) -> tuple[Credential, ...]:
+    """One credential header or several (a bearer token and a gateway's subscription key) as a tuple."""
+    if credential is None:
+        return ()
+    if isinstance(credential[0], str):
+        return (credential,)
+    return credential
+
+
 def send(
     method: str,
     url: str,
     *,
     headers: Mapping[str, str] | None = None,
     body: bytes | None = None,
-    credential: tuple[str, Secret] | None = None,
+    credential: Credential | tuple[Credential, ...] | None = None,
     policy: Policy = Policy(),
     stream: bool = False,
     environ: Mapping[str, str] | None = None,
@@ -239,7 +252,8 @@ def send(
         return Failure(url, "refused", "the doctor only calls https endpoints", Timings(), request_id)
     # The stand-in exception holds only for a direct connection: no proxy, no --resolve pin elsewhere.
     direct = (host, port) not in policy.resolve and proxy_for(host, env) is None
-    if credential is not None and not (host_allowed(host, policy.allow_hosts)
+    secrets = credential_headers(credential)
+    if secrets and not (host_allowed(host, policy.allow_hosts)
                                        or (direct and standin_trusted(host, env))):
         return Failure(
             url,
@@ -255,8 +269,8 @@ def send(
         "Accept": "application/json",
         **(headers or {}),
     }
-    if credential is not None:
-        all_headers[credential[0]] = credential[1].reveal()
+    for name, secret in secrets:
+        all_headers[name] = secret.reveal()
     if body is not None:
         all_headers.setdefault("Content-Type", "application/json")
     try:
@@ -435,7 +449,7 @@ def cert_name(rdns: object) -> str | None:
 def post_json(
     url: str,
     body: Mapping[str, object],
-    credential: tuple[str, Secret] | None,
+    credential: Credential | tuple[Credential, ...] | None,
     policy: Policy,
     environ: Mapping[str, str],
     stream: bool = False,
