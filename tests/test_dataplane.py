@@ -296,7 +296,8 @@ def test_a_404_on_a_retired_model_is_model_retired_not_the_api_version() -> None
 
 
 def test_apim_answers_are_the_gateway_not_the_key() -> None:
-    apim = dp.Context(parse("https://contoso-apim.azure-api.net/openai-proxy"), "chat", CALL, "2024-10-21", "entra", APP)
+    gateway = parse("https://contoso-apim.azure-api.net/openai-proxy")
+    apim = dp.Context(gateway, "chat", CALL, "2024-10-21", "entra", APP)
     missing = {"statusCode": 401, "message": "Access denied due to missing subscription key. Make sure to include "
                "subscription key when making requests to an API."}
     (finding,) = interpret(401, missing, apim)
