@@ -23,14 +23,25 @@ class TestCall(Check):
     ## What it detects
     The route is chosen from the configuration: chat completions by default, legacy completions for a
     `completion` deployment (the samples' `COMPLETIONS_MODEL`), embeddings for an `embedding` one, the
-    `/openai/v1` routes for a v1 endpoint. The request asks for one token (`max_tokens: 1`, or
-    `max_completion_tokens` for models that refuse it), with a `User-Agent` and an
-    `x-ms-client-request-id` the report quotes. Every answer is read to a cause and an exact fix:
-    401 PermissionDenied (the role to assign, as a ready `az role assignment create` command), 401
-    audience or expiry, 400 tenant mismatch, 404 DeploymentNotFound versus 404 Resource not found (with
-    the candidates), 400 OperationNotSupported (the route that fits), 403 key auth disabled, 403
-    network rules, 429 (the limit and `retry-after-ms`), 5xx (`service_unavailable`, with the request
-    ids for support), content filtering, and HTML or other non-JSON answers from proxies and captive
+    Responses API (`/openai/v1/responses`) for a `responses` one, and the `/openai/v1` routes (the
+    deployment name as `model`, no dated api-version) for a v1 endpoint or a Foundry project. The request
+    sends no sampling parameters and asks for 16 tokens, the least every current model accepts, on the
+    parameter the model family takes (`max_tokens`; `max_completion_tokens` for reasoning models such
+    as gpt-5 and the o-series; `max_output_tokens` on Responses). When the service refuses a parameter
+    and names what it wants (`max_completion_tokens` instead of `max_tokens`, a budget of at least 16),
+    the call is made once more that way and the report says so. A model that spends the whole budget
+    reasoning (`finish_reason: length` with no text, or a Responses `incomplete` answer) has answered:
+    that is a pass. A `User-Agent` and an `x-ms-client-request-id` go with every request and the report
+    quotes them. Every answer is read to a cause and an exact fix:
+    401 PermissionDenied (the role to assign, as a ready `az role assignment create` command; Azure AI
+    User for a Foundry project's data actions), 401 audience or expiry, 400 tenant mismatch, 404
+    DeploymentNotFound versus 404 Resource not found (with the candidates, and `model_retired` when the
+    deployment's name is a retired model version from the dated table in `aoai_doctor/azure/models.py`),
+    400 OperationNotSupported (the route that fits), 400 unsupported parameters or values
+    (`parameter_unsupported`), 403 key auth disabled, 403 network rules, 429 (the limit and
+    `retry-after-ms`), 5xx (`service_unavailable`, with the request ids for support), content filtering,
+    an API Management gateway's missing subscription key (`gateway_key_missing`, with the header it
+    wants) or token validation, and HTML or other non-JSON answers from proxies and captive
     portals. Transport failures (DNS, refused or timed-out connections, TLS, resets, hangs) are
     diagnosed too.
 
@@ -40,7 +51,10 @@ class TestCall(Check):
 
     ## Why it matters
     Only a real call proves that this identity may call this deployment on this route. The call is
-    billable; it asks for the fewest tokens the API allows, and the report says it was made.
+    billable; it asks for the fewest tokens every model accepts (16), and the report says how many calls
+    were made. Behind API Management, set `AOAI_DOCTOR_GATEWAY_KEY` (and
+    `AOAI_DOCTOR_GATEWAY_KEY_HEADER` when the API renamed `Ocp-Apim-Subscription-Key`): the key goes
+    with the token, to the gateway only.
 
     ## How to fix
     Follow the fix of the finding. `--no-live` skips the call (and the checks that read it).

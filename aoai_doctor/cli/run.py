@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from aoai_doctor.cli.common import fail
-from aoai_doctor.config import ConfigError
+from aoai_doctor.config import DEPLOYMENT_KINDS, ConfigError
 from aoai_doctor.options import FailOn, Format, NetworkErrors, Options, Output, Redaction
 from aoai_doctor.redaction import Secret
 
@@ -29,7 +29,7 @@ def run_options(func: Any) -> Any:
     options = [
         click.option("--endpoint", metavar="URL", help="Resource endpoint, e.g. https://NAME.openai.azure.com."),
         click.option("--deployment", metavar="NAME", help="Deployment name."),
-        click.option("--deployment-kind", type=click.Choice(["chat", "completion", "embedding"]),
+        click.option("--deployment-kind", type=click.Choice(list(DEPLOYMENT_KINDS)),
                      help="What the deployment serves, and so which route to call (default: chat)."),
         click.option("--api-version", metavar="VERSION", help="api-version, e.g. 2024-10-21."),
         click.option("--auth", type=click.Choice(["entra", "api-key"]), help="Auth mode (default: entra)."),
