@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
 from aoai_doctor.azure import answers as dp
+from aoai_doctor.azure.chain import BY_NAME
 from aoai_doctor.azure.endpoints import EndpointInfo
-from aoai_doctor.azure.models import retirement_by_name
+from aoai_doctor.azure.models import Retirement, retirement, retirement_by_name
 from aoai_doctor.check import Check, CheckContext, Outcome, finding
 from aoai_doctor.facts import CallOutcome, TokenUnderTest, endpoint_info
 from aoai_doctor.model import Finding, Severity
@@ -36,7 +38,9 @@ class TestCall(Check):
     401 PermissionDenied (the role to assign, as a ready `az role assignment create` command; Azure AI
     User for a Foundry project's data actions), 401 audience or expiry, 400 tenant mismatch, 404
     DeploymentNotFound versus 404 Resource not found (with the candidates, and `model_retired` when the
-    deployment's name is a retired model version from the dated table in `aoai_doctor/azure/models.py`),
+    deployment runs a retired model version of the dated table in `aoai_doctor/azure/models.py`, known
+    from the deployment's name or read from Resource Manager with the run's own identity: a 404 alone
+    cannot tell a retired model from a wrong api-version),
     400 OperationNotSupported (the route that fits), 400 unsupported parameters or values
     (`parameter_unsupported`), 403 key auth disabled, 403 network rules, 429 (the limit and
     `retry-after-ms`), 5xx (`service_unavailable`, with the request ids for support), content filtering,
@@ -193,7 +197,14 @@ class TestCall(Check):
             retirement_by_name(name),
             ctx.target.gateway_key_header,
         )
+        learned = ""
+        if answer.status == 404 and context.retirement is None and b"DeploymentNotFound" not in answer.body:
+            row, learned = _model_from_arm(info, name, token, policy, ctx)
+            context = dataclasses.replace(context, retirement=row)
         findings = [*_adapted(adapted), *dp.interpret(answer.status, answer.headers, answer.body, context)]
+        if learned:
+            findings = [dataclasses.replace(f, detail="; ".join(x for x in (f.detail, learned) if x))
+                        if f.severity is Severity.ERROR else f for f in findings]
         outcome = CallOutcome(
             name,
             call.kind,
@@ -210,6 +221,24 @@ class TestCall(Check):
             (call, credential),
         )
         return outcome, findings, made
+
+
+def _model_from_arm(info: EndpointInfo, deployment: str, token: TokenUnderTest | None, policy: http.Policy,
+                    ctx: CheckContext) -> tuple[Retirement | None, str]:
+    """What Resource Manager says the deployment runs, asked with the run's own identity: its row in the
+    retirement table, and a line for the detail. Only for a 404 the answer alone cannot explain."""
+    from aoai_doctor.services import arm, identity
+
+    if token is None or token.source not in BY_NAME or not info.resource_name:
+        return None, ""
+    probe = identity.probe(token.source, arm.scope(info.cloud), identity.Bounds(), ctx.environ)
+    if probe.token is None:
+        return None, f"ARM: no token for {arm.scope(info.cloud)} from {token.source}, so the model was not read"
+    found = arm.deployment_model(probe.token, info.cloud, info.resource_name, deployment, policy, ctx.environ)
+    if isinstance(found, str):
+        return None, f"ARM: {found}"
+    model = f"{found.name} {found.version or ''}".rstrip()
+    return retirement(found.name, found.version), f"ARM: {deployment} runs {model}"
 
 
 def _adapted(adapted: tuple[dp.Call, str] | None) -> list[Finding]:

@@ -1,0 +1,110 @@
+"""Reading a deployment's model from Azure Resource Manager, with the identity the run already uses.
+
+Only asked when the answer alone cannot tell causes apart (a 404 "Resource not found" is the same
+body for a retired model and a wrong api-version). Read-only ``GET`` requests; every role that lets
+an identity call the data plane on its own resource does not necessarily grant
+``Microsoft.CognitiveServices/accounts/deployments/read``, so "could not read" is a normal outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from aoai_doctor.azure.endpoints import Cloud
+from aoai_doctor.redaction import Secret
+from aoai_doctor.services import http
+
+HOSTS = {
+    Cloud.PUBLIC: "management.azure.com",
+    Cloud.US_GOV: "management.usgovcloudapi.net",
+    Cloud.CHINA: "management.chinacloudapi.cn",
+}
+SUBSCRIPTIONS_API = "2022-12-01"
+ACCOUNTS_API = "2024-10-01"  # Microsoft.CognitiveServices, stable
+MAX_SUBSCRIPTIONS = 20
+
+
+def scope(cloud: Cloud) -> str:
+    """The token scope for the cloud's Resource Manager."""
+    return f"https://{HOSTS.get(cloud, HOSTS[Cloud.PUBLIC])}/.default"
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentModel:
+    """What ARM says a deployment runs."""
+
+    name: str
+    version: str | None
+    deployment_id: str
+
+
+def deployment_model(
+    token: Secret,
+    cloud: Cloud,
+    resource: str,
+    deployment: str,
+    policy: http.Policy,
+    environ: Mapping[str, str],
+) -> DeploymentModel | str:
+    """The model and version behind ``resource``/``deployment``, or one line on why it could not be read."""
+    host = HOSTS.get(cloud, HOSTS[Cloud.PUBLIC])
+    policy = http.Policy(allow_hosts=policy.allow_hosts | {host}, resolve=policy.resolve, timeout=policy.timeout)
+    credential = ("Authorization", Secret(f"Bearer {token.reveal()}"))
+
+    def get(path: str) -> dict[str, Any] | str:
+        answer = http.send("GET", f"https://{host}{path}", credential=credential, policy=policy, environ=environ)
+        if isinstance(answer, http.Failure):
+            return f"{host}: {answer.message}"
+        try:
+            data = json.loads(answer.body.decode("utf-8", errors="replace"))
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return f"{host} answered {answer.status} without JSON"
+        if answer.status != 200:
+            error = data.get("error")
+            code = error.get("code", "") if isinstance(error, dict) else ""
+            return f"{host} answered {answer.status} {code}".rstrip()
+        return data
+
+    subscriptions = get(f"/subscriptions?api-version={SUBSCRIPTIONS_API}")
+    if isinstance(subscriptions, str):
+        return subscriptions
+    ids = [str(s["subscriptionId"]) for s in _values(subscriptions) if isinstance(s.get("subscriptionId"), str)]
+    for subscription in ids[:MAX_SUBSCRIPTIONS]:
+        accounts = get(f"/subscriptions/{quote(subscription)}/providers/Microsoft.CognitiveServices/accounts"
+                       f"?api-version={ACCOUNTS_API}")
+        if isinstance(accounts, str):
+            continue
+        account = next((a for a in _values(accounts) if _names(a, resource)), None)
+        if account is None or not isinstance(account.get("id"), str):
+            continue
+        deployments = get(f"{account['id']}/deployments?api-version={ACCOUNTS_API}")
+        if isinstance(deployments, str):
+            return deployments
+        for item in _values(deployments):
+            if str(item.get("name", "")).lower() == deployment.lower():
+                properties = item.get("properties")
+                model = properties.get("model") if isinstance(properties, dict) else None
+                if isinstance(model, dict) and isinstance(model.get("name"), str):
+                    version = model.get("version")
+                    return DeploymentModel(model["name"], version if isinstance(version, str) else None,
+                                           str(item.get("id", "")))
+        return f"the resource {resource} has no deployment {deployment} in ARM"
+    return f"no subscription this identity can read holds the resource {resource}"
+
+
+def _values(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    value = data.get("value")
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _names(account: Mapping[str, Any], resource: str) -> bool:
+    properties = account.get("properties")
+    subdomain = properties.get("customSubDomainName") if isinstance(properties, dict) else None
+    wanted = resource.lower()
+    return str(account.get("name", "")).lower() == wanted or str(subdomain or "").lower() == wanted
