@@ -69,6 +69,9 @@ class Endpoints:
     imds: str
     gateway: str | None = None
     """The API Management gateway's base URL (with its API path), when the scenario has one."""
+    services: str | None = None
+    """``https://<name>.services.ai.azure.com`` (sealed) or the data plane's loopback URL, for an account
+    with Foundry projects."""
 
 
 class StandIn:
@@ -191,6 +194,7 @@ class StandIn:
                 managed_identity=mi_listener.url(),
                 imds=imds.url(),
                 gateway=front.url(gateway.host) + gateway.path if gateway is not None else None,
+                services=front.url(resource.services_host) if resource.projects else None,
             )
         else:
             entra_l = listen(LOOPBACK, port(0), {"*": entra}, True)
@@ -208,6 +212,7 @@ class StandIn:
                 managed_identity=mi_listener.url(),
                 imds=mi_listener.url(),
                 gateway=gateway_url,
+                services=custom_l.url() if resource.projects else None,
             )
 
     def stop(self) -> None:
@@ -254,11 +259,13 @@ class StandIn:
         return self.endpoints.aoai_endpoint + "/openai/v1"
 
     def project_endpoint(self, project: str | None = None) -> str:
-        """A Foundry project endpoint, ``<aoai_endpoint>/api/projects/<project>`` (default: the first)."""
+        """A Foundry project endpoint, ``<services host>/api/projects/<project>`` (default: the first project);
+        outside sealed mode the services host is the data plane's loopback URL."""
         projects = self.scenario.resource.projects
-        if not projects:
+        services = self.endpoints.services
+        if not projects or services is None:
             raise StandInError(f"scenario {self.scenario.name!r} declares no [[projects]]")
-        return f"{self.endpoints.aoai_endpoint}/api/projects/{project or projects[0].name}"
+        return f"{services}/api/projects/{project or projects[0].name}"
 
     @property
     def gateway_endpoint(self) -> str:
