@@ -29,7 +29,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from aoai_doctor.standin.errors import invalid_request
+from aoai_doctor.standin.errors import AoaiError, invalid_request
 from aoai_doctor.standin.scenario import BudgetExhausted, Deployment, Sampling
 
 __all__ = ["BUDGET_ERROR_MESSAGE", "Spend", "budget_param", "check", "spend"]
@@ -69,7 +69,7 @@ def _is_default(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 1
 
 
-def _unsupported_parameter(name: str) -> Exception:
+def _unsupported_parameter(name: str) -> AoaiError:
     return invalid_request(
         f"Unsupported parameter: '{name}' is not supported with this model.", name, "unsupported_parameter"
     )
