@@ -47,7 +47,8 @@ def client_environment(standin: Any, base: Mapping[str, str]) -> Iterator[dict[s
 def doctor_env(standin: Any) -> dict[str, str]:
     """What ``aoai-doctor run`` needs besides the app's own variables to reproduce the scenario: the
     stand-in's CA fingerprint (so the doctor trusts this loopback endpoint with the credentials the
-    stand-in issued), the auth mode and the deployment kind when they are not the defaults."""
+    stand-in issued), the auth mode and the deployment kind when they are not the defaults, and the API
+    Management subscription key (with its header name) when the client sends one."""
     import hashlib
     import ssl
 
@@ -58,23 +59,38 @@ def doctor_env(standin: Any) -> dict[str, str]:
     if bundle:
         with open(bundle, encoding="ascii") as pem:
             env[STANDIN_MARKER] = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem.read())).hexdigest()
-    client = standin.scenario.client
+    scenario = standin.scenario
+    client = scenario.client
     if client.credential.value == "api-key":
         env["AOAI_DOCTOR_AUTH"] = "api-key"
     if client.operation.value != "chat":
         env["AOAI_DOCTOR_DEPLOYMENT_KIND"] = client.operation.value
+    key = standin.client_gateway_key()
+    if key is not None:
+        env["AOAI_DOCTOR_GATEWAY_KEY"] = key
+        env["AOAI_DOCTOR_GATEWAY_KEY_HEADER"] = scenario.gateway.subscription_key_header
     return env
 
 
 def named_endpoint(standin: Any, loopback_url: str) -> tuple[str, str]:
-    """The scenario resource's real host name on the stand-in's port, and the ``--resolve`` pin for it."""
+    """The client's endpoint under its real host name on the stand-in's port (the path kept: a v1 base
+    URL, a Foundry project endpoint, a gateway's API path), and the ``--resolve`` pin for that name."""
     from urllib.parse import urlsplit
 
-    port = urlsplit(loopback_url).port or 443
-    resource = standin.scenario.resource
-    regional = standin.scenario.client.endpoint.value == "regional" or not resource.custom_subdomain
-    host = resource.regional_host if regional else resource.custom_host
-    return f"https://{host}:{port}", f"{host}:{port}:127.0.0.1"
+    parts = urlsplit(loopback_url)
+    port = parts.port or 443
+    scenario = standin.scenario
+    resource = scenario.resource
+    choice = scenario.client.endpoint.value
+    if choice == "gateway":
+        host = scenario.gateway.host
+    elif choice == "project":
+        host = resource.services_host
+    elif choice == "regional" or not resource.custom_subdomain:
+        host = resource.regional_host
+    else:
+        host = resource.custom_host
+    return f"https://{host}:{port}{parts.path.rstrip('/')}", f"{host}:{port}:127.0.0.1"
 
 
 @contextlib.contextmanager

@@ -1,21 +1,19 @@
 """The Azure OpenAI data-plane stand-in.
 
 Checks are applied in the order the service applies them: network rules, route and
-``api-version``, authentication (key or Bearer: regional host, signature/audience/lifetime,
-tenant, role assignment), deployment, operation support, rate limit, content filter, then the
-injected processing delay. Every answer carries the gateway's headers (``apim-request-id``,
+``api-version`` (deployments, v1, the dated Responses route, a Foundry project's v1 surface),
+authentication (key or Bearer: regional host, signature/audience/lifetime, tenant, role
+assignment), deployment (a retired model version answers 404 "Resource not found"), operation
+support, the reasoning model's parameter rules, rate limit, content filter, then the injected
+processing delay. Every answer carries the gateway's headers (``apim-request-id``,
 ``x-request-id``, ``x-ms-region``, the echoed ``x-ms-client-request-id``…).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import ipaddress
-import json
 import math
 import re
-import struct
 import threading
 import time
 import uuid
@@ -24,39 +22,62 @@ from typing import Any
 
 import jwt
 
-from aoai_doctor.standin import rbac, versions
+from aoai_doctor.standin import inference, rbac, reasoning, versions
 from aoai_doctor.standin.directory import Directory
+from aoai_doctor.standin.errors import AoaiError, error, resource_not_found
 from aoai_doctor.standin.scenario import Deployment, DeploymentKind, ServiceName, region_display_name
-from aoai_doctor.standin.tokens import TokenSigner
+from aoai_doctor.standin.tokens import TokenSigner, VerifiedToken
 from aoai_doctor.standin.wire import HttpRequest, HttpResponse
 
+__all__ = [
+    "AUDIENCES",
+    "FOUNDRY_AUDIENCES",
+    "AoaiError",
+    "AoaiService",
+    "RateLimiter",
+    "resource_not_found",
+]
+
 AUDIENCES = ("https://cognitiveservices.azure.com", "https://cognitiveservices.azure.com/")
+#: What a Foundry project endpoint accepts: tokens for ``https://ai.azure.com`` only (a token for
+#: cognitiveservices.azure.com gets "audience is incorrect (https://ai.azure.com)", microsoft/agent-framework#7201).
+FOUNDRY_AUDIENCES = ("https://ai.azure.com", "https://ai.azure.com/")
+_OPERATIONS = "chat/completions|embeddings|models|responses"
 _DEPLOYMENT_ROUTE = re.compile(
     r"^/openai/deployments/(?P<name>[^/]+)/(?P<op>chat/completions|completions|embeddings)/?$"
 )
-_V1_ROUTE = re.compile(r"^/openai/v1/(?P<op>chat/completions|embeddings|models)/?$")
+_V1_ROUTE = re.compile(rf"^/openai/v1/(?P<op>{_OPERATIONS})/?$")
+_RESPONSES_ROUTE = re.compile(r"^/openai/(?P<op>responses)/?$")
+_PROJECT_ROUTE = re.compile(rf"^/api/projects/(?P<project>[^/]+)/openai/v1/(?P<op>{_OPERATIONS})/?$")
 _OPERATION_KIND = {
     "chat/completions": DeploymentKind.CHAT,
+    "responses": DeploymentKind.CHAT,
     "completions": DeploymentKind.COMPLETION,
     "embeddings": DeploymentKind.EMBEDDING,
 }
 _OPERATION_WORD = {
     "chat/completions": "chatCompletion",
+    "responses": "responses",
     "completions": "completion",
     "embeddings": "embeddings",
 }
 _OPERATION_ID = {
     "chat/completions": "ChatCompletions_Create",
+    "responses": "createResponse",
     "completions": "Completions_Create",
     "embeddings": "Embeddings_Create",
 }
-_EMBEDDING_DIMENSIONS = {"text-embedding-3-large": 3072}
 _SAFE = {"filtered": False, "severity": "safe"}
-UNAUTHORIZED_MESSAGE = (
-    "Unauthorized. Access token is missing, invalid, audience is incorrect "
-    "(https://cognitiveservices.azure.com), "
-    "or have expired."
-)
+
+
+def _unauthorized(audience: str) -> str:
+    return (
+        f"Unauthorized. Access token is missing, invalid, audience is incorrect ({audience}), or have expired."
+    )
+
+
+UNAUTHORIZED_MESSAGE = _unauthorized("https://cognitiveservices.azure.com")
+FOUNDRY_UNAUTHORIZED_MESSAGE = _unauthorized("https://ai.azure.com")
 INVALID_KEY_MESSAGE = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
     "for an "
@@ -69,25 +90,11 @@ CONTENT_FILTER_MESSAGE = (
     "documentation: "
     "https://go.microsoft.com/fwlink/?linkid=2198766"
 )
-
-
-class AoaiError(Exception):
-    """A data-plane failure with its status and JSON body."""
-
-    def __init__(self, status: int, body: dict[str, Any], headers: tuple[tuple[str, str], ...] = ()) -> None:
-        super().__init__(status)
-        self.status = status
-        self.body = body
-        self.headers = headers
-
-
-def _error(status: int, code: str | None, message: str, **extra: Any) -> AoaiError:
-    return AoaiError(status, {"error": {"code": code, "message": message, **extra}})
-
-
-def resource_not_found() -> AoaiError:
-    """The ambiguous 404 for a wrong path or a bad/missing ``api-version``."""
-    return _error(404, "404", "Resource not found")
+#: A Foundry project's v1 surface refuses any api-version (quoted with code BadRequest in public notes).
+PROJECT_API_VERSION_MESSAGE = "api-version query parameter is not allowed when using /v1 path"
+#: The dated Responses route before 2025-03-01-preview (Aider-AI/aider#4029).
+RESPONSES_TOO_OLD_MESSAGE = "Azure OpenAI Responses API is enabled only for api-version 2025-03-01-preview and later"
+FOUNDRY_PERMISSIONS = "For instructions on granting the necessary permissions, see https://aka.ms/FoundryPermissions."
 
 
 @dataclass
@@ -129,10 +136,14 @@ class RateLimiter:
 @dataclass(frozen=True)
 class _Call:
     operation: str
-    """``chat/completions``, ``completions``, ``embeddings`` or ``models``."""
+    """``chat/completions``, ``completions``, ``embeddings``, ``responses`` or ``models``."""
     deployment_name: str | None
     api_version: str
     body: Any
+    surface: str
+    """``deployments``, ``v1``, ``responses`` (the dated ``/openai/responses`` route) or ``project``."""
+    path: str
+    """The request path, for "to perform ``POST /openai/v1/responses`` operation"."""
 
 
 class AoaiService:
@@ -184,9 +195,10 @@ class AoaiService:
             return self._models()
         deployment = self._deployment(call.deployment_name or "")
         headers.append(("x-ms-deployment-name", deployment.name))
-        required = _OPERATION_KIND[call.operation]
-        if deployment.kind is not required:
-            raise _error(
+        if deployment.retired is not None:
+            raise resource_not_found()  # the same body as a wrong api-version (BerriAI/litellm#11116)
+        if deployment.kind is not _OPERATION_KIND[call.operation]:
+            raise error(
                 400,
                 "OperationNotSupported",
                 f"The {_OPERATION_WORD[call.operation]} operation does not work with the specified model, "
@@ -197,9 +209,13 @@ class AoaiService:
             )
         body = call.body if isinstance(call.body, dict) else None
         if body is None:
-            raise _error(400, None, "Invalid JSON body", type="invalid_request_error", param=None)
-        prompt = _prompt_text(call.operation, body)
-        estimate = _tokens(prompt) + int(body.get("max_tokens") or body.get("max_completion_tokens") or 16)
+            raise error(400, None, "Invalid JSON body", type="invalid_request_error", param=None)
+        budget = reasoning.check(deployment, call.operation, body)
+        prompt = inference.prompt_text(call.operation, body)
+        requested = (
+            body.get("max_tokens") or body.get("max_completion_tokens") or body.get("max_output_tokens") or 16
+        )
+        estimate = inference.tokens(prompt) + (requested if isinstance(requested, int) else 16)
         allowed, kind, retry_after, left_requests, left_tokens = self._limiter.take(deployment, estimate)
         headers.extend(
             [
@@ -229,89 +245,136 @@ class AoaiService:
             )
         if call.operation != "embeddings":
             self._check_content(prompt)
+        spend = reasoning.spend(deployment, budget)
         if self._resource.delay_ms:
             self._wait(self._resource.delay_ms / 1000)
         if call.operation == "chat/completions":
-            return _chat(deployment, body)
+            return inference.chat(deployment, body, spend)
+        if call.operation == "responses":
+            return inference.responses(deployment, body, spend)
         if call.operation == "completions":
-            return _completion(deployment, body, prompt)
-        return _embeddings(deployment, body)
+            return inference.completion(deployment, prompt)
+        return inference.embeddings(deployment, body)
 
     def _check_network(self, client_ip: str) -> None:
         if not self._resource.public_network_access:
-            raise _error(403, "403", "Public access is disabled. Please configure private endpoint.")
+            raise error(403, "403", "Public access is disabled. Please configure private endpoint.")
         if self._resource.allowed_ips:
             address = ipaddress.ip_address(client_ip)
             if not any(address in ipaddress.ip_network(c, strict=False) for c in self._resource.allowed_ips):
-                raise _error(403, "403", "Access denied due to Virtual Network/Firewall rules.")
+                raise error(403, "403", "Access denied due to Virtual Network/Firewall rules.")
 
     def _route(self, request: HttpRequest) -> _Call:
         version = request.query.get("api-version", "")
+        path = request.path.rstrip("/")
         if match := _DEPLOYMENT_ROUTE.match(request.path):
             if request.method != "POST" or not versions.serves(version, match["op"]):
                 raise resource_not_found()
-            return _Call(match["op"], match["name"], version, request.json())
+            return _Call(match["op"], match["name"], version, request.json(), "deployments", path)
         if match := _V1_ROUTE.match(request.path):
-            operation = match["op"]
-            if request.method != ("GET" if operation == "models" else "POST"):
-                raise resource_not_found()
+            self._check_method(request, match["op"])
             if not versions.serves_v1(request.query.get("api-version")):
-                raise _error(400, "BadRequest", "API version not supported")
-            body = request.json()
-            name = body.get("model") if isinstance(body, dict) else None
-            return _Call(operation, str(name) if name else None, version, body)
+                raise error(400, "BadRequest", "API version not supported")
+            return self._model_call(request, match["op"], version, "v1", path)
+        if match := _RESPONSES_ROUTE.match(request.path):
+            self._check_method(request, "responses")
+            served = versions.serves_responses(version)
+            if served is None:
+                raise resource_not_found()
+            if not served:
+                raise error(400, "BadRequest", RESPONSES_TOO_OLD_MESSAGE)
+            return self._model_call(request, "responses", version, "responses", path)
+        if (match := _PROJECT_ROUTE.match(request.path)) and self._resource.projects:
+            if self._resource.project(match["project"]) is None:
+                raise error(404, "NotFound", "The project does not exist.")
+            self._check_method(request, match["op"])
+            if "api-version" in request.query:
+                raise error(400, "BadRequest", PROJECT_API_VERSION_MESSAGE)
+            return self._model_call(request, match["op"], "", "project", path)
         raise resource_not_found()
+
+    @staticmethod
+    def _check_method(request: HttpRequest, operation: str) -> None:
+        if request.method != ("GET" if operation == "models" else "POST"):
+            raise resource_not_found()
+
+    @staticmethod
+    def _model_call(request: HttpRequest, operation: str, version: str, surface: str, path: str) -> _Call:
+        """A call that names its deployment in the body's ``model``."""
+        body = request.json()
+        name = body.get("model") if isinstance(body, dict) else None
+        return _Call(operation, str(name) if name else None, version, body, surface, path)
 
     def _authorize(self, request: HttpRequest, call: _Call) -> None:
         key = request.header("api-key")
         if key:
             if self._resource.disable_local_auth:
-                raise _error(
+                raise error(
                     403,
                     "AuthenticationTypeDisabled",
                     "Key based authentication is disabled for this resource.",
                 )
             if key not in self._dir.api_keys:
-                raise _error(401, "401", INVALID_KEY_MESSAGE)
+                raise error(401, "401", INVALID_KEY_MESSAGE)
             return
+        project = call.surface == "project"
+        audiences, unauthorized = (
+            (FOUNDRY_AUDIENCES, FOUNDRY_UNAUTHORIZED_MESSAGE) if project else (AUDIENCES, UNAUTHORIZED_MESSAGE)
+        )
         scheme, _, token = request.header("authorization").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise AoaiError(401, {"statusCode": 401, "message": UNAUTHORIZED_MESSAGE})
+            raise AoaiError(401, {"statusCode": 401, "message": unauthorized})
         if self._regional:
-            raise _error(
+            raise error(
                 400,
                 "BadRequest",
                 "Please provide a custom subdomain for token authentication, otherwise API key is required. "
                 "(Please see https://aka.ms/cogsvc-authenticatewithtoken)",
             )
         try:
-            verified = self._signer.verify(token.strip(), AUDIENCES)
+            verified = self._signer.verify(token.strip(), audiences)
         except jwt.PyJWTError:
-            raise AoaiError(401, {"statusCode": 401, "message": UNAUTHORIZED_MESSAGE}) from None
+            raise AoaiError(401, {"statusCode": 401, "message": unauthorized}) from None
         resource_tenant = self._dir.resource_tenant
         if verified.tenant_id.lower() != resource_tenant.id.lower():
-            raise _error(
+            raise error(
                 400,
                 "Tenant provided in token does not match resource token",
                 f"Token tenant {verified.tenant_id} does not match resource tenant.",
             )
+        roles = self._dir.roles_of(verified.object_id)
+        if project:
+            if not rbac.allows(roles, rbac.PROJECT_DATA_ACTION):
+                raise self._lacks(verified, rbac.PROJECT_DATA_ACTION, "POST /api/projects/{projectName}/openai/*",
+                                  FOUNDRY_PERMISSIONS)
+            return
         action = rbac.data_action(call.operation)
-        if not rbac.allows(self._dir.roles_of(verified.object_id), action):
-            raise _error(
-                401,
-                "PermissionDenied",
-                "Principal does not have access to API/Operation.",
-                innererror={
-                    "code": "PermissionDenied",
-                    "principalId": verified.object_id,
-                    "dataAction": action,
-                },
-            )
+        if rbac.allows(roles, action):
+            return
+        if call.operation == "responses":
+            raise self._lacks(verified, action, f"POST {call.path}", "")
+        raise error(
+            401,
+            "PermissionDenied",
+            "Principal does not have access to API/Operation.",
+            innererror={"code": "PermissionDenied", "principalId": verified.object_id, "dataAction": action},
+        )
+
+    @staticmethod
+    def _lacks(verified: VerifiedToken, action: str, operation: str, advice: str) -> AoaiError:
+        """The newer PermissionDenied text, naming the principal, the data action and the operation
+        (microsoft-foundry/foundry-samples#692; for ``responses/write``, public notes quoting the same 401)."""
+        principal = str(verified.claims.get("upn") or verified.object_id)
+        message = (
+            f"The principal `{principal}` lacks the required data action `{action}` to perform `{operation}` "
+            "operation."
+        )
+        return error(401, "PermissionDenied", f"{message} {advice}" if advice else message)
 
     def _deployment(self, name: str) -> Deployment:
         deployment = next((d for d in self._dir.scenario.deployments if d.name == name), None)
         if deployment is None:
-            raise _error(
+            raise error(
                 404,
                 "DeploymentNotFound",
                 "The API deployment for this resource does not exist. If you created the deployment within "
@@ -361,178 +424,3 @@ class AoaiService:
             for model in dict.fromkeys(d.model for d in self._dir.scenario.deployments)
         ]
         return HttpResponse.json(200, {"object": "list", "data": data})
-
-
-def _prompt_text(operation: str, body: dict[str, Any]) -> str:
-    if operation == "chat/completions":
-        parts: list[str] = []
-        for message in body.get("messages") or []:
-            content = message.get("content") if isinstance(message, dict) else None
-            if isinstance(content, str):
-                parts.append(content)
-            elif isinstance(content, list):
-                parts.extend(str(p.get("text", "")) for p in content if isinstance(p, dict))
-        return "\n".join(parts)
-    raw = body.get("prompt" if operation == "completions" else "input", "")
-    if isinstance(raw, list):
-        return "\n".join(str(x) for x in raw)
-    return str(raw)
-
-
-def _tokens(text: str) -> int:
-    return max(1, math.ceil(len(text) / 4))
-
-
-def _filter_results() -> dict[str, Any]:
-    return {"hate": _SAFE, "self_harm": _SAFE, "sexual": _SAFE, "violence": _SAFE}
-
-
-def _reply(prompt_tokens: int) -> tuple[str, dict[str, int]]:
-    content = "pong"
-    usage = {"completion_tokens": 1, "prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens + 1}
-    return content, usage
-
-
-def _chat(deployment: Deployment, body: dict[str, Any]) -> HttpResponse:
-    if not isinstance(body.get("messages"), list) or not body["messages"]:
-        raise _error(400, None, "'messages' is a required property", type="invalid_request_error", param=None)
-    prompt_tokens = _tokens(_prompt_text("chat/completions", body)) + 7
-    content, usage = _reply(prompt_tokens)
-    created = int(time.time())
-    completion_id = "chatcmpl-" + uuid.uuid4().hex[:29]
-    fingerprint = "fp_" + hashlib.sha1(deployment.model_id.encode()).hexdigest()[:10]
-    prompt_filter = [{"prompt_index": 0, "content_filter_results": _filter_results()}]
-    if body.get("stream"):
-        base = {
-            "created": created,
-            "id": completion_id,
-            "model": deployment.model_id,
-            "object": "chat.completion.chunk",
-            "system_fingerprint": fingerprint,
-        }
-        chunks: list[dict[str, Any]] = [
-            {
-                "choices": [],
-                "created": 0,
-                "id": "",
-                "model": "",
-                "object": "",
-                "prompt_filter_results": prompt_filter,
-            },
-            {
-                **base,
-                "choices": [
-                    {
-                        "content_filter_results": {},
-                        "delta": {"content": "", "refusal": None, "role": "assistant"},
-                        "finish_reason": None,
-                        "index": 0,
-                        "logprobs": None,
-                    }
-                ],
-            },
-            {
-                **base,
-                "choices": [
-                    {
-                        "content_filter_results": _filter_results(),
-                        "delta": {"content": content},
-                        "finish_reason": None,
-                        "index": 0,
-                        "logprobs": None,
-                    }
-                ],
-            },
-            {
-                **base,
-                "choices": [
-                    {
-                        "content_filter_results": {},
-                        "delta": {},
-                        "finish_reason": "stop",
-                        "index": 0,
-                        "logprobs": None,
-                    }
-                ],
-            },
-        ]
-        events = tuple(f"data: {json.dumps(c, separators=(',', ':'))}\n\n".encode() for c in chunks)
-        return HttpResponse(
-            200,
-            b"",
-            (("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-cache")),
-            events=(*events, b"data: [DONE]\n\n"),
-        )
-    payload = {
-        "choices": [
-            {
-                "content_filter_results": _filter_results(),
-                "finish_reason": "stop",
-                "index": 0,
-                "logprobs": None,
-                "message": {"content": content, "refusal": None, "role": "assistant"},
-            }
-        ],
-        "created": created,
-        "id": completion_id,
-        "model": deployment.model_id,
-        "object": "chat.completion",
-        "prompt_filter_results": prompt_filter,
-        "system_fingerprint": fingerprint,
-        "usage": usage,
-    }
-    return HttpResponse.json(200, payload)
-
-
-def _completion(deployment: Deployment, body: dict[str, Any], prompt: str) -> HttpResponse:
-    content, usage = _reply(_tokens(prompt))
-    payload = {
-        "choices": [
-            {
-                "content_filter_results": _filter_results(),
-                "finish_reason": "stop",
-                "index": 0,
-                "logprobs": None,
-                "text": content,
-            }
-        ],
-        "created": int(time.time()),
-        "id": "cmpl-" + uuid.uuid4().hex[:29],
-        "model": deployment.model_id,
-        "object": "text_completion",
-        "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": _filter_results()}],
-        "usage": usage,
-    }
-    return HttpResponse.json(200, payload)
-
-
-def _embeddings(deployment: Deployment, body: dict[str, Any]) -> HttpResponse:
-    raw = body.get("input")
-    if raw is None or raw == "" or raw == []:
-        raise _error(400, None, "'input' is a required property", type="invalid_request_error", param=None)
-    inputs = raw if isinstance(raw, list) else [raw]
-    dims = int(body.get("dimensions") or _EMBEDDING_DIMENSIONS.get(deployment.model, 1536))
-    as_base64 = body.get("encoding_format") == "base64"
-    data = []
-    tokens = 0
-    for index, item in enumerate(inputs):
-        text = json.dumps(item)
-        tokens += _tokens(text)
-        vector = _vector(text, dims)
-        encoded: Any = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode() if as_base64 else vector
-        data.append({"object": "embedding", "index": index, "embedding": encoded})
-    payload = {
-        "object": "list",
-        "data": data,
-        "model": deployment.model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }
-    return HttpResponse.json(200, payload)
-
-
-def _vector(text: str, dims: int) -> list[float]:
-    """A deterministic unit vector derived from ``text``."""
-    seed = hashlib.sha256(text.encode()).digest()
-    values = [((seed[i % 32] ^ (i * 31 & 0xFF)) - 127.5) / 127.5 for i in range(dims)]
-    norm = math.sqrt(sum(v * v for v in values)) or 1.0
-    return [round(v / norm, 6) for v in values]

@@ -1,8 +1,13 @@
 """A small Azure Resource Manager (management.azure.com) stand-in.
 
 Enough control plane for a client to find its resource: list subscriptions, read the account
-(endpoint, ``disableLocalAuth``, network settings) and list its deployments. Every role the
-stand-in knows includes ``Microsoft.CognitiveServices/*/read``, so any role assignment grants read.
+(kind, endpoint, ``disableLocalAuth``, network settings), list and read its deployments
+(``properties.model`` = ``{format, name, version}``, as in the spec's ``GetDeployment.json``) and list
+the account's models (``ListAccountModels.json``: a retired version carries
+``deprecation.inference``, the retirement date-time). A deployment itself has no deprecation field
+in the Microsoft.CognitiveServices spec (``DeploymentModel`` is format, name, version, publisher,
+source, sourceAccount, callRateLimit). Every role the stand-in knows includes
+``Microsoft.CognitiveServices/*/read``, so any role assignment grants read.
 """
 
 from __future__ import annotations
@@ -71,10 +76,11 @@ class ArmService:
             return HttpResponse.json(
                 200, {"value": value, "count": {"type": "Total", "value": len(value)}}, headers
             )
-        if path in (arm_id, f"{arm_id}/deployments"):
+        deployment_prefix = f"{arm_id}/deployments/"
+        if path in (arm_id, f"{arm_id}/deployments", f"{arm_id}/models") or path.startswith(deployment_prefix):
             if not may_read:
                 action = "Microsoft.CognitiveServices/accounts/" + (
-                    "deployments/read" if path.endswith("s") else "read"
+                    "read" if path == arm_id else "models/read" if path.endswith("/models") else "deployments/read"
                 )
                 return _arm_error(
                     403,
@@ -88,7 +94,18 @@ class ArmService:
                 )
             if path == arm_id:
                 return HttpResponse.json(200, self._account(), headers)
-            return HttpResponse.json(200, {"value": self._deployments()}, headers)
+            if path.endswith("/models"):
+                return HttpResponse.json(200, {"value": self._models()}, headers)
+            deployments = self._deployments()
+            if path.startswith(deployment_prefix):
+                wanted = path[len(deployment_prefix) :]
+                found = next((d for d in deployments if str(d["name"]).lower() == wanted), None)
+                if found is None:
+                    return _arm_error(
+                        404, "ResourceNotFound", f"The Resource '{request.path}' was not found.", headers
+                    )
+                return HttpResponse.json(200, found, headers)
+            return HttpResponse.json(200, {"value": deployments}, headers)
         return _arm_error(404, "ResourceNotFound", f"The Resource '{request.path}' was not found.", headers)
 
     def _subscription(self) -> dict[str, Any]:
@@ -125,11 +142,12 @@ class ArmService:
             "id": resource.arm_id,
             "name": resource.name,
             "type": "Microsoft.CognitiveServices/accounts",
-            "kind": "OpenAI",
+            "kind": resource.kind,
             "location": resource.region,
             "sku": {"name": "S0"},
             "properties": {
                 "endpoint": endpoint,
+                "allowProjectManagement": bool(resource.projects),
                 "customSubDomainName": resource.name if resource.custom_subdomain else None,
                 "disableLocalAuth": resource.disable_local_auth,
                 "publicNetworkAccess": "Enabled" if resource.public_network_access else "Disabled",
@@ -148,6 +166,7 @@ class ArmService:
                 "sku": {"name": "Standard", "capacity": max(1, d.tpm // 1000)},
                 "properties": {
                     "model": {"format": "OpenAI", "name": d.model, "version": d.model_version},
+                    "versionUpgradeOption": "NoAutoUpgrade" if d.retired else "OnceNewDefaultVersionAvailable",
                     "provisioningState": "Succeeded",
                     "rateLimits": [
                         {"key": "request", "renewalPeriod": 60, "count": d.rpm},
@@ -157,6 +176,23 @@ class ArmService:
             }
             for d in self._dir.scenario.deployments
         ]
+
+
+    def _models(self) -> list[dict[str, Any]]:
+        """The account's models (one per deployed model version); retired versions carry their date."""
+        seen: dict[tuple[str, str], dict[str, Any]] = {}
+        for d in self._dir.scenario.deployments:
+            entry: dict[str, Any] = {
+                "format": "OpenAI",
+                "name": d.model,
+                "version": d.model_version,
+                "lifecycleStatus": "Deprecated" if d.retired else "GenerallyAvailable",
+            }
+            if d.retired is not None:
+                retired = f"{d.retired.isoformat()}T00:00:00Z"
+                entry["deprecation"] = {"fineTune": retired, "inference": retired}
+            seen.setdefault((d.model, d.model_version), entry)
+        return list(seen.values())
 
 
 def _arm_error(status: int, code: str, message: str, headers: tuple[tuple[str, str], ...]) -> HttpResponse:

@@ -27,6 +27,8 @@ DEFAULT_SERVER_NAMES: tuple[str, ...] = (
     "login.microsoftonline.com",
     "*.openai.azure.com",
     "*.cognitiveservices.azure.com",
+    "*.services.ai.azure.com",
+    "*.azure-api.net",
     "management.azure.com",
 )
 

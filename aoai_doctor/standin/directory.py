@@ -87,6 +87,11 @@ class Directory:
         self.api_keys: tuple[str, ...] = tuple(
             ledger.add(k) for k in (scenario.resource.api_keys or (_api_key(), _api_key()))
         )
+        gateway = scenario.gateway
+        #: The API Management subscription keys (one generated when the scenario names none).
+        self.gateway_keys: tuple[str, ...] = (
+            tuple(ledger.add(k) for k in (gateway.subscription_keys or (_api_key(),))) if gateway else ()
+        )
         self._refresh: dict[str, RefreshGrant] = {}
 
     # tenants -----------------------------------------------------------------------------------

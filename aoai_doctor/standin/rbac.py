@@ -3,6 +3,15 @@
 Role definitions are reduced to their ``dataActions`` patterns (``*`` matches any run of
 characters, as in Azure RBAC). Control-plane roles such as Owner have no data actions, which is
 why a subscription Owner still gets ``PermissionDenied`` on an inference call.
+
+Sources: the built-in role JSON in MicrosoftDocs/azure-docs
+``articles/role-based-access-control/built-in-roles/ai-machine-learning.md``; the Foundry roles
+(Azure AI User, renamed Foundry User, and Azure AI Project Manager) from the Foundry RBAC page in
+MicrosoftDocs/azure-ai-docs (``"dataActions": ["Microsoft.CognitiveServices/*"]``). The newer
+OpenAI User definition adds ``Microsoft.CognitiveServices/accounts/OpenAI/responses/*`` (the
+Responses API's ``responses/write``; quoted in several public templates next to the 401
+"lacks the required data action Microsoft.CognitiveServices/accounts/OpenAI/responses/write").
+A role is matched against the resource (account) scope only: project-scoped assignments are not modelled.
 """
 
 from __future__ import annotations
@@ -11,6 +20,8 @@ import fnmatch
 from dataclasses import dataclass
 
 _OPENAI = "Microsoft.CognitiveServices/accounts/OpenAI"
+#: The data action a Foundry project's ``/openai/*`` surface checks (microsoft-foundry/foundry-samples#692).
+PROJECT_DATA_ACTION = "Microsoft.CognitiveServices/accounts/AIServices/agents/write"
 
 
 @dataclass(frozen=True)
@@ -20,6 +31,8 @@ class RoleDefinition:
     name: str
     id: str
     data_actions: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    """Other names of the same role (Azure renamed the Foundry roles; the id stays)."""
 
 
 BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
@@ -38,6 +51,7 @@ BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
             f"{_OPENAI}/deployments/extensions/chat/completions/action",
             f"{_OPENAI}/deployments/embeddings/action",
             f"{_OPENAI}/images/generations/action",
+            f"{_OPENAI}/responses/*",
         ),
     ),
     RoleDefinition(
@@ -45,6 +59,18 @@ BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
     ),
     RoleDefinition(
         "Cognitive Services User", "a97b65f3-24c7-4388-baec-2e87135dc908", ("Microsoft.CognitiveServices/*",)
+    ),
+    RoleDefinition(
+        "Azure AI User",
+        "53ca6127-db72-4b80-b1b0-d745d6d5456d",
+        ("Microsoft.CognitiveServices/*",),
+        aliases=("Foundry User",),
+    ),
+    RoleDefinition(
+        "Azure AI Project Manager",
+        "eadc314b-1a2d-4efa-be10-5d325db5065e",
+        ("Microsoft.CognitiveServices/*",),
+        aliases=("Foundry Project Manager",),
     ),
     RoleDefinition("Cognitive Services Contributor", "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68", ()),
     RoleDefinition("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", ()),
@@ -56,7 +82,9 @@ BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
 def find_role(name_or_id: str) -> RoleDefinition | None:
     """The built-in role with this name (case-insensitive) or id."""
     key = name_or_id.strip().lower()
-    return next((r for r in BUILTIN_ROLES if key in (r.name.lower(), r.id)), None)
+    return next(
+        (r for r in BUILTIN_ROLES if key in (r.name.lower(), r.id, *(a.lower() for a in r.aliases))), None
+    )
 
 
 def known_role(name_or_id: str) -> bool:
@@ -65,9 +93,11 @@ def known_role(name_or_id: str) -> bool:
 
 
 def data_action(operation: str) -> str:
-    """The data action for an operation path such as ``chat/completions`` or ``models/read``."""
+    """The data action for an operation path such as ``chat/completions``, ``responses`` or ``models``."""
     if operation == "models":
         return f"{_OPENAI}/models/read"
+    if operation == "responses":
+        return f"{_OPENAI}/responses/write"
     return f"{_OPENAI}/deployments/{operation}/action"
 
 

@@ -21,6 +21,7 @@ from aoai_doctor.standin.certs import TlsMaterial, make_tls_material, self_signe
 from aoai_doctor.standin.directory import AZURE_CLI_CLIENT_ID, ClientCertificate, Directory
 from aoai_doctor.standin.entra import EntraService
 from aoai_doctor.standin.faults import FaultPlan
+from aoai_doctor.standin.gateway import GatewayService
 from aoai_doctor.standin.managed_identity import (
     APP_SERVICE_PATH,
     CLOUD_SHELL_PATH,
@@ -30,6 +31,7 @@ from aoai_doctor.standin.scenario import (
     App,
     CredentialKind,
     EndpointChoice,
+    GatewayKey,
     IdentityKind,
     IdentitySelector,
     Scenario,
@@ -65,6 +67,11 @@ class Endpoints:
     management_endpoint: str
     managed_identity: str
     imds: str
+    gateway: str | None = None
+    """The API Management gateway's base URL (with its API path), when the scenario has one."""
+    services: str | None = None
+    """``https://<name>.services.ai.azure.com`` (sealed) or the data plane's loopback URL, for an account
+    with Foundry projects."""
 
 
 class StandIn:
@@ -76,13 +83,15 @@ class StandIn:
             env = s.client_env()
 
     Every server binds ``127.0.0.1`` on an ephemeral port. With ``sealed=True`` (only inside a private
-    network namespace, see :mod:`aoai_doctor.standin.sealed`) Entra, the data plane and ARM share
-    ``127.0.0.1:443`` and are told apart by host name, and IMDS binds ``169.254.169.254:80``.
+    network namespace, see :mod:`aoai_doctor.standin.sealed`) Entra, the data plane, ARM and the API
+    Management gateway share ``127.0.0.1:443`` and are told apart by host name, and IMDS binds
+    ``169.254.169.254:80``.
     """
 
     def __init__(self, scenario: Scenario, *, sealed: bool = False, base_port: int = 0) -> None:
         """``base_port`` fixes the ports (Entra, data plane, regional host, ARM, managed identity on five
-        consecutive ports from it); 0 takes ephemeral ports."""
+        consecutive ports from it, and the gateway, when the scenario has one, on the sixth); 0 takes
+        ephemeral ports."""
         self.scenario = scenario
         self.sealed = sealed
         self.base_port = base_port
@@ -112,8 +121,16 @@ class StandIn:
 
     def _start(self) -> None:
         resource = self.scenario.resource
+        gateway = self.scenario.gateway
+        if gateway is not None and self.base_port and not self.sealed and self.base_port + 5 > 65535:
+            raise StandInError(f"base port {self.base_port}: the gateway needs port {self.base_port + 5}")
         self._workdir = Path(tempfile.mkdtemp(prefix="aoai-doctor-standin-"))
-        self._tls = make_tls_material(self._workdir, (resource.custom_host, resource.regional_host))
+        names = [resource.custom_host, resource.regional_host]
+        if resource.projects:
+            names.append(resource.services_host)
+        if gateway is not None:
+            names.append(gateway.host)
+        self._tls = make_tls_material(self._workdir, tuple(names))
         signer = self._signer = TokenSigner(self._ledger)
         directory = self._directory = Directory(self.scenario, self._ledger)
         plan = FaultPlan(self.scenario.faults)
@@ -131,6 +148,12 @@ class StandIn:
         )
         mi: Site = ManagedIdentityService(directory, signer, self._identity_header, cloud_shell_user)
 
+        gateway_site: Site | None = None
+        secret_headers: frozenset[str] = frozenset()
+        if gateway is not None:
+            gateway_site = GatewayService(gateway, directory.gateway_keys, custom, resource.custom_host, signer)
+            secret_headers = frozenset({gateway.subscription_key_header.lower()})
+
         def listen(host: str, port: int, sites: dict[str, Site], tls: bool) -> Listener:
             listener = Listener(
                 host,
@@ -140,6 +163,7 @@ class StandIn:
                 fault_plan=plan,
                 log=self._log,
                 stopping=self._stopping,
+                secret_headers=secret_headers,
             )
             self._listeners.append(listener)
             listener.start()
@@ -153,6 +177,10 @@ class StandIn:
             sites = {ENTRA_HOST: entra, resource.regional_host: regional, ARM_HOST: arm}
             if resource.custom_subdomain:
                 sites[resource.custom_host] = custom
+            if resource.projects:
+                sites[resource.services_host] = custom
+            if gateway is not None and gateway_site is not None:
+                sites[gateway.host] = gateway_site
             front = listen(LOOPBACK, 443, sites, True)
             imds = listen(IMDS_ADDRESS, 80, {"*": mi}, False)
             custom_url = front.url(
@@ -165,12 +193,17 @@ class StandIn:
                 management_endpoint=front.url(ARM_HOST),
                 managed_identity=mi_listener.url(),
                 imds=imds.url(),
+                gateway=front.url(gateway.host) + gateway.path if gateway is not None else None,
+                services=front.url(resource.services_host) if resource.projects else None,
             )
         else:
             entra_l = listen(LOOPBACK, port(0), {"*": entra}, True)
             regional_l = listen(LOOPBACK, port(2), {"*": regional}, True)
             custom_l = listen(LOOPBACK, port(1), {"*": custom}, True) if resource.custom_subdomain else regional_l
             arm_l = listen(LOOPBACK, port(3), {"*": arm}, True)
+            gateway_url = None
+            if gateway is not None and gateway_site is not None:
+                gateway_url = listen(LOOPBACK, port(5), {"*": gateway_site}, True).url() + gateway.path
             self._endpoints = Endpoints(
                 authority_host=entra_l.url(),
                 aoai_endpoint=custom_l.url(),
@@ -178,6 +211,8 @@ class StandIn:
                 management_endpoint=arm_l.url(),
                 managed_identity=mi_listener.url(),
                 imds=mi_listener.url(),
+                gateway=gateway_url,
+                services=custom_l.url() if resource.projects else None,
             )
 
     def stop(self) -> None:
@@ -216,6 +251,57 @@ class StandIn:
     @property
     def aoai_endpoint(self) -> str:
         """The resource's custom-subdomain data-plane endpoint."""
+        return self.endpoints.aoai_endpoint
+
+    @property
+    def v1_base_url(self) -> str:
+        """The v1 base URL, ``<aoai_endpoint>/openai/v1`` (``OpenAI(base_url=...)``; no api-version)."""
+        return self.endpoints.aoai_endpoint + "/openai/v1"
+
+    def project_endpoint(self, project: str | None = None) -> str:
+        """A Foundry project endpoint, ``<services host>/api/projects/<project>`` (default: the first project);
+        outside sealed mode the services host is the data plane's loopback URL."""
+        projects = self.scenario.resource.projects
+        services = self.endpoints.services
+        if not projects or services is None:
+            raise StandInError(f"scenario {self.scenario.name!r} declares no [[projects]]")
+        return f"{services}/api/projects/{project or projects[0].name}"
+
+    @property
+    def gateway_endpoint(self) -> str:
+        """The API Management gateway's base URL including its API path (``https://127.0.0.1:PORT/openai-proxy``)."""
+        if self.endpoints.gateway is None:
+            raise StandInError(f"scenario {self.scenario.name!r} has no [gateway]")
+        return self.endpoints.gateway
+
+    @property
+    def gateway_key(self) -> str:
+        """A valid API Management subscription key (a secret)."""
+        keys = self.directory.gateway_keys
+        if not keys:
+            raise StandInError(f"scenario {self.scenario.name!r} has no [gateway]")
+        return keys[0]
+
+    def client_gateway_key(self) -> str | None:
+        """The subscription key the scenario's client sends (``[client] gateway_key``), or ``None``."""
+        if self.scenario.gateway is None or self.scenario.client.gateway_key is GatewayKey.NONE:
+            return None
+        if self.scenario.client.gateway_key is GatewayKey.WRONG:
+            return "0" * 32
+        return self.gateway_key
+
+    def client_endpoint(self) -> str:
+        """The base URL the scenario's client is configured with (``[client] endpoint``)."""
+        client = self.scenario.client
+        choice = client.endpoint
+        if choice is EndpointChoice.REGIONAL:
+            return self.endpoints.regional_endpoint
+        if choice is EndpointChoice.V1:
+            return self.v1_base_url
+        if choice is EndpointChoice.PROJECT:
+            return self.project_endpoint(client.project)
+        if choice is EndpointChoice.GATEWAY:
+            return self.gateway_endpoint
         return self.endpoints.aoai_endpoint
 
     @property
@@ -293,19 +379,15 @@ class StandIn:
         directory = self.directory
         endpoints = self.endpoints
         ca = self.ca_bundle
-        endpoint = (
-            endpoints.regional_endpoint
-            if client.endpoint is EndpointChoice.REGIONAL
-            else endpoints.aoai_endpoint
-        )
         env = {
             "REQUESTS_CA_BUNDLE": ca,
             "SSL_CERT_FILE": ca,
-            "AZURE_OPENAI_ENDPOINT": endpoint,
+            "AZURE_OPENAI_ENDPOINT": self.client_endpoint(),
             "AZURE_OPENAI_DEPLOYMENT": client.deployment,
-            "OPENAI_API_VERSION": client.api_version,
             "AZURE_OPENAI_SCOPE": client.scope,
         }
+        if client.api_version is not None:
+            env["OPENAI_API_VERSION"] = client.api_version
         credential = client.credential
         if credential in _ENTRA_CREDENTIALS and not self.sealed:
             env["AZURE_AUTHORITY_HOST"] = endpoints.authority_host

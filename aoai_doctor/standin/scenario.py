@@ -1,7 +1,8 @@
 """Scenarios: the small world the stand-in serves.
 
 A scenario names tenants, app registrations, users, managed identities, one Azure OpenAI resource
-with its deployments and role assignments, faults to inject, and — in ``[client]`` — the
+(or AI Services account with Foundry projects) with its deployments and role assignments, an
+optional API Management gateway in front of it, faults to inject, and — in ``[client]`` — the
 client-side settings that reproduce it. This module is the model: frozen dataclasses and enums.
 :mod:`aoai_doctor.standin.scenario_toml` reads scenario files into it, strictly: an unknown key or a
 reference to an undeclared name raises :class:`ScenarioError` naming the file and key. The format is
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "App",
+    "BudgetExhausted",
     "ClientSettings",
     "CredentialKind",
     "Deployment",
@@ -25,11 +27,16 @@ __all__ = [
     "Fault",
     "FaultKind",
     "FederatedCredential",
+    "Gateway",
+    "GatewayKey",
     "IdentityKind",
     "IdentitySelector",
     "ManagedIdentity",
+    "Operation",
+    "Project",
     "Resource",
     "RoleAssignment",
+    "Sampling",
     "Scenario",
     "ScenarioError",
     "ServiceName",
@@ -39,6 +46,10 @@ __all__ = [
 
 _ID_NAMESPACE = uuid.UUID("5b7e6f3c-2f0e-4c1a-9a55-0a0d0c7e0d1e")
 COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
+#: The scope ``AIProjectClient`` asks for by default (azure-ai-projects ``_configuration.py``).
+FOUNDRY_SCOPE = "https://ai.azure.com/.default"
+#: APIM's default subscription-key header (learn.microsoft.com/azure/api-management/api-management-subscriptions).
+APIM_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 DEFAULT_FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
 
 
@@ -47,11 +58,48 @@ class ScenarioError(ValueError):
 
 
 class DeploymentKind(enum.Enum):
-    """Which operations a deployed model supports."""
+    """Which operations a deployed model supports (a chat model also answers the Responses API)."""
 
     CHAT = "chat"
     COMPLETION = "completion"
     EMBEDDING = "embedding"
+
+
+class Operation(enum.Enum):
+    """The call a scenario's client makes."""
+
+    CHAT = "chat"
+    COMPLETION = "completion"
+    EMBEDDING = "embedding"
+    RESPONSES = "responses"
+
+
+class Sampling(enum.Enum):
+    """What a deployment does with ``temperature`` and ``top_p``."""
+
+    ANY = "any"
+    """Any value (non-reasoning models)."""
+    DEFAULT_ONLY = "default-only"
+    """Only the default (1): gpt-5 and o3/o4 style reasoning models."""
+    UNSUPPORTED = "unsupported"
+    """Refused whenever present: o1 style reasoning models."""
+
+
+class BudgetExhausted(enum.Enum):
+    """How a reasoning deployment answers when reasoning uses up the whole output budget."""
+
+    LENGTH = "length"
+    """200 with ``finish_reason: "length"`` and empty content (Responses: ``status: "incomplete"``)."""
+    ERROR = "error"
+    """400 "Could not finish the message because max_tokens or model output limit was reached." """
+
+
+class GatewayKey(enum.Enum):
+    """The API Management subscription key a scenario's client sends."""
+
+    VALID = "valid"
+    WRONG = "wrong"
+    NONE = "none"
 
 
 class IdentityKind(enum.Enum):
@@ -83,12 +131,18 @@ class CredentialKind(enum.Enum):
 
 
 class EndpointChoice(enum.Enum):
-    """Which host of the resource the client calls."""
+    """Which endpoint of the resource the client calls."""
 
     CUSTOM = "custom"
     """``https://<name>.openai.azure.com`` (custom subdomain)."""
     REGIONAL = "regional"
     """``https://<region>.api.cognitive.microsoft.com`` (shared regional host; keys only)."""
+    V1 = "v1"
+    """``https://<name>.openai.azure.com/openai/v1`` (the v1 base URL, no api-version)."""
+    PROJECT = "project"
+    """``https://<name>.services.ai.azure.com/api/projects/<project>`` (a Foundry project endpoint)."""
+    GATEWAY = "gateway"
+    """``https://<gateway>.azure-api.net/<path>`` (API Management in front of the resource)."""
 
 
 class ServiceName(enum.Enum):
@@ -99,6 +153,7 @@ class ServiceName(enum.Enum):
     MANAGED_IDENTITY = "managed-identity"
     AOAI = "aoai"
     ARM = "arm"
+    GATEWAY = "gateway"
 
 
 class FaultKind(enum.Enum):
@@ -189,8 +244,15 @@ class ManagedIdentity:
 
 
 @dataclass(frozen=True)
+class Project:
+    """A Foundry project on an AI Services account."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Resource:
-    """The Azure OpenAI resource (``Microsoft.CognitiveServices/accounts``, kind OpenAI)."""
+    """The ``Microsoft.CognitiveServices/accounts`` resource: kind OpenAI, or AIServices when it has projects."""
 
     name: str
     tenant: str
@@ -207,11 +269,27 @@ class Resource:
     """Literal keys; empty means two keys are generated at start-up."""
     delay_ms: int
     content_filter_triggers: tuple[str, ...]
+    projects: tuple[Project, ...] = ()
+    """Foundry projects; any project makes the account an AI Services (Foundry) resource."""
+
+    @property
+    def kind(self) -> str:
+        """The account kind ARM reports: ``AIServices`` with projects, else ``OpenAI``."""
+        return "AIServices" if self.projects else "OpenAI"
 
     @property
     def custom_host(self) -> str:
         """``<name>.openai.azure.com``."""
         return f"{self.name}.openai.azure.com"
+
+    @property
+    def services_host(self) -> str:
+        """``<name>.services.ai.azure.com``, the Foundry host of an AI Services account."""
+        return f"{self.name}.services.ai.azure.com"
+
+    def project(self, name: str) -> Project | None:
+        """The project called ``name``."""
+        return next((p for p in self.projects if p.name == name), None)
 
     @property
     def regional_host(self) -> str:
@@ -239,6 +317,16 @@ class Deployment:
     tpm: int
     exhausted: bool
     """When true, other traffic has used this minute's quota: every call gets 429."""
+    reasoning: bool = False
+    """A reasoning model (gpt-5, o-series): ``max_tokens`` refused, budgets checked, reasoning tokens spent."""
+    reasoning_tokens: int = 0
+    """Tokens the model reasons for before it answers; a smaller output budget is used up by reasoning."""
+    min_output_tokens: int = 16
+    """Smallest ``max_completion_tokens`` / ``max_output_tokens`` a reasoning deployment accepts."""
+    sampling: Sampling = Sampling.ANY
+    budget_exhausted: BudgetExhausted = BudgetExhausted.LENGTH
+    retired: dt.date | None = None
+    """The model version's retirement date: every inference call answers 404 "Resource not found"."""
 
     @property
     def model_id(self) -> str:
@@ -271,6 +359,27 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class Gateway:
+    """An Azure API Management gateway in front of the resource."""
+
+    name: str
+    path: str
+    """API URL suffix the gateway serves the resource under (``/openai-proxy``), or ``""``."""
+    subscription_required: bool
+    subscription_key_header: str
+    subscription_keys: tuple[str, ...]
+    """Literal keys; empty means one key is generated at start-up."""
+    validate_jwt: bool
+    """A ``validate-jwt`` policy: a missing or invalid bearer token gets APIM's 401."""
+    jwt_audience: str
+
+    @property
+    def host(self) -> str:
+        """``<name>.azure-api.net``."""
+        return f"{self.name}.azure-api.net"
+
+
+@dataclass(frozen=True)
 class ClientSettings:
     """The client-side settings that reproduce a scenario (its ``[client]`` table)."""
 
@@ -288,12 +397,16 @@ class ClientSettings:
     federated_subject: str | None
     endpoint: EndpointChoice
     deployment: str
-    api_version: str
+    api_version: str | None
+    """``None`` on the v1 and project endpoints, which take no dated api-version."""
     scope: str
-    operation: DeploymentKind
+    operation: Operation
     prompt: str
     api_key: str | None
     """Key the client sends instead of the resource's first key (``api-key`` credential)."""
+    project: str | None = None
+    """The project a ``project`` endpoint names (default: the first)."""
+    gateway_key: GatewayKey = GatewayKey.VALID
 
 
 @dataclass(frozen=True)
@@ -312,6 +425,7 @@ class Scenario:
     role_assignments: tuple[RoleAssignment, ...]
     faults: tuple[Fault, ...]
     client: ClientSettings
+    gateway: Gateway | None = None
 
     def tenant(self, name: str) -> Tenant:
         """The tenant called ``name``."""

@@ -18,9 +18,12 @@ from typing import Any
 from aoai_doctor import strict_toml
 from aoai_doctor.standin.rbac import known_role
 from aoai_doctor.standin.scenario import (
+    APIM_KEY_HEADER,
     COGNITIVE_SERVICES_SCOPE,
     DEFAULT_FEDERATED_AUDIENCE,
+    FOUNDRY_SCOPE,
     App,
+    BudgetExhausted,
     ClientSettings,
     CredentialKind,
     Deployment,
@@ -29,11 +32,16 @@ from aoai_doctor.standin.scenario import (
     Fault,
     FaultKind,
     FederatedCredential,
+    Gateway,
+    GatewayKey,
     IdentityKind,
     IdentitySelector,
     ManagedIdentity,
+    Operation,
+    Project,
     Resource,
     RoleAssignment,
+    Sampling,
     Scenario,
     ScenarioError,
     ServiceName,
@@ -70,6 +78,77 @@ def _parse_datetime(table: Table, key: str) -> dt.datetime | None:
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
     raise table.error(key, "expected a TOML date or date-time")
+
+
+def _parse_date(table: Table, key: str) -> dt.date | None:
+    value = table.raw(key)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise table.error(key, "expected a TOML date, e.g. 2025-06-06")
+
+
+#: Model families that reason before answering (gpt-5.x, o-series); see docs/standin.md.
+_REASONING_PREFIXES = ("gpt-5", "o1", "o3", "o4")
+
+
+def _is_reasoning(model: str) -> bool:
+    return model.lower().startswith(_REASONING_PREFIXES)
+
+
+def _default_sampling(model: str, reasoning: bool) -> Sampling:
+    if not reasoning:
+        return Sampling.ANY
+    # o1 refused temperature outright (cline/cline#2643); later families accept only the default (1).
+    return Sampling.UNSUPPORTED if model.lower().startswith("o1") else Sampling.DEFAULT_ONLY
+
+
+def _deployment(d: Table) -> Deployment:
+    present = set(d.unread_keys())
+    model = d.text("model", required=True)
+    reasoning = d.flag("reasoning", _is_reasoning(model))
+    if not reasoning:
+        for key in ("reasoning_tokens", "min_output_tokens", "budget_exhausted"):
+            if key in present:
+                raise d.error(key, "only a reasoning deployment (reasoning = true) takes this key")
+    return Deployment(
+        name=d.text("name", required=True),
+        model=model,
+        model_version=d.text("model_version", ""),
+        kind=d.enum("kind", DeploymentKind, _infer_kind(model)),
+        rpm=d.integer("rpm", 60, minimum=1),
+        tpm=d.integer("tpm", 10000, minimum=1),
+        exhausted=d.flag("exhausted"),
+        reasoning=reasoning,
+        reasoning_tokens=d.integer("reasoning_tokens", 0, minimum=0),
+        min_output_tokens=d.integer("min_output_tokens", 16, minimum=1),
+        sampling=d.enum("sampling", Sampling, _default_sampling(model, reasoning)),
+        budget_exhausted=d.enum("budget_exhausted", BudgetExhausted, BudgetExhausted.LENGTH),
+        retired=_parse_date(d, "retired"),
+    )
+
+
+def _gateway(g: Table) -> Gateway:
+    path = g.text("path", "")
+    if path and (not path.startswith("/") or path.endswith("/") or "?" in path):
+        raise g.error("path", f"{path!r}: expected '' or a path such as '/openai-proxy' (leading '/', no trailing '/')")
+    header = g.text("subscription_key_header", APIM_KEY_HEADER)
+    if not header.strip() or any(c in header for c in " :\r\n"):
+        raise g.error("subscription_key_header", f"{header!r} is not an HTTP header name")
+    gateway = Gateway(
+        name=g.text("name", required=True),
+        path=path,
+        subscription_required=g.flag("subscription_required", True),
+        subscription_key_header=header,
+        subscription_keys=g.strings("subscription_keys"),
+        validate_jwt=g.flag("validate_jwt"),
+        jwt_audience=g.text("jwt_audience", COGNITIVE_SERVICES_SCOPE.removesuffix("/.default")),
+    )
+    g.done()
+    return gateway
 
 
 def _infer_kind(model: str) -> DeploymentKind:
@@ -163,6 +242,12 @@ def _scenario(root: Table, *, name: str, source: str) -> Scenario:
         u.done()
     _unique(users, "user", root, "users")
 
+    projects = []
+    for pt in root.tables("projects"):
+        projects.append(Project(name=pt.text("name", required=True)))
+        pt.done()
+    _unique(projects, "project", root, "projects")
+
     res_table = root.table("resource", required=True)
     res_name = res_table.text("name", required=True)
     subscription = _guid(res_table, "subscription_id", derived_id("subscription", res_name))
@@ -186,8 +271,11 @@ def _scenario(root: Table, *, name: str, source: str) -> Scenario:
         api_keys=res_table.strings("api_keys"),
         delay_ms=res_table.integer("delay_ms", 0, minimum=0),
         content_filter_triggers=res_table.strings("content_filter_triggers"),
+        projects=tuple(projects),
     )
     res_table.done()
+    if projects and not resource.custom_subdomain:
+        raise root.error("projects", "projects need a custom subdomain (resource.custom_subdomain = true)")
 
     identities = []
     for m in root.tables("managed_identities"):
@@ -215,18 +303,7 @@ def _scenario(root: Table, *, name: str, source: str) -> Scenario:
 
     deployments = []
     for d in root.tables("deployments"):
-        model = d.text("model", required=True)
-        deployments.append(
-            Deployment(
-                name=d.text("name", required=True),
-                model=model,
-                model_version=d.text("model_version", ""),
-                kind=d.enum("kind", DeploymentKind, _infer_kind(model)),
-                rpm=d.integer("rpm", 60, minimum=1),
-                tpm=d.integer("tpm", 10000, minimum=1),
-                exhausted=d.flag("exhausted"),
-            )
-        )
+        deployments.append(_deployment(d))
         d.done()
     _unique(deployments, "deployment", root, "deployments")
 
@@ -257,7 +334,10 @@ def _scenario(root: Table, *, name: str, source: str) -> Scenario:
         )
         f.done()
 
-    client = _parse_client(root.table("client", required=True), apps, users, identities, deployments, tenants)
+    gateway = _gateway(root.table("gateway")) if "gateway" in root.unread_keys() else None
+    client = _parse_client(
+        root.table("client", required=True), apps, users, identities, deployments, tenants, resource, gateway
+    )
     root.done()
     return Scenario(
         name=name,
@@ -272,6 +352,7 @@ def _scenario(root: Table, *, name: str, source: str) -> Scenario:
         role_assignments=tuple(assignments),
         faults=tuple(faults),
         client=client,
+        gateway=gateway,
     )
 
 
@@ -282,6 +363,8 @@ def _parse_client(
     identities: list[ManagedIdentity],
     deployments: list[Deployment],
     tenants: Mapping[str, Tenant],
+    resource: Resource,
+    gateway: Gateway | None,
 ) -> ClientSettings:
     credential = c.enum("credential", CredentialKind)
     app = c.text("app")
@@ -308,6 +391,23 @@ def _parse_client(
         user = users[0].name
     federated_token = c.choice("federated_token", ("valid", "expired"), "valid")
     default_deployment = deployments[0].name if deployments else "gpt-4o-mini"
+    endpoint = c.enum("endpoint", EndpointChoice, EndpointChoice.CUSTOM)
+    project = c.text("project")
+    if endpoint is EndpointChoice.PROJECT and not resource.projects:
+        raise c.error("endpoint", "endpoint 'project' needs a [[projects]] table")
+    if project is not None:
+        if endpoint is not EndpointChoice.PROJECT:
+            raise c.error("project", "only endpoint = 'project' names a project")
+        if resource.project(project) is None:
+            known = {p.name: p for p in resource.projects}
+            raise c.error("project", f"unknown project {project!r}{strict_toml.did_you_mean(project, known)}")
+    if endpoint is EndpointChoice.PROJECT and project is None:
+        project = resource.projects[0].name
+    if endpoint is EndpointChoice.GATEWAY and gateway is None:
+        raise c.error("endpoint", "endpoint 'gateway' needs a [gateway] table")
+    if "gateway_key" in c.unread_keys() and gateway is None:
+        raise c.error("gateway_key", "the scenario has no [gateway]")
+    versionless = endpoint in (EndpointChoice.V1, EndpointChoice.PROJECT)
     settings = ClientSettings(
         credential=credential,
         app=app,
@@ -318,13 +418,15 @@ def _parse_client(
         client_secret=c.text("client_secret"),
         federated_token=federated_token,
         federated_subject=c.text("federated_subject"),
-        endpoint=c.enum("endpoint", EndpointChoice, EndpointChoice.CUSTOM),
+        endpoint=endpoint,
         deployment=c.text("deployment", default_deployment),
-        api_version=c.text("api_version", "2024-10-21"),
-        scope=c.text("scope", COGNITIVE_SERVICES_SCOPE),
-        operation=c.enum("operation", DeploymentKind, DeploymentKind.CHAT),
+        api_version=c.text("api_version") if versionless else c.text("api_version", "2024-10-21"),
+        scope=c.text("scope", FOUNDRY_SCOPE if endpoint is EndpointChoice.PROJECT else COGNITIVE_SERVICES_SCOPE),
+        operation=c.enum("operation", Operation, Operation.CHAT),
         prompt=c.text("prompt", "ping"),
         api_key=c.text("api_key"),
+        project=project,
+        gateway_key=c.enum("gateway_key", GatewayKey, GatewayKey.VALID),
     )
     c.done()
     if settings.tenant is not None and settings.tenant not in tenants and not settings.tenant.strip():

@@ -5,8 +5,9 @@ network and mount namespace (``unshare -mn``, root on Linux). It then
 
 1. brings ``lo`` up and adds ``169.254.169.254/32`` to it (the IMDS address),
 2. bind-mounts a hosts file over ``/etc/hosts`` mapping ``login.microsoftonline.com``,
-   ``<resource>.openai.azure.com``, ``<region>.api.cognitive.microsoft.com`` and
-   ``management.azure.com`` to 127.0.0.1 (the host's file is untouched: the mount is private),
+   ``<resource>.openai.azure.com``, ``<region>.api.cognitive.microsoft.com``,
+   ``management.azure.com`` and, when the scenario has them, ``<resource>.services.ai.azure.com`` and
+   ``<gateway>.azure-api.net`` to 127.0.0.1 (the host's file is untouched: the mount is private),
 3. starts the stand-in on ``127.0.0.1:443`` (one certificate for all those names) and IMDS on
    ``169.254.169.254:80``,
 4. runs PROGRAM with the scenario's client environment — without ``AZURE_AUTHORITY_HOST`` or
@@ -68,6 +69,10 @@ def hosts_file_text(scenario: Scenario) -> str:
     names = [ENTRA_HOST, resource.regional_host, ARM_HOST]
     if resource.custom_subdomain:
         names.insert(1, resource.custom_host)
+    if resource.projects:
+        names.append(resource.services_host)
+    if scenario.gateway is not None:
+        names.append(scenario.gateway.host)
     return "127.0.0.1 localhost\n::1 localhost\n" + "".join(f"127.0.0.1 {n}\n" for n in names)
 
 

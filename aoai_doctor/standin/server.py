@@ -119,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fault = listener.faults.match(site.service, request.path)
         if fault is not None and fault.kind in (FaultKind.HANG, FaultKind.RESET):
-            listener.log.add(record(site.service, request, None, fault.kind.value))
+            listener.log.add(record(site.service, request, None, fault.kind.value, listener.secret_headers))
             if fault.kind is FaultKind.HANG:
                 listener.stopping.wait(fault.delay_ms / 1000 if fault.delay_ms else None)
                 self.close_connection = True
@@ -127,7 +127,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reset()
             return
         response = self._respond(site, request, fault)
-        listener.log.add(record(site.service, request, response.status, fault.kind.value if fault else None))
+        listener.log.add(
+            record(
+                site.service, request, response.status, fault.kind.value if fault else None, listener.secret_headers
+            )
+        )
         self._send(response, fault)
 
     def _respond(self, site: Site, request: HttpRequest, fault: Fault | None) -> HttpResponse:
@@ -211,9 +215,12 @@ class Listener:
         fault_plan: faults.FaultPlan,
         log: RequestLog,
         stopping: threading.Event,
+        secret_headers: frozenset[str] = frozenset(),
     ) -> None:
-        """``sites`` maps a host name (or ``"*"`` for any) to the site that answers it."""
+        """``sites`` maps a host name (or ``"*"`` for any) to the site that answers it; ``secret_headers``
+        (lower-case) are redacted in the request log besides the usual ones."""
         self.sites = dict(sites)
+        self.secret_headers = secret_headers
         self.tls = tls.server_context() if tls is not None else None
         self.faults = fault_plan
         self.log = log

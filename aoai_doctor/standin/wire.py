@@ -22,6 +22,8 @@ SECRET_HEADERS = frozenset(
 SECRET_FIELDS = frozenset(
     {"client_secret", "client_assertion", "refresh_token", "assertion", "password", "code"}
 )
+#: Query parameters whose values are never recorded (API Management's subscription key).
+SECRET_QUERY = frozenset({"subscription-key"})
 REDACTED = "<redacted>"
 
 
@@ -107,10 +109,15 @@ class RecordedRequest:
 
 
 def record(
-    service: ServiceName, request: HttpRequest, status: int | None, fault: str | None
+    service: ServiceName,
+    request: HttpRequest,
+    status: int | None,
+    fault: str | None,
+    secret_headers: frozenset[str] = frozenset(),
 ) -> RecordedRequest:
-    """Build a redacted record of ``request``."""
-    headers = {k: (REDACTED if k in SECRET_HEADERS else v) for k, v in request.headers.items()}
+    """Build a redacted record of ``request``; ``secret_headers`` (lower-case) are redacted too."""
+    hidden = SECRET_HEADERS | secret_headers
+    headers = {k: (REDACTED if k in hidden else v) for k, v in request.headers.items()}
     content_type = request.header("content-type")
     form: dict[str, str] = {}
     json_body: Any = None
@@ -122,7 +129,7 @@ def record(
         service=service,
         method=request.method,
         path=request.path,
-        query=dict(request.query),
+        query={k: (REDACTED if k in SECRET_QUERY else v) for k, v in request.query.items()},
         headers=headers,
         form=form,
         json_body=json_body,

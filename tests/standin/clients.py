@@ -7,19 +7,22 @@ import ssl
 from typing import Any
 
 import httpx2
+import openai
+import pytest
 import requests
 from azure.core.credentials import TokenCredential
 from azure.identity import (
+    ClientSecretCredential,
     EnvironmentCredential,
     ManagedIdentityCredential,
     SharedTokenCacheCredential,
     WorkloadIdentityCredential,
     get_bearer_token_provider,
 )
-from openai import AzureOpenAI
+from openai import AzureOpenAI, OpenAI
 
 from aoai_doctor.standin import StandIn
-from aoai_doctor.standin.scenario import CredentialKind, DeploymentKind
+from aoai_doctor.standin.scenario import CredentialKind, Operation
 
 SCOPE = "https://cognitiveservices.azure.com/.default"
 
@@ -67,9 +70,9 @@ def call_with_openai(s: StandIn, client: AzureOpenAI | None = None) -> Any:
     client = client or openai_client(s)
     settings = s.scenario.client
     deployment = os.environ["AZURE_OPENAI_DEPLOYMENT"]
-    if settings.operation is DeploymentKind.COMPLETION:
+    if settings.operation is Operation.COMPLETION:
         return client.completions.create(model=deployment, prompt=settings.prompt, max_tokens=5)
-    if settings.operation is DeploymentKind.EMBEDDING:
+    if settings.operation is Operation.EMBEDDING:
         return client.embeddings.create(model=deployment, input=settings.prompt)
     return client.chat.completions.create(
         model=deployment, messages=[{"role": "user", "content": settings.prompt}], max_tokens=5
@@ -103,3 +106,58 @@ def chat_with_requests(
         timeout=timeout,
         verify=s.ca_bundle,
     )
+
+
+# explicit clients (no environment): for module-scoped stand-ins -------------------------------------
+
+
+def secret_credential(s: StandIn, app: str = "orders-api") -> ClientSecretCredential:
+    """A real ``ClientSecretCredential`` for ``app`` against the stand-in's Entra."""
+    registered = s.directory.app_by_name(app)
+    secret = s.directory.secret(registered)
+    assert secret is not None
+    return ClientSecretCredential(
+        s.directory.tenant_by_name(registered.tenant).id,
+        registered.client_id,
+        secret,
+        authority=s.authority_host,
+        disable_instance_discovery=True,
+        connection_verify=s.ca_bundle,
+    )
+
+
+def tls_client(s: StandIn, *, timeout: float = 10.0) -> httpx2.Client:
+    """An HTTP client for the openai SDK that trusts the stand-in's CA."""
+    return httpx2.Client(verify=ssl.create_default_context(cafile=s.ca_bundle), timeout=timeout)
+
+
+def v1_client(s: StandIn, base_url: str, scope: str = SCOPE, **kwargs: Any) -> OpenAI:
+    """``OpenAI(base_url=..., api_key=get_bearer_token_provider(cred, scope))``: the v1 / project way."""
+    provider = get_bearer_token_provider(secret_credential(s), scope)
+    return OpenAI(base_url=base_url, api_key=provider, http_client=tls_client(s), max_retries=0, **kwargs)
+
+
+def azure_client(s: StandIn, api_version: str, **kwargs: Any) -> AzureOpenAI:
+    """``AzureOpenAI(..., azure_ad_token_provider=...)`` with ``azure_endpoint`` or ``base_url`` in ``kwargs``."""
+    provider = get_bearer_token_provider(secret_credential(s), SCOPE)
+    return AzureOpenAI(
+        api_version=api_version, azure_ad_token_provider=provider, http_client=tls_client(s), max_retries=0, **kwargs
+    )
+
+
+def error_body(caught: pytest.ExceptionInfo[openai.APIStatusError]) -> Any:
+    """The JSON body of the answer an SDK error carries."""
+    return caught.value.response.json()
+
+
+def started(scenario: str) -> StandIn:
+    """A started stand-in for a shipped scenario name or an inline TOML text (the caller stops it)."""
+    from aoai_doctor import strict_toml
+    from aoai_doctor.standin import load_scenario, parse_scenario
+
+    loaded = (
+        parse_scenario(strict_toml.parse(scenario, source="inline.toml"), name="inline", source="inline.toml")
+        if "\n" in scenario
+        else load_scenario(scenario)
+    )
+    return StandIn(loaded).start()

@@ -32,6 +32,14 @@ REQUIRED = {
     "expired-secret",
     "mi-not-assigned",
     "service-hangs",
+    # today's Azure (tests in test_reasoning, test_v1_surface, test_foundry, test_retired_and_gateway)
+    "reasoning-model",
+    "responses-api",
+    "v1-api",
+    "foundry-project",
+    "foundry-project-missing-role",
+    "retired-model",
+    "apim-gateway-key-missing",
 }
 
 
