@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aoai_doctor.azure import api_versions as av
+from aoai_doctor.azure.endpoints import MODELS_INFERENCE_VERSION
 
 
 @pytest.mark.parametrize(
@@ -37,3 +38,15 @@ def test_chat_route() -> None:
     ("'2024-06-01'", "2024-06-01"), ("2025-01-01preview", "2025-01-01-preview"), ("nonsense", None)])
 def test_near_miss(value: str, meant: str | None) -> None:
     assert av.near_miss(value) == meant
+
+
+def test_v1_values_are_the_specs() -> None:
+    # specification/ai/data-plane/OpenAI.v1: AzureAIFoundryModelsApiVersion is [v1, preview]; nothing documents latest.
+    assert av.V1_VALUES == ("v1", "preview")
+    assert "latest" not in av.V1_VALUES
+
+
+def test_model_inference_version() -> None:
+    assert av.MODELS_INFERENCE == (MODELS_INFERENCE_VERSION,) == ("2024-05-01-preview",)
+    assert av.classify(MODELS_INFERENCE_VERSION).lifecycle is av.Lifecycle.PREVIEW
+

@@ -91,3 +91,75 @@ def test_not_a_url(raw: str) -> None:
                                               ("bad-", False), ("a", False), ("under_score", False)])
 def test_valid_subdomain(name: str, valid: bool) -> None:
     assert ep.valid_subdomain(name) is valid
+
+
+@pytest.mark.parametrize(
+    ("raw", "project", "operation"),
+    [
+        ("https://NAME.services.ai.azure.com/api/projects/P", "P", None),
+        ("https://name.services.ai.azure.com/api/projects/_project/", "_project", None),
+        ("https://name.services.ai.azure.com/api/projects/P/openai/v1", "P", None),
+        ("https://name.services.ai.azure.com/api/projects/P/openai/v1/", "P", None),
+        ("https://name.services.ai.azure.com/api/projects/P/openai/v1/chat/completions", "P", "chat/completions"),
+    ],
+)
+def test_foundry_project_endpoint_and_its_openai_surface(raw: str, project: str, operation: str | None) -> None:
+    info = ep.parse(raw)
+    assert (info.shape, info.project, info.operation) == (ep.PathShape.FOUNDRY_PROJECT, project, operation)
+    assert info.base_url == f"https://name.services.ai.azure.com/api/projects/{project}"
+    assert info.v1_base_url == f"https://name.services.ai.azure.com/api/projects/{project}/openai/v1"
+    assert info.is_v1 and not info.models_inference
+    assert info.default_scope == "https://ai.azure.com/.default"
+
+
+def test_project_path_is_read_only_on_hosts_that_serve_projects() -> None:
+    on_resource = ep.parse("https://myres.openai.azure.com/api/projects/p")
+    assert on_resource.shape is ep.PathShape.PREFIX and on_resource.project is None
+    assert ep.looks_like_project_path(on_resource.path)
+    assert ep.parse("http://127.0.0.1:8443/api/projects/p").shape is ep.PathShape.FOUNDRY_PROJECT
+    assert not ep.looks_like_project_path("/api/projects")
+
+
+def test_v1_base_url_only_for_the_v1_shapes() -> None:
+    assert ep.parse("https://myres.openai.azure.com/openai/v1/").v1_base_url == "https://myres.openai.azure.com/openai/v1"
+    assert ep.parse("https://contoso.azure-api.net/aoai/openai/v1").v1_base_url == (
+        "https://contoso.azure-api.net/aoai/openai/v1")
+    for raw in ("https://myres.openai.azure.com", "https://myres.openai.azure.com/openai/deployments/d/chat/completions",
+                "https://myres.services.ai.azure.com/models"):
+        assert ep.parse(raw).v1_base_url is None and not ep.parse(raw).is_v1
+
+
+@pytest.mark.parametrize(
+    ("raw", "operation", "version"),
+    [
+        ("https://myres.services.ai.azure.com/models", None, None),
+        ("https://myres.services.ai.azure.com/models/", None, None),
+        ("https://myres.services.ai.azure.com/models/chat/completions?api-version=2024-05-01-preview",
+         "chat/completions", "2024-05-01-preview"),
+        ("https://myres.services.ai.azure.com/models/embeddings", "embeddings", None),
+    ],
+)
+def test_model_inference_route(raw: str, operation: str | None, version: str | None) -> None:
+    info = ep.parse(raw)
+    assert info.shape is ep.PathShape.MODELS_INFERENCE and info.models_inference
+    assert info.base_url == "https://myres.services.ai.azure.com"
+    assert (info.operation, info.api_version) == (operation, version)
+    assert info.default_scope == "https://cognitiveservices.azure.com/.default"
+    assert not info.is_v1
+
+
+def test_models_path_elsewhere_is_just_a_path() -> None:
+    assert ep.parse("https://myres.openai.azure.com/models").shape is ep.PathShape.PREFIX
+    assert ep.known_models_operation("chat/completions") and ep.known_models_operation("info")
+    assert not ep.known_models_operation("responses")
+
+
+def test_azure_openai_client_on_a_v1_base_url() -> None:
+    info = ep.parse("https://myres.openai.azure.com/openai/v1/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+    assert info.shape is ep.PathShape.V1_DEPLOYMENTS
+    assert (info.base_url, info.deployment, info.operation, info.api_version) == (
+        "https://myres.openai.azure.com", "gpt-4o", "chat/completions", "2024-10-21")
+    assert not info.is_v1 and info.v1_base_url is None
+    behind_project = ep.parse("https://n.services.ai.azure.com/api/projects/p/openai/v1/deployments/d/chat/completions")
+    assert behind_project.shape is ep.PathShape.V1_DEPLOYMENTS
+    assert behind_project.base_url == "https://n.services.ai.azure.com/api/projects/p"

@@ -114,9 +114,21 @@ class EndpointFormat(Check):
       `<region>.api.cognitive.microsoft.com`, API Management `*.azure-api.net`, `api.openai.com`
       (not Azure), or anything else.
     - A regional endpoint used with Entra ID (`custom_subdomain_required`).
-    - Path mistakes: doubled slashes, a trailing `/openai` or `/openai/openai`, a Foundry project
-      URL, an unexpected path; a whole request URL pasted as the endpoint (its endpoint, deployment
-      and api-version are recovered and used for the rest of the run); the `/openai/v1` base URL.
+    - Path mistakes: doubled slashes, a trailing `/openai` or `/openai/openai`, an unexpected path; a
+      whole request URL pasted as the endpoint (its endpoint, deployment and api-version are
+      recovered and used for the rest of the run).
+    - `/openai/v1/deployments/<deployment>/...`: what `AzureOpenAI` sends when it is given a v1 base
+      URL. It adds the older `/deployments/{model}` route to `/openai/v1/` and gets 404
+      (openai/openai-python#2584).
+    - The targets of today's Azure, each named with how it is called:
+      - the `/openai/v1` base URL (`OpenAI(base_url=...)`; the request's `model` is the deployment);
+      - a Microsoft Foundry project, `https://<resource>.services.ai.azure.com/api/projects/<project>`
+        (`_project` for the default project; with or without `/openai/v1` after it). Its OpenAI
+        surface is `<project endpoint>/openai/v1` and its token scope `https://ai.azure.com/.default`,
+        as azure-ai-projects 2.x's `get_openai_client()` builds them;
+      - the Azure AI Model Inference route, `https://<resource>.services.ai.azure.com/models` (or the
+        portal's Target URI `.../models/chat/completions?api-version=2024-05-01-preview`): the body's
+        `model` picks the deployment.
 
     ## Why it matters
     The service answers a wrong path with a bare `404 Resource not found`, and a token on a
@@ -130,6 +142,11 @@ class EndpointFormat(Check):
     A resource on a regional endpoint needs a custom subdomain before Entra ID works:
     `az cognitiveservices account update --name <resource-name> --resource-group <group>
     --custom-domain <resource-name>` (this cannot be undone; keys keep working).
+    For the v1 API, use `OpenAI`, not `AzureOpenAI`:
+    `OpenAI(base_url="https://<resource-name>.openai.azure.com/openai/v1/", api_key=token_provider)`,
+    where `token_provider = get_bearer_token_provider(credential, "https://cognitiveservices.azure.com/.default")`
+    (a callable `api_key` needs openai 1.106 or later). For a Foundry project, use
+    `AIProjectClient(endpoint=..., credential=...).get_openai_client()`.
 
     ## Options
     None besides the common `required` and `timeout`.
@@ -152,8 +169,8 @@ class EndpointFormat(Check):
         found = self._value_problems(info, source) + self._host_findings(info, target) + \
             self._path_findings(info, target)
         if not any(f.severity >= Severity.WARNING for f in found):
-            found.insert(0, ok(f"{info.base_url}: {_describe(info)}",
-                               detail=f"token scope for this cloud: {info.default_scope or 'unknown'}"))
+            found.insert(0, ok(f"{info.base_url}: {ep.describe(info)}",
+                               detail=f"token scope for this endpoint: {info.default_scope or 'unknown'}"))
         return Outcome(tuple(found), facts=(info,))
 
     @staticmethod
@@ -255,48 +272,39 @@ class EndpointFormat(Check):
                 found.append(finding(Severity.WARNING, f"'{info.operation}' is not an Azure OpenAI operation",
                                      cause="endpoint_wrong",
                                      fix="operations are chat/completions, completions, embeddings, …"))
+        elif shape is ep.PathShape.V1_DEPLOYMENTS:
+            found.append(ep.v1_deployments_finding(info))
         elif shape is ep.PathShape.FOUNDRY_PROJECT:
-            found.append(finding(
-                Severity.ERROR, "this is a Foundry project endpoint (/api/projects/…), not the Azure OpenAI "
-                "inference endpoint", cause="endpoint_wrong",
-                fix=f"use https://{info.host} (the resource, for /openai routes) with scope "
-                    "https://cognitiveservices.azure.com/.default; the project endpoint is for AIProjectClient"))
+            found.append(ep.project_finding(info))
+            if info.operation and not ep.known_operation(info.operation):
+                found.append(finding(Severity.WARNING, f"'{info.operation}' is not an OpenAI v1 operation",
+                                     cause="endpoint_wrong", fix=f"use {info.base_url}"))
+        elif shape is ep.PathShape.MODELS_INFERENCE:
+            found.extend(ep.models_inference_findings(info))
         elif shape is ep.PathShape.V1:
             found.append(ok(f"{info.base_url}/openai/v1 is the v1 API base URL",
                             detail="use it as OpenAI(base_url=...); api-version is optional and the request's "
                                    "'model' is the deployment name"))
         elif shape is ep.PathShape.PREFIX and info.family not in (ep.HostFamily.APIM, ep.HostFamily.OTHER,
                                                                    ep.HostFamily.LOOPBACK):
-            found.append(finding(Severity.WARNING, f"unexpected path {info.path} on a resource endpoint",
-                                 cause="endpoint_wrong",
-                                 fix=f"use https://{info.host}; SDKs add /openai/... themselves"))
-        if info.has_query and shape is not ep.PathShape.REQUEST_URL:
+            if ep.looks_like_project_path(info.path) and info.resource_name:
+                found.append(finding(
+                    Severity.WARNING, f"{info.path} is a Foundry project path, but project endpoints are on "
+                    "<resource>.services.ai.azure.com", cause="endpoint_wrong",
+                    fix=f"use https://{info.resource_name}.services.ai.azure.com{info.path.rstrip('/')} "
+                        "(the project endpoint on the Foundry project's home page)"))
+            else:
+                found.append(finding(Severity.WARNING, f"unexpected path {info.path} on a resource endpoint",
+                                     cause="endpoint_wrong",
+                                     fix=f"use https://{info.host}; SDKs add /openai/... themselves"))
+        if info.has_query and shape not in (ep.PathShape.REQUEST_URL, ep.PathShape.V1_DEPLOYMENTS,
+                                            ep.PathShape.MODELS_INFERENCE):
             found.append(finding(Severity.WARNING, "the endpoint carries a query string", cause="endpoint_wrong",
                                  fix=f"use {info.base_url}; pass api-version separately"))
         if info.trailing_slash and not info.doubled_slash and shape in (ep.PathShape.ROOT, ep.PathShape.PREFIX):
             found.append(ok("trailing slash: harmless for SDKs; when building URLs by hand, strip it to avoid "
                             "//openai (404)"))
         return found
-
-
-def _describe(info: ep.EndpointInfo) -> str:
-    families = {
-        ep.HostFamily.OPENAI: "Azure OpenAI resource",
-        ep.HostFamily.COGNITIVE_SERVICES: "Azure AI services resource",
-        ep.HostFamily.FOUNDRY: "Foundry resource",
-        ep.HostFamily.REGIONAL: "regional endpoint",
-        ep.HostFamily.APIM: "API Management gateway",
-        ep.HostFamily.LOOPBACK: "loopback",
-        ep.HostFamily.OPENAI_PLATFORM: "OpenAI platform",
-        ep.HostFamily.OTHER: "unknown host",
-    }
-    parts = [families[info.family]]
-    if info.resource_name and info.family is not ep.HostFamily.REGIONAL:
-        parts[0] += f" '{info.resource_name}'"
-    if info.cloud is not ep.Cloud.UNKNOWN:
-        parts.append({ep.Cloud.PUBLIC: "public cloud", ep.Cloud.US_GOV: "Azure Government",
-                      ep.Cloud.CHINA: "Azure China"}[info.cloud])
-    return ", ".join(parts)
 
 
 class ApiVersion(Check):
@@ -309,11 +317,17 @@ class ApiVersion(Check):
     - A retired version (the previews retired on 2024-07-01, among them `2023-03-15-preview` and
       `2023-12-01-preview`), and versions the table does not know.
     - A version without the chat completions route (`2022-12-01`) used for a chat deployment.
-    - A dated version on the `/openai/v1` route, which takes none (or `preview`).
+    - On the v1 API (a `/openai/v1` base URL, or a Foundry project, whose OpenAI surface is
+      `<project endpoint>/openai/v1`): no api-version is needed, and the spec's values are `v1` and
+      `preview`. A dated version there (`OPENAI_API_VERSION=2024-10-21`) is the mark of `AzureOpenAI`
+      pointed at a v1 base URL, which adds `/deployments/{model}` and gets 404
+      (openai/openai-python#2584). `latest` is no v1 value: nothing Microsoft publishes documents it.
+    - On the Azure AI Model Inference route (`https://<resource>.services.ai.azure.com/models`), the
+      version is the Model Inference API's own, `2024-05-01-preview` (what azure-ai-inference sends).
 
     The table (GA: 2022-12-01, 2023-05-15, 2024-02-01, 2024-06-01, 2024-10-21; previews up to
-    2025-04-01-preview) comes from the Azure REST API specs and the API version lifecycle page, as of
-    2025-04. A well-formed version newer than the table is reported, not failed.
+    2025-04-01-preview, the last dated preview) comes from the Azure REST API specs and the API version
+    lifecycle page, as of 2025-04. A well-formed version newer than the table is reported, not failed.
 
     ## Why it matters
     The service answers a missing, retired, unknown or too-old api-version with the same bare
@@ -324,7 +338,10 @@ class ApiVersion(Check):
 
         export OPENAI_API_VERSION=2024-10-21
 
-    On the v1 API (`https://<resource-name>.openai.azure.com/openai/v1/`), drop the api-version.
+    On the v1 API (`https://<resource-name>.openai.azure.com/openai/v1/`), drop the api-version and
+    use `OpenAI`, not `AzureOpenAI`:
+    `OpenAI(base_url="https://<resource-name>.openai.azure.com/openai/v1/", api_key=token_provider)`
+    (openai 1.106 or later); pass `api-version=preview` only for preview features.
 
     ## Options
     None besides the common `required` and `timeout`.
@@ -339,15 +356,13 @@ class ApiVersion(Check):
         info = endpoint_info(target)
         setting = target.api_version
         fix = f"export OPENAI_API_VERSION={av.LATEST_GA}"
+        if info is not None and info.shape is ep.PathShape.V1_DEPLOYMENTS:
+            return Outcome.skip("the endpoint is AzureOpenAI's /openai/v1/deployments/... URL (see AOAI102); the v1 "
+                                "API takes no api-version")
+        if info is not None and info.models_inference:
+            return Outcome(av.models_inference_version_findings(info, setting))
         if info is not None and info.is_v1:
-            if setting is None:
-                return Outcome((ok("v1 route: no api-version needed"),))
-            if setting.value in av.V1_VALUES:
-                return Outcome((ok(f"v1 route with api-version={setting.value}"),))
-            return Outcome((finding(
-                Severity.WARNING, f"api-version {setting.value} ({setting.source}) is dated, but the v1 route "
-                "takes none (or 'preview')", cause="api_version_invalid",
-                fix="drop the api-version for the v1 API, or use api-version=preview for preview features"),))
+            return Outcome(av.v1_version_findings(info, setting))
         if setting is None:
             if target.endpoint is None:
                 return Outcome.skip("no endpoint configured (see AOAI101)")

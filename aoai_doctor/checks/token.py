@@ -9,8 +9,23 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from aoai_doctor.azure.chain import SCOPE_FORGIVING, SCOPE_STRICT
-from aoai_doctor.azure.endpoints import COGNITIVE_SERVICES_APP_ID, MANAGEMENT_SCOPE, SCOPES, Cloud, PathShape
-from aoai_doctor.azure.jwt import Identity, decode_claims, issuer_cloud
+from aoai_doctor.azure.endpoints import (
+    MANAGEMENT_SCOPE,
+    SCOPES,
+    Cloud,
+)
+from aoai_doctor.azure.jwt import (
+    AUTHORITY_HOST_SOURCES,
+    FOUNDRY_BOTH,
+    Identity,
+    audience_problem,
+    cloud_problem,
+    decode_claims,
+    foundry_scope_problem,
+    host_of,
+    is_project,
+    token_cloud,
+)
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
 from aoai_doctor.facts import CallOutcome, SourceProbe, TokenUnderTest, Verdict, endpoint_info, token_scope
 from aoai_doctor.model import Finding, Severity
@@ -32,8 +47,14 @@ class Scope(Check):
     - A trailing-slash resource (`https://cognitiveservices.azure.com//.default`), spaces or several
       scopes in one string.
     - The wrong resource: `api.openai.com`, a management-plane scope (`management.azure.com`,
-      `graph.microsoft.com`), `https://ai.azure.com/.default` on a classic endpoint, or the public-cloud
-      scope on a sovereign (`.azure.us` / `.azure.cn`) endpoint.
+      `graph.microsoft.com`), or the public-cloud scope on a sovereign (`.azure.us` / `.azure.cn`)
+      endpoint.
+    - Foundry projects (`https://<resource>.services.ai.azure.com/api/projects/<project>`) take
+      `https://ai.azure.com/.default`, the scope azure-ai-projects 2.x asks for; a cognitiveservices
+      scope there gets 401. The other way round, `https://ai.azure.com/.default` is accepted by a Foundry
+      resource's own endpoints (`*.services.ai.azure.com`, whose 401 names both audiences), and is a
+      warning on `*.openai.azure.com` / `*.cognitiveservices.azure.com`, which a resource of kind
+      OpenAI serves with the cognitiveservices audience only.
 
     ## Why it matters
     The wrong scope fails far from its cause: as an AADSTS error for one credential, or as a 401
@@ -44,7 +65,8 @@ class Scope(Check):
     Government: `https://cognitiveservices.azure.us/.default`; Azure China:
     `https://cognitiveservices.azure.cn/.default`), for example
     `get_bearer_token_provider(credential, "https://cognitiveservices.azure.com/.default")`.
-    `https://ai.azure.com/.default` is for Foundry project endpoints (`/api/projects/...`) only.
+    For a Foundry project endpoint, ask for `https://ai.azure.com/.default` (or let
+    `AIProjectClient(...).get_openai_client()` do it).
 
     ## Options
     None besides the common `required` and `timeout`.
@@ -95,15 +117,8 @@ class Scope(Check):
                     fix=f"use {expected}",
                 )
             )
-        elif "ai.azure.com" in lowered and (info is None or info.shape is not PathShape.FOUNDRY_PROJECT):
-            found.append(
-                finding(
-                    Severity.ERROR,
-                    f"{scope} is the Foundry project scope; /openai routes take {expected}",
-                    cause="scope_wrong_resource",
-                    fix=f"use {expected}",
-                )
-            )
+        elif (problem := foundry_scope_problem(scope, info, expected)) is not None:
+            found.append(problem)
         elif "cognitiveservices.azure" in lowered and not lowered.startswith(_resource(expected).lower()):
             found.append(
                 finding(
@@ -139,22 +154,30 @@ class Scope(Check):
             )
         if not found:
             fits = "fits the endpoint" if info is not None else "is the public cloud's; no endpoint to compare it with"
-            found.append(ok(f"scope {scope} ({source}) {fits}"))
+            detail = FOUNDRY_BOTH if host_of(scope) == "ai.azure.com" and not is_project(info) else None
+            found.append(ok(f"scope {scope} ({source}) {fits}", detail=detail))
         return Outcome(tuple(found))
 
 
 class TokenClaims(Check):
-    """Reads the token the call will use (never printing it): audience, tenant, issuer's cloud, identity.
+    """Reads the token the call will use (never printing it): audience, tenant, cloud, identity.
 
     ## What it detects
     The token comes from `--token-file` (or `-` for standard input), a static `AZURE_OPENAI_AD_TOKEN`,
     or else the source DefaultAzureCredential would use (AOAI210). It is decoded without verifying its
     signature, and:
-    - `aud` must be the endpoint's resource (`https://cognitiveservices.azure.com`, with or without a
-      trailing slash, or its app id);
+    - `aud` must be a resource the endpoint accepts: the cognitiveservices resource of its cloud
+      (`https://cognitiveservices.azure.com`, with or without a trailing slash, or its app id); for a
+      Foundry project endpoint `https://ai.azure.com`; a Foundry resource's own host takes either.
+      A cognitiveservices token sent to a project gets 401, and an `ai.azure.com` token on
+      `*.openai.azure.com` works only if the resource is a Foundry (AIServices) one;
     - `tid` must match `--expect-tenant` when given;
-    - the issuer's cloud (`login.microsoftonline.com` / `.us` / `chinacloudapi.cn`) must match the
-      endpoint's;
+    - the token's cloud must be the endpoint's. The cloud is read from evidence that holds: the
+      audience (`https://cognitiveservices.azure.us` is Azure Government's), the issuer
+      (`sts.chinacloudapi.cn` is Azure China's, but `sts.windows.net` issues the v1 tokens of both
+      the public cloud and Azure Government, so it alone decides nothing), and, for a token from
+      EnvironmentCredential, WorkloadIdentityCredential or SharedTokenCacheCredential, the
+      authority host they signed in at (`AZURE_AUTHORITY_HOST`);
     - who it speaks for: `idtyp`, `appid`, `oid`, `upn`.
     A value that is not a JWT (an API key pasted as a token) is reported.
 
@@ -164,7 +187,10 @@ class TokenClaims(Check):
 
     ## How to fix
     Request the token for the endpoint's scope (see AOAI301) from the tenant that holds the resource:
-    `az login --tenant <tenant-id>`, or `AZURE_TENANT_ID=<tenant-id>` for a service principal.
+    `az login --tenant <tenant-id>`, or `AZURE_TENANT_ID=<tenant-id>` for a service principal. For a
+    sovereign endpoint, sign in to its cloud: `az cloud set --name AzureUSGovernment` (or
+    `AzureChinaCloud`) before `az login`, or `AZURE_AUTHORITY_HOST=https://login.microsoftonline.us`
+    (`https://login.chinacloudapi.cn`) for the credentials that read it.
 
     ## Options
     None besides the common `required` and `timeout`. The token is given with `--token-file PATH` (or `-`).
@@ -178,31 +204,28 @@ class TokenClaims(Check):
     def run(self, ctx: CheckContext) -> Outcome:
         if ctx.target.auth.value == "api-key":
             return Outcome.skip("auth mode is api-key")
-        token = _token_under_test(ctx)
-        if token is None:
+        got = _token_under_test(ctx)
+        if got is None:
             return Outcome.skip("no token: no credential source got one (see AOAI210)")
-        if isinstance(token, Finding):
-            return Outcome((token,))
+        if isinstance(got, Finding):
+            return Outcome((got,))
+        token, authority = got
         claims, identity = token.claims, token.identity
         info = endpoint_info(ctx.target)
+        cloud = token_cloud(claims, authority)
         found: list[Finding] = [
             ok(
                 f"token from {token.source}: {identity.describe()}",
-                detail=f"idtyp={identity.kind} appid={identity.app_id} aud={claims.get('aud')} iss={claims.get('iss')}",
+                detail=f"idtyp={identity.kind} appid={identity.app_id} aud={claims.get('aud')} iss={claims.get('iss')}"
+                + (f"; cloud evidence: {', '.join(cloud.evidence)}" if cloud.evidence else ""),
             )
         ]
-        expected = _resource(info.default_scope if info and info.default_scope else SCOPES[Cloud.PUBLIC])
-        aud = str(claims.get("aud", ""))
-        if aud.rstrip("/") != expected.rstrip("/") and aud != COGNITIVE_SERVICES_APP_ID:
-            found.append(
-                finding(
-                    Severity.ERROR,
-                    f"the token's audience is {aud or 'missing'}, not {expected}",
-                    cause="scope_wrong_resource",
-                    fix=f"request the token for {expected}/.default",
-                    detail="the service answers 401 'audience is incorrect' to such a token",
-                )
-            )
+        wrong_cloud = cloud_problem(info, cloud)
+        if wrong_cloud is not None:
+            found.append(wrong_cloud)
+        audience = audience_problem(info, str(claims.get("aud", "")))
+        if audience is not None and not (wrong_cloud is not None and cloud.audience is not None):
+            found.append(audience)
         tenant = ctx.target.expected_tenant.value if ctx.target.expected_tenant else None
         if tenant and identity.tenant_id and tenant.lower() != identity.tenant_id.lower():
             found.append(
@@ -211,18 +234,6 @@ class TokenClaims(Check):
                     f"the token is from tenant {identity.tenant_id}, not {tenant}",
                     cause="wrong_tenant",
                     fix=f"az login --tenant {tenant}  (or AZURE_TENANT_ID={tenant})",
-                )
-            )
-        issued_in = issuer_cloud(str(claims.get("iss", "")))
-        if info is not None and issued_in and info.cloud is not Cloud.UNKNOWN and issued_in is not info.cloud:
-            found.append(
-                finding(
-                    Severity.ERROR,
-                    f"the token comes from the {issued_in.value} cloud's Entra, the "
-                    f"endpoint is in the {info.cloud.value} cloud",
-                    cause="scope_wrong_resource",
-                    fix="sign in to the endpoint's cloud (az cloud set --name AzureUSGovernment / "
-                    "AzureChinaCloud, or AZURE_AUTHORITY_HOST) and use its scope",
                 )
             )
         return Outcome(tuple(found), facts=(token,))
@@ -416,7 +427,8 @@ class ClockSkew(Check):
         return Outcome((ok(f"the local clock is within {abs(skew):.0f} s of the service's"),))
 
 
-def _token_under_test(ctx: CheckContext) -> TokenUnderTest | Finding | None:
+def _token_under_test(ctx: CheckContext) -> tuple[TokenUnderTest, str | None] | Finding | None:
+    """The token the call will use, and the authority host it was signed in at when that is known."""
     target = ctx.target
     if target.token is not None:
         value = target.token.reveal()
@@ -431,13 +443,14 @@ def _token_under_test(ctx: CheckContext) -> TokenUnderTest | Finding | None:
                 fix="send a key in the api-key header (--auth api-key), or get a token with "
                 "get_bearer_token_provider(credential, 'https://cognitiveservices.azure.com/.default')",
             )
-        return TokenUnderTest(
+        given = TokenUnderTest(
             target.token, target.token_source or "given token", claims, Identity.from_claims(claims), None
         )
+        return given, None
     winner = next((p for p in ctx.all_facts(SourceProbe) if p.token is not None and _is_winner(ctx, p)), None)
     if winner is None or winner.token is None or winner.identity is None:
         return None
-    return TokenUnderTest(
+    chosen = TokenUnderTest(
         winner.token,
         f"{winner.source} (DefaultAzureCredential's choice)",
         winner.claims or {},
@@ -445,6 +458,10 @@ def _token_under_test(ctx: CheckContext) -> TokenUnderTest | Finding | None:
         winner.expires_on,
         winner.elapsed_ms,
     )
+    # azure-identity's default authority is login.microsoftonline.com (_internal/utils.py get_default_authority).
+    authority = (ctx.environ.get("AZURE_AUTHORITY_HOST") or "login.microsoftonline.com"
+                 if winner.source in AUTHORITY_HOST_SOURCES else None)
+    return chosen, authority
 
 
 def _is_winner(ctx: CheckContext, probe: SourceProbe) -> bool:
