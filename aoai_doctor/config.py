@@ -318,7 +318,11 @@ def resolve_target(
                 api_version = Setting(info.api_version, f"recovered from {endpoint.source}")
                 recovered.append(f"api-version {info.api_version}")
             notes.append("recovered " + ", ".join(recovered) + " from the request URL given as the endpoint")
-        if info is not None and info.api_version and info.shape is ep.PathShape.V1 and api_version is None:
+        if info is not None and info.shape is ep.PathShape.V1_DEPLOYMENTS and info.deployment and not deployments:
+            # AzureOpenAI given a v1 base URL: AOAI102 explains; the deployment is still the one meant.
+            deployments = (Deployment(info.deployment, _kind_of(info.operation), f"recovered from {endpoint.source}"),)
+        if (info is not None and info.api_version and api_version is None
+                and info.shape in (ep.PathShape.V1, ep.PathShape.MODELS_INFERENCE, ep.PathShape.FOUNDRY_PROJECT)):
             api_version = Setting(info.api_version, f"recovered from {endpoint.source}")
         kind = _kind_of(info.operation) if info is not None and info.shape is ep.PathShape.V1 else None
         if kind and deployments and all(d.kind is None for d in deployments):  # the route says what it is

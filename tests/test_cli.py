@@ -151,11 +151,11 @@ def test_chat_deployment_on_2022_12_01_fails() -> None:
             "placeholder",
         ),
         (
-            ("--endpoint", "https://proj.services.ai.azure.com/api/projects/x"),
+            ("--endpoint", "https://res.openai.azure.com/openai/v1/deployments/chat/chat/completions"),
             "AOAI102",
             "fail",
             "endpoint_wrong",
-            "Foundry project endpoint",
+            "AzureOpenAI given a v1 base URL",
         ),
         (
             ("--endpoint", "https://gateway.example.com"),

@@ -33,6 +33,13 @@ EXPECTED: dict[str, tuple[str, str] | None] = {
     "service-hangs": ("AOAI501", "service_unavailable"),
     # The demo sends the scenario's prompt, which the filter blocks: a warning, not a failure.
     "content-filtered": None,
+    "reasoning-model": None,
+    "responses-api": None,
+    "v1-api": None,
+    "foundry-project": None,
+    "foundry-project-missing-role": ("AOAI501", "role_assignment_missing"),
+    "retired-model": ("AOAI501", "model_retired"),
+    "apim-gateway-key-missing": ("AOAI501", "gateway_key_missing"),
 }
 
 

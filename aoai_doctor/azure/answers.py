@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aoai_doctor.azure import api_versions as av
-from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily, PathShape
+from aoai_doctor.azure.endpoints import MODELS_INFERENCE_VERSION, EndpointInfo, HostFamily, PathShape
 from aoai_doctor.azure.jwt import Identity
 from aoai_doctor.azure.models import Lifecycle, Retirement, is_reasoning
 from aoai_doctor.explainer.fixes import fix_for
@@ -108,11 +108,20 @@ def plan_call(
     the v1 API) and the Responses API use ``/openai/v1`` with the deployment as ``model``."""
     kind = kind or "chat"
     param = token_param or budget_param(kind, deployment)
-    if info.is_v1 or kind == "responses":
+    body: dict[str, Any]
+    if info.models_inference and kind in ("chat", "embedding"):
+        # The Azure AI Model Inference route: its own api-version, the deployment as ``model``.
+        query = f"?api-version={api_version or MODELS_INFERENCE_VERSION}"
+        if kind == "embedding":
+            return Call(kind, f"{info.base_url}/models/embeddings{query}", {"model": deployment, "input": [prompt]},
+                        "embeddings")
+        body = {"model": deployment, "messages": [{"role": "user", "content": prompt}], param or "max_tokens": budget}
+        url, operation = f"{info.base_url}/models/chat/completions{query}", "chat/completions"
+    elif info.is_v1 or kind == "responses":
         base = f"{info.base_url}/openai/v1"
         # The v1 surface takes no dated api-version; only its own values are passed on.
         query = f"?api-version={api_version}" if api_version in av.V1_VALUES else ""
-        body: dict[str, Any] = {"model": deployment}
+        body = {"model": deployment}
         if kind == "embedding":
             return Call(kind, f"{base}/embeddings{query}", {**body, "input": prompt}, "embeddings")
         if kind == "responses":
