@@ -39,6 +39,8 @@ ENV_DEPLOYMENT_KIND = ("AOAI_DOCTOR_DEPLOYMENT_KIND",)
 ENV_GATEWAY_KEY = ("AOAI_DOCTOR_GATEWAY_KEY",)
 ENV_GATEWAY_KEY_HEADER = ("AOAI_DOCTOR_GATEWAY_KEY_HEADER",)
 GATEWAY_KEY_HEADER = "Ocp-Apim-Subscription-Key"
+# Resource Manager, when not the cloud's default host (the stand-in serves it on a port of its own).
+ENV_ARM_ENDPOINT = ("AOAI_DOCTOR_ARM_ENDPOINT",)
 
 # The Azure OpenAI samples' config.json keys, and what each one means here.
 CONFIG_JSON_KEYS: Mapping[str, str] = {
@@ -107,6 +109,8 @@ class Target:
     """An API Management subscription key, sent besides the token or API key."""
     gateway_key_source: str | None = None
     gateway_key_header: str = GATEWAY_KEY_HEADER
+    arm_endpoint: str | None = None
+    """Resource Manager's address, when it is not the cloud's default (``AOAI_DOCTOR_ARM_ENDPOINT``)."""
 
     def settings(self) -> dict[str, Setting]:
         """The resolved values by name, for reports. The API key shows only where it came from."""
@@ -347,6 +351,7 @@ def resolve_target(
         gateway_key=gateway_key,
         gateway_key_source=gateway_source,
         gateway_key_header=gateway_header,
+        arm_endpoint=next((environ[n].strip() for n in ENV_ARM_ENDPOINT if environ.get(n, "").strip()), None),
     )
 
 

@@ -93,6 +93,8 @@ class TokenUnderTest:
     expires_on: int | None
     """What the credential reported, when a credential produced it."""
     acquired_ms: float | None = None
+    chain_source: str | None = None
+    """The DefaultAzureCredential source that produced it (None for a given token)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
 from aoai_doctor.azure import answers as dp
-from aoai_doctor.azure.chain import BY_NAME
 from aoai_doctor.azure.endpoints import EndpointInfo
 from aoai_doctor.azure.models import Retirement, retirement, retirement_by_name
 from aoai_doctor.check import Check, CheckContext, Outcome, finding
@@ -229,12 +228,16 @@ def _model_from_arm(info: EndpointInfo, deployment: str, token: TokenUnderTest |
     retirement table, and a line for the detail. Only for a 404 the answer alone cannot explain."""
     from aoai_doctor.services import arm, identity
 
-    if token is None or token.source not in BY_NAME or not info.resource_name:
+    source = token.chain_source if token else None
+    if source is None or not info.resource_name:
         return None, ""
-    probe = identity.probe(token.source, arm.scope(info.cloud), identity.Bounds(), ctx.environ)
+    probe = identity.probe(source, arm.scope(info.cloud), identity.Bounds(), ctx.environ)
     if probe.token is None:
-        return None, f"ARM: no token for {arm.scope(info.cloud)} from {token.source}, so the model was not read"
-    found = arm.deployment_model(probe.token, info.cloud, info.resource_name, deployment, policy, ctx.environ)
+        return None, f"ARM: no token for {arm.scope(info.cloud)} from {source}, so the model was not read"
+    base = arm.base_url(info.cloud, ctx.target.arm_endpoint)
+    if base is None:
+        return None, f"ARM: {ctx.target.arm_endpoint} is not a Resource Manager endpoint, so the model was not read"
+    found = arm.deployment_model(probe.token, base, info.resource_name, deployment, policy, ctx.environ)
     if isinstance(found, str):
         return None, f"ARM: {found}"
     model = f"{found.name} {found.version or ''}".rstrip()

@@ -457,6 +457,7 @@ def _token_under_test(ctx: CheckContext) -> tuple[TokenUnderTest, str | None] | 
         winner.identity,
         winner.expires_on,
         winner.elapsed_ms,
+        winner.source,
     )
     # azure-identity's default authority is login.microsoftonline.com (_internal/utils.py get_default_authority).
     authority = (ctx.environ.get("AZURE_AUTHORITY_HOST") or "login.microsoftonline.com"

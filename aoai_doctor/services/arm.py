@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aoai_doctor.azure.endpoints import Cloud
 from aoai_doctor.redaction import Secret
@@ -26,11 +26,29 @@ HOSTS = {
 SUBSCRIPTIONS_API = "2022-12-01"
 ACCOUNTS_API = "2024-10-01"  # Microsoft.CognitiveServices, stable
 MAX_SUBSCRIPTIONS = 20
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def scope(cloud: Cloud) -> str:
     """The token scope for the cloud's Resource Manager."""
     return f"https://{HOSTS.get(cloud, HOSTS[Cloud.PUBLIC])}/.default"
+
+
+def base_url(cloud: Cloud, override: str | None = None) -> str | None:
+    """Where to reach the cloud's Resource Manager: ``https://<host>``, or ``override`` when it names one of
+    the Resource Manager hosts or a loopback address (the stand-in's); None for any other host, which
+    never receives a management token."""
+    if not override:
+        return f"https://{HOSTS.get(cloud, HOSTS[Cloud.PUBLIC])}"
+    parts = urlsplit(override)
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme != "https" or not (host in HOSTS.values() or host in _LOOPBACK):
+        return None  # a loopback address gets a token only when it is the doctor's own stand-in (http.send)
+    return f"https://{parts.netloc}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +62,20 @@ class DeploymentModel:
 
 def deployment_model(
     token: Secret,
-    cloud: Cloud,
+    base: str,
     resource: str,
     deployment: str,
     policy: http.Policy,
     environ: Mapping[str, str],
 ) -> DeploymentModel | str:
     """The model and version behind ``resource``/``deployment``, or one line on why it could not be read."""
-    host = HOSTS.get(cloud, HOSTS[Cloud.PUBLIC])
-    policy = http.Policy(allow_hosts=policy.allow_hosts | {host}, resolve=policy.resolve, timeout=policy.timeout)
+    host = urlsplit(base).hostname or ""
+    allowed = policy.allow_hosts | ({host} if host in HOSTS.values() else set())
+    policy = http.Policy(allow_hosts=allowed, resolve=policy.resolve, timeout=policy.timeout)
     credential = ("Authorization", Secret(f"Bearer {token.reveal()}"))
 
     def get(path: str) -> dict[str, Any] | str:
-        answer = http.send("GET", f"https://{host}{path}", credential=credential, policy=policy, environ=environ)
+        answer = http.send("GET", f"{base}{path}", credential=credential, policy=policy, environ=environ)
         if isinstance(answer, http.Failure):
             return f"{host}: {answer.message}"
         try:

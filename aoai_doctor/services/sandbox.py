@@ -47,8 +47,9 @@ def client_environment(standin: Any, base: Mapping[str, str]) -> Iterator[dict[s
 def doctor_env(standin: Any) -> dict[str, str]:
     """What ``aoai-doctor run`` needs besides the app's own variables to reproduce the scenario: the
     stand-in's CA fingerprint (so the doctor trusts this loopback endpoint with the credentials the
-    stand-in issued), the auth mode and the deployment kind when they are not the defaults, and the API
-    Management subscription key (with its header name) when the client sends one."""
+    stand-in issued), the auth mode and the deployment kind when they are not the defaults, where its
+    Resource Manager answers, and the API Management subscription key (with its header name) when the
+    client sends one."""
     import hashlib
     import ssl
 
@@ -65,6 +66,7 @@ def doctor_env(standin: Any) -> dict[str, str]:
         env["AOAI_DOCTOR_AUTH"] = "api-key"
     if client.operation.value != "chat":
         env["AOAI_DOCTOR_DEPLOYMENT_KIND"] = client.operation.value
+    env["AOAI_DOCTOR_ARM_ENDPOINT"] = standin.management_endpoint
     key = standin.client_gateway_key()
     if key is not None:
         env["AOAI_DOCTOR_GATEWAY_KEY"] = key

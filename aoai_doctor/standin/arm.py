@@ -76,6 +76,9 @@ class ArmService:
             return HttpResponse.json(
                 200, {"value": value, "count": {"type": "Total", "value": len(value)}}, headers
             )
+        accounts = f"/subscriptions/{resource.subscription_id}/providers/microsoft.cognitiveservices/accounts"
+        if path == accounts.lower():  # list by subscription: only what the caller may read
+            return HttpResponse.json(200, {"value": [self._account()] if may_read else []}, headers)
         deployment_prefix = f"{arm_id}/deployments/"
         if path in (arm_id, f"{arm_id}/deployments", f"{arm_id}/models") or path.startswith(deployment_prefix):
             if not may_read:
