@@ -11,7 +11,7 @@ from aoai_doctor.azure.endpoints import Cloud
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services import arm, http
 from aoai_doctor.services.sandbox import doctor_env
-from aoai_doctor.standin import load_scenario
+from aoai_doctor.standin import StandIn, load_scenario
 from aoai_doctor.standin.scenario import RoleAssignment
 from tests.conftest import StartStandIn
 
@@ -26,11 +26,11 @@ def test_only_resource_manager_hosts_or_loopback_receive_a_management_token() ->
     assert arm.base_url(Cloud.PUBLIC, "https://management.azure.com:notaport") is None
 
 
-def _management_token(s: object) -> Secret:
-    env = s.client_env()  # type: ignore[attr-defined]
+def _management_token(s: StandIn) -> Secret:
+    env = s.client_env()
     credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
-                                        authority=env["AZURE_AUTHORITY_HOST"], connection_verify=env["REQUESTS_CA_BUNDLE"],
-                                        disable_instance_discovery=True)
+                                        authority=env["AZURE_AUTHORITY_HOST"],
+                                        connection_verify=env["REQUESTS_CA_BUNDLE"], disable_instance_discovery=True)
     try:
         return Secret(credential.get_token(arm.scope(Cloud.PUBLIC)).token)
     finally:
