@@ -1,7 +1,8 @@
 """Real failure texts for signatures that the benchmark corpus does not already exercise.
 
 Each entry: signature id -> (source of the real text, text). Texts are quoted from the cited public
-issue, from azure-identity's own message strings (azure-identity 1.27.0 sources), or from
+issue, from azure-identity's or openai's own message strings (azure-identity 1.27.0, openai 3.57.0
+sources), from the Microsoft docs, or from
 shared/reference/azure-identity-offline.md, where they were produced by running the real library.
 """
 
@@ -189,5 +190,20 @@ INLINE_EXAMPLES: dict[str, tuple[str, str]] = {
     "endpoint-resource-not-found": (
         "aoai-doctor run's own AOAI501 message for https://contoso.openai.azure.com//openai/deployments/chat",
         "AOAI501 test-call: 404 Resource not found: a doubled slash in the path",
+    ),
+    "apim-validate-jwt-401": (
+        "MicrosoftDocs/azure-docs api-management-access-restriction-policies.md (validate-jwt sample's "
+        "failed-validation-error-message in API Management's error body)",
+        'HTTP 401 {"statusCode": 401, "message": "Unauthorized. Access token is missing or invalid."}',
+    ),
+    "openai-missing-credentials-v3": (
+        "openai 3.57.0 lib/_client_auth.py",
+        "openai.OpenAIError: Missing credentials. Please pass an `api_key`, `workload_identity`, `admin_api_key`, "
+        "or set the `OPENAI_API_KEY` or `OPENAI_ADMIN_KEY` environment variable.",
+    ),
+    "openai-client-arguments-conflict": (
+        "openai 3.57.0 lib/azure.py (MutuallyExclusiveAuthError)",
+        "openai.lib.azure.MutuallyExclusiveAuthError: The `api_key`, `azure_ad_token` and `azure_ad_token_provider` "
+        "arguments are mutually exclusive; Only one can be passed at a time",
     ),
 }
