@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from aoai_doctor.explainer.answer import Confidence, CredentialVerdict, Diagnosis, Explanation, VerdictStatus
-from aoai_doctor.explainer.kb import KnowledgeBase, Signature, docs_path
+from aoai_doctor.explainer.kb import KnowledgeBase, Signature, docs_path, prefilter_view
 from aoai_doctor.explainer.normalize import normalize, unwrap_mid_word
 from aoai_doctor.explainer.parse import Chain, Facts, RawVerdict, extract_facts, parse_chain
 from aoai_doctor.redaction import scrub as redact
@@ -56,8 +56,9 @@ class _Hit:
     length: int
 
 
-def _first_position(sig: Signature, flat: str, facts: Facts) -> tuple[int, int] | None:
-    """Where the signature matches (position, length), or None when it does not."""
+def _first_position(sig: Signature, flat: str, facts: Facts, lowered: str | None) -> tuple[int, int] | None:
+    """Where the signature matches (position, length), or None when it does not. ``lowered`` is
+    the :func:`~aoai_doctor.explainer.kb.prefilter_view` of ``flat``, for the patterns' literal prefilter."""
     if sig.aadsts and not (sig.aadsts & facts.aadsts):
         return None
     if sig.error_codes and not (sig.error_codes & facts.error_codes):
@@ -68,18 +69,18 @@ def _first_position(sig: Signature, flat: str, facts: Facts) -> tuple[int, int] 
     if sig.any_of:
         found = None
         for pattern in sig.any_of:
-            found = pattern.search(flat)
+            found = pattern.search(flat, lowered)
             if found:
                 break
         if found is None:
             return None
         spot = (found.start(), found.end() - found.start())
     for pattern in sig.all_of:
-        found = pattern.search(flat)
+        found = pattern.search(flat, lowered)
         if found is None:
             return None
         spot = spot or (found.start(), found.end() - found.start())
-    if any(pattern.search(flat) for pattern in sig.none_of):
+    if any(pattern.search(flat, lowered) for pattern in sig.none_of):
         return None
     if spot is None:
         spot = _structured_spot(sig, flat)
@@ -112,8 +113,9 @@ def _excerpt(flat: str, position: int, length: int) -> str:
 
 def _match_all(kb: KnowledgeBase, flat: str, facts: Facts) -> list[_Hit]:
     hits = []
+    lowered = prefilter_view(flat)
     for sig in kb.signatures:
-        spot = _first_position(sig, flat, facts)
+        spot = _first_position(sig, flat, facts, lowered)
         if spot is not None:
             hits.append(_Hit(sig, spot[0], spot[1]))
     return hits

@@ -14,10 +14,105 @@ from aoai_doctor.strict_toml import Table, TomlError
 _FLAGS = re.IGNORECASE
 _CONDITIONS = ("aadsts", "error_code", "status", "any", "all")
 """The keys of a signature that match text; a signature needs at least one."""
+_QUANTIFIERS = frozenset("?*+{")
+_LITERAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 _-:;,.'\"/=@#%&!<>`~")
+"""Characters a prefilter literal may hold (ASCII)."""
+_CASE_TRAPS = ("\u0130", "\u0131", "\u017f")
+"""The only characters a case-insensitive regex matches to an ASCII letter although their ``lower()`` is not
+that letter (İ and ı match i, ſ matches s): a text holding one gets no prefilter."""
+_MIN_LITERAL = 4
 
 
 class KnowledgeBaseError(ValueError):
     """The knowledge-base data is malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextPattern:
+    """A signature regex, with a literal that every match contains (so most texts are ruled out by a plain
+    substring test before the regex engine runs)."""
+
+    regex: re.Pattern[str]
+    literal: str | None
+    """Lower-case text every match contains, or None when the pattern has no usable literal."""
+
+    def search(self, text: str, lowered: str | None = None) -> re.Match[str] | None:
+        """``regex.search(text)``; with ``lowered`` (:func:`prefilter_view` of ``text``) a text that lacks the
+        literal is ruled out without running the regex."""
+        if self.literal is not None and lowered is not None and self.literal not in lowered:
+            return None
+        return self.regex.search(text)
+
+
+def prefilter_view(text: str) -> str | None:
+    """``text.lower()`` for the literal prefilter, or None when the text holds a character for which a
+    case-insensitive match and ``lower()`` disagree."""
+    if any(trap in text for trap in _CASE_TRAPS):
+        return None
+    return text.lower()
+
+
+def required_literal(pattern: str) -> str | None:
+    """The longest run of plain characters that every match of ``pattern`` contains, lower-cased.
+
+    Only top-level runs count (not inside groups or classes); a top-level ``|`` means no literal; a
+    quantified character ends the run before it."""
+    runs: list[str] = []
+    run: list[str] = []
+    depth = 0
+    index = 0
+
+    def close() -> None:
+        if run:
+            runs.append("".join(run))
+            run.clear()
+
+    while index < len(pattern):
+        char = pattern[index]
+        following = pattern[index + 1] if index + 1 < len(pattern) else ""
+        if char == "\\":
+            literal = following if following and not following.isalnum() else None
+            index += 2
+            if depth:
+                continue
+            quantified = index < len(pattern) and pattern[index] in _QUANTIFIERS
+            if literal is not None and literal.lower() in _LITERAL_CHARS and not quantified:
+                run.append(literal.lower())
+            else:
+                close()
+            continue
+        if char == "[":
+            close()
+            end = index + 1
+            if end < len(pattern) and pattern[end] == "^":
+                end += 1
+            if end < len(pattern) and pattern[end] == "]":
+                end += 1
+            while end < len(pattern) and pattern[end] != "]":
+                end += 2 if pattern[end] == "\\" else 1
+            index = end + 1
+            continue
+        if char == "{":
+            close()
+            counts = re.match(r"\{\d*(?:,\d*)?\}", pattern[index:])
+            index += len(counts.group(0)) if counts else 1
+            continue
+        if char == "(":
+            close()
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return None
+        elif depth == 0:
+            if following in _QUANTIFIERS or char in ".^$?*+{}" or char.lower() not in _LITERAL_CHARS:
+                close()
+            else:
+                run.append(char.lower())
+        index += 1
+    close()
+    best = max(runs, key=len, default="")
+    return best if len(best) >= _MIN_LITERAL else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +126,9 @@ class Signature:
     aadsts: frozenset[str]
     error_codes: frozenset[str]
     statuses: frozenset[int]
-    any_of: tuple[re.Pattern[str], ...]
-    all_of: tuple[re.Pattern[str], ...]
-    none_of: tuple[re.Pattern[str], ...]
+    any_of: tuple[TextPattern, ...]
+    all_of: tuple[TextPattern, ...]
+    none_of: tuple[TextPattern, ...]
     unavailable: bool
     """The text is a CredentialUnavailableError: a chain skips the credential."""
     informative: bool
@@ -73,10 +168,10 @@ def _read(name: str) -> Table:
     return Table(strict_toml.read(file, source=name), source=name)
 
 
-def _patterns(entry: Table, key: str) -> tuple[re.Pattern[str], ...]:
+def _patterns(entry: Table, key: str) -> tuple[TextPattern, ...]:
     patterns = entry.strings(key)
     try:
-        return tuple(re.compile(p, _FLAGS) for p in patterns)
+        return tuple(TextPattern(re.compile(p, _FLAGS), required_literal(p)) for p in patterns)
     except re.error as exc:
         raise entry.error(key, f"bad regex: {exc}") from None
 

@@ -1,13 +1,16 @@
 """Real failure texts for signatures that the benchmark corpus does not already exercise.
 
 Each entry: signature id -> (source of the real text, text). Texts are quoted from the cited public
-issue, from azure-identity's own message strings (azure-identity 1.27.0 sources), or from
+issue, from azure-identity's or openai's own message strings (azure-identity 1.27.0, openai 3.57.0 sources;
+holes filled as tests/explain/test_identity_messages.py fills them), from the Microsoft docs, or from
 shared/reference/azure-identity-offline.md, where they were produced by running the real library.
 """
 
 from __future__ import annotations
 
 OFFLINE = "shared/reference/azure-identity-offline.md"
+IDENTITY = "azure-identity 1.27.0"
+CLAIMS = "eyJhY2Nlc3NfdG9rZW4iOnsiYWNycyI6eyJlc3NlbnRpYWwiOnRydWUsInZhbHVlIjoiY3AxIn19fQ=="
 
 INLINE_EXAMPLES: dict[str, tuple[str, str]] = {
     "invalid-scope-characters": (
@@ -189,5 +192,134 @@ INLINE_EXAMPLES: dict[str, tuple[str, str]] = {
     "endpoint-resource-not-found": (
         "aoai-doctor run's own AOAI501 message for https://contoso.openai.azure.com//openai/deployments/chat",
         "AOAI501 test-call: 404 Resource not found: a doubled slash in the path",
+    ),
+    "cli-claims-challenge": (
+        f"{IDENTITY} _credentials/azure_cli.py (CLAIMS_UNSUPPORTED_ERROR, tenant and scope appended)",
+        "azure.identity._exceptions.CredentialUnavailableError: This credential doesn't support claims challenges. "
+        "To authenticate with the required claims, please run the following command (requires Azure CLI version "
+        f"2.76.0 or later): az login --claims-challenge {CLAIMS} --tenant 3f2c5e1a-8d4b-4c6e-9a7f-1b2d3e4f5a6b "
+        "--scope https://cognitiveservices.azure.com/.default",
+    ),
+    "azd-claims-unsupported": (
+        f"{IDENTITY} _credentials/azd_cli.py (UNKNOWN_CLAIMS_FLAG)",
+        "AzureDeveloperCliCredential: Claims challenges are not supported by the Azure Developer CLI version you "
+        "are using. Please update to version 1.18.1 or later.",
+    ),
+    "dev-tool-cannot-start": (
+        f"{IDENTITY} _credentials/azd_cli.py (no SystemRoot on Windows)",
+        "azure.identity._exceptions.CredentialUnavailableError: Azure Developer CLI credential expects a "
+        "'SystemRoot' environment variable",
+    ),
+    "powershell-execution-policy": (
+        f"{IDENTITY} _credentials/azure_powershell.py (BLOCKED_BY_EXECUTION_POLICY)",
+        "AzurePowerShellCredential: Execution policy prevented invoking Azure PowerShell",
+    ),
+    "token-request-without-scope": (
+        f"{IDENTITY} _internal/msal_managed_identity_client.py",
+        'ValueError: "get_token" requires at least one scope',
+    ),
+    "azure-arc-unavailable": (
+        f"{IDENTITY} _credentials/azure_arc.py (key file not readable by the process)",
+        "azure.core.exceptions.ClientAuthenticationError: Could not read file /var/opt/azcmagent/tokens/abc.key "
+        "contents: [Errno 13] Permission denied: '/var/opt/azcmagent/tokens/abc.key'",
+    ),
+    "azure-arc-user-assigned-rejected": (
+        f"{IDENTITY} _credentials/azure_arc.py (_validate_user_assigned_identity)",
+        "ManagedIdentityCredential: Azure Arc did not confirm the requested user-assigned managed identity in the "
+        "token response. The agent likely does not support user-assigned managed identities and returned the "
+        "system-assigned identity.",
+    ),
+    "managed-identity-no-token": (
+        f"{IDENTITY} _internal/managed_identity_client.py",
+        "azure.core.exceptions.ClientAuthenticationError: No token received.",
+    ),
+    "managed-identity-arguments-conflict": (
+        f"{IDENTITY} _credentials/managed_identity.py",
+        "ValueError: When 'client_id' is provided as a keyword argument, 'identity_config' must not contain any of "
+        "the following keys: object_id, resource_id, client_id",
+    ),
+    "workload-identity-no-client-id": (
+        f"{IDENTITY} _credentials/managed_identity.py",
+        "ValueError: Workload identity was selected but no client ID was provided. Configure the environment with "
+        'a client ID or pass a value for "client_id" argument',
+    ),
+    "aks-token-proxy-incomplete": (
+        f"{IDENTITY} _credentials/workload_identity.py (CUSTOM_PROXY_ENV_ERROR)",
+        "ValueError: AZURE_KUBERNETES_TOKEN_PROXY is not set but other custom endpoint-related environment "
+        "variables are present.",
+    ),
+    "aks-token-proxy-invalid": (
+        f"{IDENTITY} _credentials/workload_identity.py (CA_DATA_FILE_ERROR)",
+        "ValueError: Both AZURE_KUBERNETES_CA_FILE and AZURE_KUBERNETES_CA_DATA are set. Only one should be set.",
+    ),
+    "azure-pipelines-oidc-unavailable": (
+        f"{IDENTITY} _credentials/azure_pipelines.py",
+        "azure.identity._exceptions.CredentialUnavailableError: Missing value for the SYSTEM_OIDCREQUESTURI "
+        "environment variable. AzurePipelinesCredential is intended for use in Azure Pipelines where the "
+        "SYSTEM_OIDCREQUESTURI environment variable is set. Please refer to the troubleshooting guide at "
+        "https://aka.ms/azsdk/python/identity/azurepipelinescredential/troubleshoot.",
+    ),
+    "credential-argument-empty": (
+        f"{IDENTITY} _credentials/client_secret.py",
+        "ValueError: secret should be a Microsoft Entra application's client secret",
+    ),
+    "credential-arguments-conflict": (
+        f"{IDENTITY} _credentials/certificate.py",
+        'ValueError: Please specify either "certificate_path" or "certificate_data", not both',
+    ),
+    "certificate-missing-key": (
+        f"{IDENTITY} _credentials/certificate.py",
+        "ValueError: The certificate must include its private key",
+    ),
+    "dac-tenant-id-argument": (
+        f"{IDENTITY} _credentials/default.py; Azure/azure-sdk-for-python#23322",
+        "TypeError: 'tenant_id' is not supported in DefaultAzureCredential.",
+    ),
+    "authority-not-well-known": (
+        f"{IDENTITY} _internal/msal_credentials.py (a mistyped AZURE_AUTHORITY_HOST)",
+        "ValueError: The authority provided, https://login.microsoftonline.co, is not well-known. If this "
+        "authority is valid and trustworthy, you can disable this check by passing in "
+        "'disable_instance_discovery=True' when constructing the credential.",
+    ),
+    "invalid-subscription-name": (
+        f"{IDENTITY} _internal/utils.py (validate_subscription)",
+        "ValueError: Subscription 'My Visual Studio Subscription' contains invalid characters. If this is the name "
+        "of a subscription, use its ID instead. You can locate your subscription by following the instructions "
+        "listed here: https://learn.microsoft.com/azure/azure-portal/get-subscription-tenant-id",
+    ),
+    "shared-cache-account-not-found": (
+        f"{IDENTITY} _internal/shared_token_cache.py (NO_MATCHING_ACCOUNTS)",
+        "SharedTokenCacheCredential: SharedTokenCacheCredential authentication unavailable. No account\n"
+        "matching the specified username: user@contoso.com tenant: 3f2c5e1a-8d4b-4c6e-9a7f-1b2d3e4f5a6b was "
+        "found in the cache.",
+    ),
+    "silent-token-acquisition-failed": (
+        f"{IDENTITY} _credentials/silent.py",
+        "azure.core.exceptions.ClientAuthenticationError: Token acquisition failed",
+    ),
+    "vscode-auth-record-invalid": (
+        f"{IDENTITY} _credentials/vscode.py",
+        "VisualStudioCodeCredential: Failed to load authentication record from Visual Studio Code: Expecting "
+        "value: line 1 column 1 (char 0). Please ensure you have the Azure Resources extension installed and "
+        "signed in.",
+    ),
+    "entra-answer-unreadable": (
+        f"{IDENTITY} _internal/aad_client_base.py",
+        "azure.core.exceptions.ClientAuthenticationError: No response content from Microsoft Entra ID",
+    ),
+    "apim-validate-jwt-401": (
+        "MicrosoftDocs/azure-docs api-management-access-restriction-policies.md (validate-jwt sample's "
+        "failed-validation-error-message in API Management's error body)",
+        'HTTP 401 {"statusCode": 401, "message": "Unauthorized. Access token is missing or invalid."}',
+    ),
+    "openai-missing-credentials-v3": (
+        "openai 3.57.0 lib/_client_auth.py",
+        "openai.OpenAIError: Missing credentials. Please pass an `api_key`, `workload_identity`, `admin_api_key`, "
+        "or set the `OPENAI_API_KEY` or `OPENAI_ADMIN_KEY` environment variable.",
+    ),
+    "openai-client-arguments-conflict": (
+        "openai 3.57.0 lib/azure.py (MutuallyExclusiveAuthError)",
+        "openai.lib.azure.MutuallyExclusiveAuthError: The `api_key`, `azure_ad_token` and `azure_ad_token_provider` "
+        "arguments are mutually exclusive; Only one can be passed at a time",
     ),
 }

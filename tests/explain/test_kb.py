@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aoai_doctor import strict_toml
 from aoai_doctor.explainer import kb
+from tests.explain.examples import INLINE_EXAMPLES
 
 CAUSES = """
 [cause.token_expired]
@@ -63,3 +66,41 @@ def test_malformed_entries(causes: str, signatures: str, expected: str, monkeypa
         load(causes, signatures, monkeypatch)
     assert str(caught.value).startswith(expected)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literal"),
+    [
+        ("access denied", "access denied"),
+        ("abc", None),  # too short to be worth a substring test
+        ("foo|barbazqux", None),  # an alternative need not contain either side
+        (r"token tenant [^ ]{1,60} does not match resource tenant", " does not match resource tenant"),
+        (r"(?:app service|azure ml) managed identity configuration", " managed identity configuration"),
+        (r"abcdex?yz", "abcde"),  # a quantified character ends the run before it
+        (r"a\.?bcdef", "bcdef"),
+        (r"unauthorized\. access token", "unauthorized. access token"),
+        (r"x[^]]yzwq", "yzwq"),
+        (r"\bServiceModelDeprecat(?:ed|ing)\b", "servicemodeldeprecat"),
+        (r"\d{3} gateway time-?out", " gateway time"),  # a {m,n} count is no literal
+        (r"x{1000}yz", None),
+    ],
+)
+def test_required_literal(pattern: str, literal: str | None) -> None:
+    assert kb.required_literal(pattern) == literal
+
+
+EXAMPLE_TEXTS = [text for _, text in INLINE_EXAMPLES.values()]
+TRAPS = st.sampled_from(["", "\u0130", "\u0131", "\u017f", "\u212a", "…", "K"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(EXAMPLE_TEXTS), st.booleans(), TRAPS, st.integers(min_value=0, max_value=400))
+def test_the_literal_prefilter_never_changes_a_match(text: str, swap: bool, trap: str, where: int) -> None:
+    """With or without the prefilter, every knowledge-base pattern matches the same texts (case changes and
+    the characters whose case-insensitive match differs from ``lower()`` included)."""
+    text = text.swapcase() if swap else text
+    text = text[:where] + trap + text[where:]
+    lowered = kb.prefilter_view(text)
+    for sig in kb.load_knowledge_base().signatures:
+        for pattern in sig.any_of + sig.all_of + sig.none_of:
+            assert (pattern.regex.search(text) is None) == (pattern.search(text, lowered) is None), pattern.regex
