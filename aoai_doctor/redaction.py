@@ -138,6 +138,8 @@ _STRONG_NAMES = (
     r"x?-?identity[-_]header|msi[-_]secret|x-identity-header"
 )
 _WEAK_NAMES = r"secret|token|key|assertion|sig|credential"
+# A value that names where a secret is read from (code in a fix: os.environ["X"], $X) is not a secret.
+_REFERENCE = r"(?!os\.environ\[|os\.getenv\(|os\.environ\.get\(|\$\{?[A-Z_][A-Z0-9_]*\b(?![^\s\"',;&}<>)\]]))"
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # JSON Web Tokens, whole or cut short (a header alone already starts with eyJ).
     (re.compile(r"\beyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,2}"), "<redacted-jwt>"),
@@ -150,14 +152,14 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # name=value / name: value / "name": "value" / 'name': 'value' for secret-bearing names.
     (
         re.compile(
-            rf"(?i)((?<![\w-])(?:{_STRONG_NAMES})[\"']?\s*(?:=|:)\s*[\"']?)(?!<redacted)"
+            rf"(?i)((?<![\w-])(?:{_STRONG_NAMES})[\"']?\s*(?:=|:)\s*[\"']?)(?!<redacted){_REFERENCE}"
             r"([^\s\"',;&}<>)\]]{4,})"
         ),
         r"\1" + PLACEHOLDER,
     ),
     (
         re.compile(
-            rf"(?i)((?<![\w-])(?:{_WEAK_NAMES})[\"']?\s*(?:=|:)\s*[\"']?)(?!<redacted)"
+            rf"(?i)((?<![\w-])(?:{_WEAK_NAMES})[\"']?\s*(?:=|:)\s*[\"']?)(?!<redacted){_REFERENCE}"
             r"(?!aadsts)(?=[^\s\"',;&}<>)\]]{0,200}?\d)([^\s\"',;&}<>)\]]{16,})"
         ),
         r"\1" + PLACEHOLDER,

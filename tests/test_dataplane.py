@@ -9,6 +9,7 @@ import pytest
 from aoai_doctor.azure import answers as dp
 from aoai_doctor.azure.endpoints import parse
 from aoai_doctor.azure.jwt import Identity
+from aoai_doctor.model import Severity
 
 INFO = parse("https://contoso-openai.openai.azure.com")
 CALL = dp.plan_call(INFO, "chat", None, "2024-10-21")
@@ -274,13 +275,13 @@ def test_running_out_of_budget_is_success() -> None:
                                                                                      "content": ""}}],
                       "usage": {"completion_tokens": 16, "completion_tokens_details": {"reasoning_tokens": 16}}}
     (finding,) = interpret(200, reasoning_only)
-    assert finding.severity.value == "info" and "16 of them reasoning" in finding.message
+    assert finding.severity is Severity.INFO and "16 of them reasoning" in finding.message
     incomplete = {"object": "response", "status": "incomplete", "model": "gpt-5",
                   "incomplete_details": {"reason": "max_output_tokens"}, "output": [],
                   "usage": {"output_tokens": 16, "output_tokens_details": {"reasoning_tokens": 16}}}
     call = dp.plan_call(INFO, "gpt-5", "responses", None)
     (finding,) = interpret(200, incomplete, ctx(call=call))
-    assert finding.severity.value == "info" and "whole 16-token budget" in finding.message
+    assert finding.severity is Severity.INFO and "whole 16-token budget" in finding.message
 
 
 def test_a_404_on_a_retired_model_is_model_retired_not_the_api_version() -> None:

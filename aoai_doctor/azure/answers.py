@@ -283,6 +283,7 @@ def _known(ctx: Context) -> dict[str, str | None]:
     identity = ctx.identity
     return {
         "resource": ctx.info.resource_name,
+        "gateway": ctx.info.resource_name if ctx.info.family is HostFamily.APIM else None,
         "deployment": ctx.deployment,
         "tenant-id": ctx.expected_tenant,
         "object-id": identity.object_id if identity else None,
@@ -324,8 +325,9 @@ def _role_missing(a: Answer, ctx: Context) -> Said | None:
     named = _DATA_ACTION.search(a.message)
     if ctx.info.shape is PathShape.FOUNDRY_PROJECT or (named and "/AIServices/" in named.group(0)):
         action = named.group(0) if named else "the project's data actions"
-        return Said(f"{a.status} PermissionDenied: {who} lacks {action} on this Foundry project",
-                    "foundry-permission-denied", {"role": PROJECT_ROLE}, note=_service_said(a.message))
+        short = (ctx.identity.user or f"app {ctx.identity.app_id or '?'}") if ctx.identity else "the caller"
+        return Said(f"{a.status} PermissionDenied on the Foundry project: {short} lacks {action}",
+                    "foundry-permission-denied", {"role": PROJECT_ROLE}, note=f"{who}; {_service_said(a.message)}")
     action = DATA_ACTIONS.get(ctx.call.kind) or (named.group(0) if named else f"the {ctx.call.operation} action")
     return Said(f"{a.status} PermissionDenied: {who} lacks the data action {action}", "aoai-permission-denied-code",
                 note=_service_said(a.message))
@@ -455,7 +457,8 @@ def _model_deprecated(a: Answer, ctx: Context) -> Said | None:
 def _retirement_values(row: Retirement | None) -> dict[str, str | None]:
     if row is None:
         return {}
-    return {"model": row.describe(), "retired-on": row.on.isoformat(), "replacement": row.replacement}
+    return {"model": row.describe(), "retired-on": row.on.isoformat(), "replacement": row.replacement_model,
+            "version": row.replacement_version}
 
 
 def _operation_not_supported(a: Answer, ctx: Context) -> Said | None:

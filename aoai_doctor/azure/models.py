@@ -53,7 +53,19 @@ class Retirement:
     on: dt.date
     """Retired on (RETIRED), or retired no earlier than (DEPRECATING)."""
     replacement: str
+    """``gpt-4o (2024-11-20)``: the model the docs suggest, with its version when they name one."""
     source: str
+
+    @property
+    def replacement_model(self) -> str:
+        """``gpt-4o``."""
+        return self.replacement.split(" (", 1)[0]
+
+    @property
+    def replacement_version(self) -> str | None:
+        """``2024-11-20``, when the docs name a version."""
+        _, _, version = self.replacement.partition(" (")
+        return version.rstrip(")") or None
 
     def names(self) -> tuple[str, ...]:
         """How deployments of it are commonly named (``gpt-4-0613``, ``gpt-4``)."""
