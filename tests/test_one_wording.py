@@ -41,6 +41,14 @@ ANSWERS = {
                                      "current OpenAI S0 pricing tier."}}, "entra"),
     "server-error": (500, {"error": {"code": "InternalServerError", "message": "The server had an error while "
                                      "processing your request. Sorry about that!"}}, "entra"),
+    # Reasoning models (dotnet/extensions#6945; service reference §9.3).
+    "unsupported-value": (400, {"error": {"message": "Unsupported value: 'temperature' does not support 0.2 with "
+                                          "this model. Only the default (1) value is supported.",
+                                          "type": "invalid_request_error", "param": "temperature",
+                                          "code": "unsupported_value"}}, "entra"),
+    "below-minimum": (400, {"error": {"message": "Invalid 'max_completion_tokens': integer below minimum value. "
+                                      "Expected a value >= 16, but got 1 instead.", "type": "invalid_request_error",
+                                      "param": "max_completion_tokens", "code": "integer_below_min_value"}}, "entra"),
 }
 
 
@@ -50,7 +58,8 @@ def test_run_and_explain_give_one_wording(name: str) -> None:
     (finding,) = dp.interpret(status, {}, json.dumps(body).encode(), ctx(auth=auth))
     answer = aoai_doctor.explain(f"HTTP {status}: {json.dumps(body)}")
     assert answer.cause == finding.cause
-    values = {**KNOWN, **({"route": "embeddings"} if name == "operation" else {})}
+    values = {**KNOWN, **({"route": "embeddings"} if name == "operation" else {}),
+              **({"param": body["error"]["param"]} if name in ("unsupported-value", "below-minimum") else {})}
     assert fill(answer.fix, values) == finding.fix
 
 
@@ -64,16 +73,23 @@ RAW = {
                         b"this site is blocked by your organization.</body></html>", "text/html"),
     "gateway-quota": (403, b'{"statusCode": 403, "message": "Out of call volume quota. Quota will be replenished in '
                       b'00:00:48."}', "application/json"),
+    # Azure-Samples/openai-apim-lb#31.
+    "gateway-key-missing": (401, b'{"statusCode": 401, "message": "Access denied due to missing subscription key. '
+                            b'Make sure to include subscription key when making requests to an API."}',
+                            "application/json"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(RAW))
 def test_raw_answers_give_one_wording(name: str) -> None:
     status, body, content_type = RAW[name]
-    context = ctx(info=parse("https://contoso-apim.azure-api.net/openai")) if name == "gateway-quota" else ctx()
+    gateway = name.startswith("gateway")
+    context = ctx(info=parse("https://contoso-apim.azure-api.net/openai")) if gateway else ctx()
     (finding,) = dp.interpret(status, {"content-type": content_type}, body, context)
     answer = aoai_doctor.explain(f"HTTP {status}: {body.decode()}")
-    assert (answer.cause, fill(answer.fix, KNOWN)) == (finding.cause, finding.fix)
+    values = {**KNOWN, **({"resource": "contoso-apim", "gateway": "contoso-apim",
+                           "header": "Ocp-Apim-Subscription-Key"} if gateway else {})}
+    assert (answer.cause, fill(answer.fix, values)) == (finding.cause, finding.fix)
 
 
 def test_the_tenant_a_run_knows_is_in_the_fix() -> None:
