@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aoai_doctor.azure import answers as dp
+from aoai_doctor.azure import calls
 from aoai_doctor.azure import endpoints as ep
 from aoai_doctor.azure.chain import State, Verdict
 from aoai_doctor.azure.endpoints import SCOPES, Cloud, EndpointInfo
@@ -117,5 +117,5 @@ class CallOutcome:
     token_ms: float | None = None
     """How long the credential took to get the token."""
     body: dict[str, object] | None = None
-    request: tuple[dp.Call, tuple[Credential, ...] | None] | None = None
+    request: tuple[calls.Call, tuple[Credential, ...] | None] | None = None
     """The request, for checks that repeat it (AOAI601). Holds the credential: never printed."""

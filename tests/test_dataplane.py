@@ -7,12 +7,13 @@ import json
 import pytest
 
 from aoai_doctor.azure import answers as dp
+from aoai_doctor.azure import calls
 from aoai_doctor.azure.endpoints import parse
 from aoai_doctor.azure.jwt import Identity
 from aoai_doctor.model import Severity
 
 INFO = parse("https://contoso-openai.openai.azure.com")
-CALL = dp.plan_call(INFO, "chat", None, "2024-10-21")
+CALL = calls.plan_call(INFO, "chat", None, "2024-10-21")
 APP = Identity("tid-1", "oid-1", "app-1", None, "app")
 
 
@@ -40,9 +41,9 @@ def test_plan_calls_per_route() -> None:
         == "https://contoso-openai.openai.azure.com/openai/deployments/chat/chat/completions?api-version=2024-10-21"
     )
     assert CALL.body == {"messages": [{"role": "user", "content": "ping"}], "max_tokens": 16}
-    legacy = dp.plan_call(INFO, "davinci", "completion", "2022-12-01")
+    legacy = calls.plan_call(INFO, "davinci", "completion", "2022-12-01")
     assert legacy.url.endswith("/openai/deployments/davinci/completions?api-version=2022-12-01")
-    v1 = dp.plan_call(parse("https://contoso-openai.openai.azure.com/openai/v1/"), "chat", "embedding", None)
+    v1 = calls.plan_call(parse("https://contoso-openai.openai.azure.com/openai/v1/"), "chat", "embedding", None)
     assert v1.url == "https://contoso-openai.openai.azure.com/openai/v1/embeddings" and v1.body["model"] == "chat"
 
 
@@ -226,35 +227,35 @@ BELOW_MINIMUM = {"error": {"message": "Invalid 'max_completion_tokens': integer 
 
 
 def test_the_budget_parameter_follows_the_route_and_the_model_family() -> None:
-    assert dp.plan_call(INFO, "gpt-4o", None, "2024-10-21").param == "max_tokens"
-    reasoning = dp.plan_call(INFO, "o3-mini", None, "2024-12-01-preview")
+    assert calls.plan_call(INFO, "gpt-4o", None, "2024-10-21").param == "max_tokens"
+    reasoning = calls.plan_call(INFO, "o3-mini", None, "2024-12-01-preview")
     assert reasoning.body["max_completion_tokens"] == 16 and "max_tokens" not in reasoning.body
-    responses = dp.plan_call(INFO, "gpt-5", "responses", "2024-10-21")
+    responses = calls.plan_call(INFO, "gpt-5", "responses", "2024-10-21")
     assert responses.url == "https://contoso-openai.openai.azure.com/openai/v1/responses"
     assert responses.body == {"model": "gpt-5", "input": "ping", "max_output_tokens": 16}
-    v1 = dp.plan_call(parse("https://contoso-openai.openai.azure.com/openai/v1"), "chat", None, "preview")
+    v1 = calls.plan_call(parse("https://contoso-openai.openai.azure.com/openai/v1"), "chat", None, "preview")
     assert v1.url.endswith("/openai/v1/chat/completions?api-version=preview") and v1.body["model"] == "chat"
-    dated = dp.plan_call(parse("https://contoso-openai.openai.azure.com/openai/v1"), "chat", None, "2024-10-21")
+    dated = calls.plan_call(parse("https://contoso-openai.openai.azure.com/openai/v1"), "chat", None, "2024-10-21")
     assert "api-version" not in dated.url  # the v1 surface takes no dated version
     assert not any(k in CALL.body for k in ("temperature", "top_p"))
 
 
 def test_a_refused_max_tokens_is_asked_again_with_max_completion_tokens() -> None:
-    adapted = dp.adapt(CALL, 400, MAX_TOKENS_REFUSED)
+    adapted = calls.adapt(CALL, 400, MAX_TOKENS_REFUSED)
     assert adapted is not None
     call, note = adapted
     assert call.body == {"messages": CALL.body["messages"], "max_completion_tokens": 16}
     assert call.url == CALL.url and "max_completion_tokens" in note
-    assert dp.adapt(call, 400, MAX_TOKENS_REFUSED) is None  # once only: the new call has no max_tokens
+    assert calls.adapt(call, 400, MAX_TOKENS_REFUSED) is None  # once only: the new call has no max_tokens
 
 
 def test_a_budget_under_the_minimum_is_raised_to_it_within_bounds() -> None:
-    small = dp.plan_call(INFO, "o3", None, "2024-12-01-preview", budget=1)
-    adapted = dp.adapt(small, 400, BELOW_MINIMUM)
+    small = calls.plan_call(INFO, "o3", None, "2024-12-01-preview", budget=1)
+    adapted = calls.adapt(small, 400, BELOW_MINIMUM)
     assert adapted is not None and adapted[0].body["max_completion_tokens"] == 16
-    assert dp.adapt(dp.plan_call(INFO, "o3", None, "2024-12-01-preview"), 400, BELOW_MINIMUM) is None
+    assert calls.adapt(calls.plan_call(INFO, "o3", None, "2024-12-01-preview"), 400, BELOW_MINIMUM) is None
     greedy = json.loads(json.dumps(BELOW_MINIMUM).replace(">= 16", ">= 5000"))
-    assert dp.adapt(small, 400, greedy) is None  # never a large billable call
+    assert calls.adapt(small, 400, greedy) is None  # never a large billable call
 
 
 def test_refusals_that_adaptation_cannot_fix_are_parameter_unsupported() -> None:
@@ -279,7 +280,7 @@ def test_running_out_of_budget_is_success() -> None:
     incomplete = {"object": "response", "status": "incomplete", "model": "gpt-5",
                   "incomplete_details": {"reason": "max_output_tokens"}, "output": [],
                   "usage": {"output_tokens": 16, "output_tokens_details": {"reasoning_tokens": 16}}}
-    call = dp.plan_call(INFO, "gpt-5", "responses", None)
+    call = calls.plan_call(INFO, "gpt-5", "responses", None)
     (finding,) = interpret(200, incomplete, ctx(call=call))
     assert finding.severity is Severity.INFO and "whole 16-token budget" in finding.message
 
@@ -305,6 +306,12 @@ def test_apim_answers_are_the_gateway_not_the_key() -> None:
     assert finding.cause == "gateway_key_missing" and "Ocp-Apim-Subscription-Key" in (finding.fix or "")
     renamed = dp.Context(apim.info, "chat", CALL, "2024-10-21", "entra", APP, gateway_header="api-key")
     assert "api-key" in (interpret(401, missing, renamed)[0].fix or "")
+    # felixrieseberg/project-oxford#24: API Management's wrong-key answer, not Azure OpenAI's invalid key
+    invalid = {"statusCode": 401, "message": "Access denied due to invalid subscription key. Make sure to provide a "
+               "valid key for an active subscription."}
+    assert interpret(401, invalid, apim)[0].cause == "gateway_key_missing"
+    validate_jwt = {"statusCode": 401, "message": "Unauthorized. Access token is missing or invalid."}
+    assert interpret(401, validate_jwt, apim)[0].fix.startswith("Send an Entra token for the audience")  # type: ignore[union-attr]
 
 
 def test_a_foundry_project_names_azure_ai_user() -> None:

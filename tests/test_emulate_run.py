@@ -24,7 +24,7 @@ from tests.test_scenarios import EXPECTED
 # What run reads: its own variables, and what azure-identity and requests read for its probes and calls.
 READ = {*config.ENV_ENDPOINT, *config.ENV_DEPLOYMENT, *config.ENV_API_VERSION, *config.ENV_API_KEY, *config.ENV_TOKEN,
         *config.ENV_SCOPE, *config.ENV_AUTH, *config.ENV_DEPLOYMENT_KIND, *config.ENV_GATEWAY_KEY,
-        *config.ENV_GATEWAY_KEY_HEADER, STANDIN_MARKER,
+        *config.ENV_GATEWAY_KEY_HEADER, *config.ENV_ARM_ENDPOINT, STANDIN_MARKER,
         "AZURE_AUTHORITY_HOST", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID",
         "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_USERNAME", "HOME", "IDENTITY_ENDPOINT",
         "IDENTITY_HEADER", "MSI_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"}

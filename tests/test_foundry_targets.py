@@ -91,7 +91,7 @@ def test_the_model_inference_route_from_the_portals_target_uri() -> None:
     text = messages(checks["AOAI102"])
     assert "Azure AI Model Inference route" in text and "'model' picks the deployment" in text
     assert "https://myres.services.ai.azure.com/models/chat/completions?api-version=2024-05-01-preview" in text
-    assert "the endpoint URL" in messages(checks["AOAI103"])
+    assert "recovered from flag --endpoint" in messages(checks["AOAI103"])
 
 
 def test_the_model_inference_route_takes_its_own_version() -> None:

@@ -1,4 +1,5 @@
-"""The data-plane call, as pure functions: which route and body to send, and what an answer means.
+"""What a data-plane answer means, as pure functions: a table of rules from status, code and message to
+a cause and the knowledge base's fix. What to send is :mod:`aoai_doctor.azure.calls`.
 
 Bodies, statuses and headers follow the service reference (error bodies and headers, verbatim from
 public reports). Match on ``error.code`` first; the message text is a hint.
@@ -7,16 +8,16 @@ public reports). Match on ``error.code`` first; the message text is a hint.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aoai_doctor.azure import api_versions as av
-from aoai_doctor.azure.endpoints import MODELS_INFERENCE_VERSION, EndpointInfo, HostFamily, PathShape
+from aoai_doctor.azure.calls import UNSUPPORTED, Call, error_code, error_message, error_param, parse_body
+from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily, PathShape
 from aoai_doctor.azure.jwt import Identity
-from aoai_doctor.azure.models import Lifecycle, Retirement, is_reasoning
+from aoai_doctor.azure.models import Lifecycle, Retirement
 from aoai_doctor.explainer.fixes import fix_for
 from aoai_doctor.model import Finding, Severity
 
@@ -52,141 +53,6 @@ SERVICE_HEADERS = (
     "x-ms-spillover-from-deployment",
     "x-ms-spillover-error",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """What to send for one deployment."""
-
-    kind: str
-    """chat, completion, embedding or responses."""
-    url: str
-    body: dict[str, Any]
-    operation: str
-    """The route's operation, as the service names it in errors (chat/completions …)."""
-    param: str | None = None
-    """The body's token-budget parameter (``max_tokens``, ``max_completion_tokens``, ``max_output_tokens``)."""
-
-    @property
-    def budget(self) -> int:
-        """The most tokens the call may produce (0 for embeddings)."""
-        value = self.body.get(self.param, 0) if self.param else 0
-        return value if isinstance(value, int) else 0
-
-
-BUDGET = 16
-"""The token budget of the test call: the smallest every current model accepts (reasoning models refuse
-budgets under 16 with ``integer_below_min_value``; service reference §9.3)."""
-MAX_BUDGET = 256
-"""The most an adapted call may ask for when the service names a higher minimum."""
-
-
-def budget_param(kind: str, deployment: str) -> str | None:
-    """The token-budget parameter a route and model family take: ``max_output_tokens`` on Responses,
-    ``max_completion_tokens`` for reasoning models (they refuse ``max_tokens``), else ``max_tokens``."""
-    if kind == "embedding":
-        return None
-    if kind == "responses":
-        return "max_output_tokens"
-    if kind == "chat" and is_reasoning(deployment):
-        return "max_completion_tokens"
-    return "max_tokens"
-
-
-def plan_call(
-    info: EndpointInfo,
-    deployment: str,
-    kind: str | None,
-    api_version: str | None,
-    stream: bool = False,
-    token_param: str | None = None,
-    prompt: str = "ping",
-    budget: int = BUDGET,
-) -> Call:
-    """The smallest request that proves the deployment answers on the route that fits it: no sampling
-    parameters, a budget the model accepts. A v1 endpoint (and a Foundry project, whose OpenAI surface is
-    the v1 API) and the Responses API use ``/openai/v1`` with the deployment as ``model``."""
-    kind = kind or "chat"
-    param = token_param or budget_param(kind, deployment)
-    body: dict[str, Any]
-    if info.models_inference and kind in ("chat", "embedding"):
-        # The Azure AI Model Inference route: its own api-version, the deployment as ``model``.
-        query = f"?api-version={api_version or MODELS_INFERENCE_VERSION}"
-        if kind == "embedding":
-            return Call(kind, f"{info.base_url}/models/embeddings{query}", {"model": deployment, "input": [prompt]},
-                        "embeddings")
-        body = {"model": deployment, "messages": [{"role": "user", "content": prompt}], param or "max_tokens": budget}
-        url, operation = f"{info.base_url}/models/chat/completions{query}", "chat/completions"
-    elif info.is_v1 or kind == "responses":
-        base = f"{info.base_url}/openai/v1"
-        # The v1 surface takes no dated api-version; only its own values are passed on.
-        query = f"?api-version={api_version}" if api_version in av.V1_VALUES else ""
-        body = {"model": deployment}
-        if kind == "embedding":
-            return Call(kind, f"{base}/embeddings{query}", {**body, "input": prompt}, "embeddings")
-        if kind == "responses":
-            body = {**body, "input": prompt, "max_output_tokens": budget}
-            url, operation = f"{base}/responses{query}", "responses"
-        elif kind == "completion":
-            body = {**body, "prompt": prompt, "max_tokens": budget}
-            url, operation = f"{base}/completions{query}", "completions"
-        else:
-            body = {**body, "messages": [{"role": "user", "content": prompt}], param or "max_tokens": budget}
-            url, operation = f"{base}/chat/completions{query}", "chat/completions"
-    else:
-        base = f"{info.base_url}/openai/deployments/{deployment}"
-        query = f"?api-version={api_version}" if api_version else ""
-        if kind == "embedding":
-            return Call(kind, f"{base}/embeddings{query}", {"input": prompt}, "embeddings")
-        if kind == "completion":
-            body = {"prompt": prompt, "max_tokens": budget}
-            url, operation = f"{base}/completions{query}", "completions"
-        else:
-            body = {"messages": [{"role": "user", "content": prompt}], param or "max_tokens": budget}
-            url, operation = f"{base}/chat/completions{query}", "chat/completions"
-    if stream:
-        body["stream"] = True
-    return Call(kind, url, body, operation, param)
-
-
-def adapt(call: Call, status: int, data: dict[str, Any] | None) -> tuple[Call, str] | None:
-    """The same call changed once to what a 400 answer names, and what changed; None when the answer
-    does not name something the call can give. A reasoning model that refuses ``max_tokens`` gets
-    ``max_completion_tokens``; a budget under the model's minimum is raised to it (up to
-    :data:`MAX_BUDGET`); an api-version that does not know ``max_completion_tokens`` gets ``max_tokens``."""
-    if status != 400 or call.param is None or data is None:
-        return None
-    message, code, param = _message(data), _code(data).lower(), _param(data)
-    named = param or (m.group(2) if (m := _UNSUPPORTED.search(message)) else "")
-    if call.param == "max_tokens" and named == "max_tokens" and "max_completion_tokens" in message:
-        return _with_param(call, "max_completion_tokens"), ("the model refuses max_tokens; asked again with "
-                                                           "max_completion_tokens")
-    if call.param == "max_completion_tokens" and _UNRECOGNISED.search(message):
-        return _with_param(call, "max_tokens"), ("this api-version does not know max_completion_tokens; asked "
-                                                 "again with max_tokens")
-    below = code == "integer_below_min_value" or "below minimum value" in message
-    if below and (not named or named == call.param) and (m := re.search(r">=\s*(\d+)", message)):
-        minimum = int(m.group(1))
-        if call.budget < minimum <= MAX_BUDGET:
-            body = {**call.body, call.param: minimum}
-            return (Call(call.kind, call.url, body, call.operation, call.param),
-                    f"the model wants {call.param} >= {minimum}; asked again with {minimum}")
-    return None
-
-
-def _with_param(call: Call, param: str) -> Call:
-    body = {k: v for k, v in call.body.items() if k != call.param}
-    body[param] = call.budget
-    return Call(call.kind, call.url, body, call.operation, param)
-
-
-def parse_body(body: bytes) -> dict[str, Any] | None:
-    """The JSON object of an answer, or None when it is not JSON (an HTML page, nothing at all)."""
-    try:
-        data = json.loads(body.decode("utf-8", errors="replace"))
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def rate_limits(headers: Mapping[str, str]) -> list[str]:
@@ -259,7 +125,7 @@ def interpret(status: int, headers: Mapping[str, str], body: bytes, ctx: Context
     """What an answer means: a passing note, or a finding with a cause and the exact fix. The first rule
     of :data:`RULES` that applies decides."""
     data = parse_body(body)
-    answer = Answer(status, headers, body, data, _code(data) if data else "", _message(data),
+    answer = Answer(status, headers, body, data, error_code(data) if data else "", error_message(data),
                     f"{ctx.call.operation} on {ctx.deployment}")
     if 200 <= status < 300 and data is not None:
         return _success(data, headers, answer.where, ctx)
@@ -336,7 +202,8 @@ def _role_missing(a: Answer, ctx: Context) -> Said | None:
 def _gateway_key_missing(a: Answer, ctx: Context) -> Said | None:
     if not (a.status == 401 and _SUBSCRIPTION_KEY.search(a.message)):
         return None
-    return Said(f"401 from an API Management gateway on {a.where}: {a.message}", "apim-subscription-key-missing",
+    signature = "apim-subscription-key-missing" if "missing" in a.message.lower() else "apim-subscription-key-invalid"
+    return Said(f"401 from an API Management gateway on {a.where}: {a.message}", signature,
                 {"header": ctx.gateway_header})
 
 
@@ -432,11 +299,11 @@ def _parameter_refused(a: Answer, ctx: Context) -> Said | None:
     if a.status != 400:
         return None
     code = a.code.lower()
-    named = _UNSUPPORTED.search(a.message)
+    named = UNSUPPORTED.search(a.message)
     below = code == "integer_below_min_value" or "below minimum value" in a.message
     if not (below or named or code in ("unsupported_parameter", "unsupported_value")):
         return None
-    param = _param(a.data) or (named.group(2) if named else "") or (ctx.call.param or "")
+    param = error_param(a.data) or (named.group(2) if named else "") or (ctx.call.param or "")
     if below:
         signature = "aoai-budget-below-minimum"
     elif code == "unsupported_value" or (named and named.group(1).lower() == "value"):
@@ -509,8 +376,6 @@ def _server_error(a: Answer, ctx: Context) -> Said | None:
     return Said(f"{a.status} from the service on {a.where}: {a.message or 'no message'}", "http-5xx")
 
 
-_UNSUPPORTED = re.compile(r"unsupported (parameter|value): '([\w.\[\]]+)'", re.I)
-_UNRECOGNISED = re.compile(r"unrecogni[sz]ed request argument supplied: max_completion_tokens", re.I)
 _DATA_ACTION = re.compile(r"Microsoft\.CognitiveServices/[\w./*-]+", re.I)
 # APIM's own texts; Azure OpenAI's "invalid subscription key or wrong API endpoint" is a bad api-key.
 _SUBSCRIPTION_KEY = re.compile(r"missing subscription key|invalid subscription key\. make sure to provide a valid key",
@@ -545,27 +410,6 @@ RULES: tuple[Rule, ...] = (
 """What an error answer means, in order: the first rule that applies decides. Each names the knowledge
 base signature ``explain`` matches for the same answer, so both give the same cause and one wording of
 its fix."""
-
-
-def _code(data: Mapping[str, Any]) -> str:
-    error = data.get("error")
-    if isinstance(error, dict):
-        return str(error.get("code") or "")
-    return str(data.get("statusCode") or "")
-
-
-def _param(data: Mapping[str, Any] | None) -> str:
-    error = data.get("error") if data else None
-    return str(error.get("param") or "") if isinstance(error, dict) else ""
-
-
-def _message(data: Mapping[str, Any] | None) -> str:
-    if not data:
-        return ""
-    error = data.get("error")
-    if isinstance(error, dict):
-        return str(error.get("message") or "")
-    return str(data.get("message") or "")
 
 
 def _success(data: Mapping[str, Any], headers: Mapping[str, str], where: str, ctx: Context) -> list[Finding]:

@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
 from aoai_doctor.azure import answers as dp
+from aoai_doctor.azure import calls
 from aoai_doctor.azure.endpoints import EndpointInfo
 from aoai_doctor.azure.models import Retirement, retirement, retirement_by_name
 from aoai_doctor.check import Check, CheckContext, Outcome, finding
@@ -153,12 +154,12 @@ class TestCall(Check):
         token: TokenUnderTest | None,
     ) -> tuple[CallOutcome, list[Finding], int]:
         prompt = str(ctx.options.get("prompt") or "ping")
-        call = dp.plan_call(info, name, kind, api_version, prompt=prompt)
+        call = calls.plan_call(info, name, kind, api_version, prompt=prompt)
         answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
         made = int(isinstance(answer, http.Response))
         adapted = None
         if isinstance(answer, http.Response):
-            adapted = dp.adapt(call, answer.status, dp.parse_body(answer.body))
+            adapted = calls.adapt(call, answer.status, calls.parse_body(answer.body))
         if adapted is not None:  # the service named what it wants instead: ask once more, and say so
             call = adapted[0]
             answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
@@ -216,7 +217,7 @@ class TestCall(Check):
             _date(answer.headers.get("date")),
             answer.client_request_id,
             token.acquired_ms if token else None,
-            dp.parse_body(answer.body),
+            calls.parse_body(answer.body),
             (call, credential),
         )
         return outcome, findings, made
@@ -229,7 +230,7 @@ def _model_from_arm(info: EndpointInfo, deployment: str, token: TokenUnderTest |
     from aoai_doctor.services import arm, identity
 
     source = token.chain_source if token else None
-    if source is None or not info.resource_name:
+    if source is None:
         return None, ""
     probe = identity.probe(source, arm.scope(info.cloud), identity.Bounds(), ctx.environ)
     if probe.token is None:
@@ -244,7 +245,7 @@ def _model_from_arm(info: EndpointInfo, deployment: str, token: TokenUnderTest |
     return retirement(found.name, found.version), f"ARM: {deployment} runs {model}"
 
 
-def _adapted(adapted: tuple[dp.Call, str] | None) -> list[Finding]:
+def _adapted(adapted: tuple[calls.Call, str] | None) -> list[Finding]:
     """The note that the call was changed to what the service asked for."""
     if adapted is None:
         return []

@@ -26,6 +26,7 @@ HOSTS = {
 SUBSCRIPTIONS_API = "2022-12-01"
 ACCOUNTS_API = "2024-10-01"  # Microsoft.CognitiveServices, stable
 MAX_SUBSCRIPTIONS = 20
+MAX_ACCOUNTS = 50
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -63,12 +64,13 @@ class DeploymentModel:
 def deployment_model(
     token: Secret,
     base: str,
-    resource: str,
+    resource: str | None,
     deployment: str,
     policy: http.Policy,
     environ: Mapping[str, str],
 ) -> DeploymentModel | str:
-    """The model and version behind ``resource``/``deployment``, or one line on why it could not be read."""
+    """The model and version behind ``resource``/``deployment``, or one line on why it could not be read.
+    Without a resource name (a loopback endpoint), the one readable resource that has the deployment."""
     host = urlsplit(base).hostname or ""
     allowed = policy.allow_hosts | ({host} if host in HOSTS.values() else set())
     policy = http.Policy(allow_hosts=allowed, resolve=policy.resolve, timeout=policy.timeout)
@@ -94,27 +96,38 @@ def deployment_model(
     if isinstance(subscriptions, str):
         return subscriptions
     ids = [str(s["subscriptionId"]) for s in _values(subscriptions) if isinstance(s.get("subscriptionId"), str)]
+    found: list[DeploymentModel] = []
     for subscription in ids[:MAX_SUBSCRIPTIONS]:
         accounts = get(f"/subscriptions/{quote(subscription)}/providers/Microsoft.CognitiveServices/accounts"
                        f"?api-version={ACCOUNTS_API}")
         if isinstance(accounts, str):
             continue
-        account = next((a for a in _values(accounts) if _names(a, resource)), None)
-        if account is None or not isinstance(account.get("id"), str):
-            continue
-        deployments = get(f"{account['id']}/deployments?api-version={ACCOUNTS_API}")
-        if isinstance(deployments, str):
-            return deployments
-        for item in _values(deployments):
-            if str(item.get("name", "")).lower() == deployment.lower():
-                properties = item.get("properties")
-                model = properties.get("model") if isinstance(properties, dict) else None
-                if isinstance(model, dict) and isinstance(model.get("name"), str):
-                    version = model.get("version")
-                    return DeploymentModel(model["name"], version if isinstance(version, str) else None,
-                                           str(item.get("id", "")))
-        return f"the resource {resource} has no deployment {deployment} in ARM"
-    return f"no subscription this identity can read holds the resource {resource}"
+        for account in _values(accounts)[:MAX_ACCOUNTS]:
+            if not isinstance(account.get("id"), str) or (resource is not None and not _names(account, resource)):
+                continue
+            deployments = get(f"{account['id']}/deployments?api-version={ACCOUNTS_API}")
+            model = _model(deployments, deployment) if not isinstance(deployments, str) else None
+            if resource is not None:
+                return model or (deployments if isinstance(deployments, str) else
+                                 f"the resource {resource} has no deployment {deployment} in ARM")
+            found += [model] if model else []
+    if resource is not None:
+        return f"no subscription this identity can read holds the resource {resource}"
+    if len(found) != 1:  # a loopback endpoint names no resource: only an unambiguous deployment will do
+        return f"{len(found) or 'no'} resources this identity can read have a deployment {deployment}"
+    return found[0]
+
+
+def _model(deployments: Mapping[str, Any], deployment: str) -> DeploymentModel | None:
+    for item in _values(deployments):
+        if str(item.get("name", "")).lower() == deployment.lower():
+            properties = item.get("properties")
+            model = properties.get("model") if isinstance(properties, dict) else None
+            if isinstance(model, dict) and isinstance(model.get("name"), str):
+                version = model.get("version")
+                return DeploymentModel(model["name"], version if isinstance(version, str) else None,
+                                       str(item.get("id", "")))
+    return None
 
 
 def _values(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
