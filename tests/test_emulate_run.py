@@ -1,6 +1,11 @@
-"""`emulate` works as printed: for every built-in scenario, the variables it exports, evaluated as a shell
-would (``eval "$(aoai-doctor emulate --scenario S)"``), make a plain ``aoai-doctor run`` give the same first
-failing cause as ``aoai-doctor demo --scenario S`` (healthy: exit 0). Real processes, real stand-in."""
+"""`emulate` works as printed: the variables it exports, evaluated as a shell would (``eval "$(aoai-doctor
+emulate --scenario S)"``), make a plain ``aoai-doctor run`` give the same first failing cause as
+``aoai-doctor demo --scenario S`` (healthy: exit 0). Real processes, real stand-in.
+
+Every scenario's exports are checked to be variables run reads; the run through real processes is made for
+one scenario of each kind of export (client secret, API key, managed identity, a deployment kind, a gateway
+key, Resource Manager): what differs from ``demo`` is only how the environment reaches the run, and
+tests/test_scenarios.py holds every scenario's verdict."""
 
 from __future__ import annotations
 
@@ -37,22 +42,41 @@ def exports(scenario: str, tmp: Path) -> tuple[subprocess.Popen[str], dict[str, 
     assert proc.stdout is not None
     env: dict[str, str] = {}
     deadline = time.monotonic() + 60
-    for line in proc.stdout:
-        if line.startswith("export "):
-            name, _, value = line[len("export "):].rstrip("\n").partition("=")
-            env[name] = shlex.split(value)[0] if value else ""
-        elif env and line.startswith("# MSAL"):  # the last line emulate prints before serving
-            break
-        assert time.monotonic() < deadline
+    try:
+        for line in proc.stdout:
+            if line.startswith("export "):
+                name, _, value = line[len("export "):].rstrip("\n").partition("=")
+                env[name] = shlex.split(value)[0] if value else ""
+            elif env and line.startswith("# MSAL"):  # the last line emulate prints before serving
+                break
+            assert time.monotonic() < deadline
+    except BaseException:
+        proc.kill()  # never leave a stand-in serving after a failed test
+        raise
     return proc, env
 
 
-@pytest.mark.parametrize("scenario", sorted(EXPECTED))
-def test_a_plain_run_reproduces_the_scenario(scenario: str, clean_env: Path) -> None:
+# One scenario per kind of exported setting.
+THROUGH_PROCESSES = ("healthy", "key-auth-disabled", "mi-not-assigned", "responses-api", "apim-gateway-key-missing",
+                     "retired-model", "scope-missing-default")
+
+
+def test_every_variable_emulate_exports_is_one_run_reads() -> None:
+    from aoai_doctor.services.sandbox import doctor_env
+    from aoai_doctor.standin import StandIn, load_scenario
+
     assert set(scenario_names()) == set(EXPECTED)
+    for scenario in sorted(EXPECTED):
+        with StandIn(load_scenario(scenario)) as standin:  # what emulate prints: cli/emulation.py
+            exported = {**standin.client_env(), **doctor_env(standin)}
+        assert set(exported) <= READ, (scenario, set(exported) - READ)
+
+
+@pytest.mark.parametrize("scenario", THROUGH_PROCESSES)
+def test_a_plain_run_reproduces_the_scenario(scenario: str, clean_env: Path) -> None:
     proc, exported = exports(scenario, clean_env)
-    assert set(exported) <= READ, set(exported) - READ  # every variable emulate exports is one run reads
     try:
+        assert set(exported) <= READ, set(exported) - READ  # every variable emulate exports is one run reads
         (clean_env / "checks.toml").write_text("[checks.AOAI501]\nread_timeout = 2.0\n")
         env = {**os.environ, **exported, "AZURE_POD_IDENTITY_AUTHORITY_HOST": CLOSED_PORT_URL}
         done = subprocess.run([sys.executable, "-m", "aoai_doctor", "run", "--format", "json"], env=env,

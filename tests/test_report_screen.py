@@ -5,7 +5,9 @@ failure message is printed twice, and the last lines are the diagnosis: the caus
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -35,14 +37,23 @@ COMMAND_STARTS = ("az ", "azd ", "export ", "unset ", "pip ", "token_provider", 
 @pytest.fixture(scope="session")  # session: other modules' tests may interleave on this worker
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
     """Each built-in scenario run once, as ``demo`` runs it (the same private environment, pin and
-    prompt), with a short read timeout for the one that hangs."""
-    checks = tmp_path_factory.mktemp("checks") / "checks.toml"
-    checks.write_text("[checks.AOAI501]\nread_timeout = 2.0\n")
-    out: dict[str, Report] = {}
-    for scenario in sorted(EXPECTED):
-        with StandIn(load_scenario(scenario)) as standin, sandbox.scenario_run(standin, dict(os.environ)) as (env, aim):
-            out[scenario] = app.run_doctor(aim(Options(checks_file=checks)), env)
-    return out
+    prompt), with a short read timeout for the one that hangs. Made once per test session: the first
+    xdist worker that needs them runs the scenarios, the others read its result."""
+    shared = tmp_path_factory.getbasetemp().parent  # one directory for every worker of this session
+    with open(shared / "report-screen.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        made = shared / "report-screen.pickle"
+        if made.exists():
+            return pickle.loads(made.read_bytes())  # type: ignore[no-any-return]
+        checks = tmp_path_factory.mktemp("checks") / "checks.toml"
+        checks.write_text("[checks.AOAI501]\nread_timeout = 2.0\n")
+        out: dict[str, Report] = {}
+        for scenario in sorted(EXPECTED):
+            with (StandIn(load_scenario(scenario)) as standin,
+                  sandbox.scenario_run(standin, dict(os.environ)) as (env, aim)):
+                out[scenario] = app.run_doctor(aim(Options(checks_file=checks)), env)
+        made.write_bytes(pickle.dumps(out))
+        return out
 
 
 @pytest.mark.parametrize("columns", [80, 120])
