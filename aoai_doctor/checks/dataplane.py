@@ -181,7 +181,7 @@ class TestCall(Check):
                 None,
                 (call, credential),
             )
-            return outcome, [*_adapted(adapted), _transport(answer, name)], made
+            return outcome, [_transport(answer, name), *_adapted(adapted)], made
         identity = token.identity if token else None
         expired = bool(token and isinstance(token.claims.get("exp"), (int, float)) and token.claims["exp"] < now)
         context = dp.Context(
@@ -201,7 +201,7 @@ class TestCall(Check):
         if answer.status == 404 and context.retirement is None and b"DeploymentNotFound" not in answer.body:
             row, learned = _model_from_arm(info, name, token, policy, ctx)
             context = dataclasses.replace(context, retirement=row)
-        findings = [*_adapted(adapted), *dp.interpret(answer.status, answer.headers, answer.body, context)]
+        findings = [*dp.interpret(answer.status, answer.headers, answer.body, context), *_adapted(adapted)]
         if learned:
             findings = [dataclasses.replace(f, detail="; ".join(x for x in (f.detail, learned) if x))
                         if f.severity is Severity.ERROR else f for f in findings]
