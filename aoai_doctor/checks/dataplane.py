@@ -10,9 +10,10 @@ from typing import ClassVar
 
 from aoai_doctor.azure import answers as dp
 from aoai_doctor.azure import calls
-from aoai_doctor.azure.endpoints import EndpointInfo
+from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily
 from aoai_doctor.azure.models import Retirement, retirement, retirement_by_name
 from aoai_doctor.check import Check, CheckContext, Outcome, finding
+from aoai_doctor.config import ENV_GATEWAY_KEY
 from aoai_doctor.facts import CallOutcome, TokenUnderTest, endpoint_info
 from aoai_doctor.model import Finding, Severity
 from aoai_doctor.redaction import Secret
@@ -58,7 +59,7 @@ class TestCall(Check):
     billable; it asks for the fewest tokens every model accepts (16), and the report says how many calls
     were made. Behind API Management, set `AOAI_DOCTOR_GATEWAY_KEY` (and
     `AOAI_DOCTOR_GATEWAY_KEY_HEADER` when the API renamed `Ocp-Apim-Subscription-Key`): the key goes
-    with the token, to the gateway only.
+    with the token, to an API Management host (`*.azure-api.net`) or a host `--allow-host` names only.
 
     ## How to fix
     Follow the fix of the finding. `--no-live` skips the call (and the checks that read it).
@@ -98,15 +99,21 @@ class TestCall(Check):
             return Outcome.skip("no token to call with (see AOAI210 and AOAI302)")
         else:
             credential = (("Authorization", Secret(f"Bearer {token.token.reveal()}")),)
+        found: list[Finding] = []
         if ctx.target.gateway_key is not None:
-            credential += ((ctx.target.gateway_key_header, ctx.target.gateway_key),)
+            if info.family is HostFamily.APIM or info.host in ctx.target.allow_hosts:
+                credential += ((ctx.target.gateway_key_header, ctx.target.gateway_key),)
+            else:  # a subscription key is for the gateway: never sent to the resource itself
+                found.append(finding(
+                    Severity.WARNING, f"a gateway key is set ({ctx.target.gateway_key_source}) but {info.host} is not "
+                    "an API Management host, so it was not sent", cause="config_invalid",
+                    fix=f"unset {ENV_GATEWAY_KEY[0]}, or pass --allow-host {info.host} if this is your gateway"))
         policy = http.Policy(
             allow_hosts=ctx.target.allow_hosts,
             resolve=http.parse_resolve(list(ctx.target.resolve)),
             timeout=float(ctx.options.get("read_timeout", 30.0)),
         )
         api_version = ctx.target.api_version.value if ctx.target.api_version else None
-        found: list[Finding] = []
         facts: list[object] = []
         calls = 0
         budget = 0
