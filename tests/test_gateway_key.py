@@ -17,7 +17,7 @@ def _run(scenario: str, key: str | None = None) -> tuple[Report, list[dict[str, 
         if key is not None:
             env["AOAI_DOCTOR_GATEWAY_KEY"] = standin.gateway_key if key == "valid" else key
         report = app.run_doctor(aim(Options(select=("AOAI501",))), env)
-        data_plane = [dict(r.headers) for r in standin.requests_log if r.method == "POST"]
+        data_plane = [dict(r.headers) for r in standin.requests_log if r.path.endswith("/chat/completions")]
     return report, data_plane
 
 
