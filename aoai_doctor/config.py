@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aoai_doctor import strict_toml
 from aoai_doctor.azure import endpoints as ep
@@ -59,6 +60,18 @@ COMMON_CHECK_OPTIONS: Mapping[str, object] = {"required": True, "timeout": 30.0}
 
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+# Headers the call itself sets: a gateway key sent in one of them would replace it.
+_RESERVED_HEADERS = frozenset({"authorization", "host", "content-length", "transfer-encoding", "connection",
+                               "user-agent", "x-ms-client-request-id", "content-type", "accept"})
+
+
+def _https_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme == "https" and bool(parts.hostname)
 
 
 class ConfigError(Exception):
@@ -305,6 +318,12 @@ def resolve_target(
                           GATEWAY_KEY_HEADER)
     if not _HEADER_NAME.match(gateway_header):
         raise ConfigError(ENV_GATEWAY_KEY_HEADER[0], f"'{gateway_header}' is not an HTTP header name")
+    if gateway_header.lower() in _RESERVED_HEADERS or (gateway_header.lower() == "api-key" and auth.value == "api-key"):
+        raise ConfigError(ENV_GATEWAY_KEY_HEADER[0], f"'{gateway_header}' carries something else in the call "
+                          "(the token, the API key or the request itself); the gateway's key needs its own header")
+    arm_endpoint = next((environ[n].strip() for n in ENV_ARM_ENDPOINT if environ.get(n, "").strip()), None)
+    if arm_endpoint is not None and not _https_url(arm_endpoint):
+        raise ConfigError(ENV_ARM_ENDPOINT[0], f"'{arm_endpoint}' is not an https:// URL")
 
     notes: list[str] = []
     if endpoint is not None:
@@ -328,7 +347,8 @@ def resolve_target(
         if (info is not None and info.api_version and api_version is None
                 and info.shape in (ep.PathShape.V1, ep.PathShape.MODELS_INFERENCE, ep.PathShape.FOUNDRY_PROJECT)):
             api_version = Setting(info.api_version, f"recovered from {endpoint.source}")
-        kind = _kind_of(info.operation) if info is not None and info.shape is ep.PathShape.V1 else None
+        kind = (_kind_of(info.operation) if info is not None
+                and info.shape in (ep.PathShape.V1, ep.PathShape.FOUNDRY_PROJECT) else None)
         if kind and deployments and all(d.kind is None for d in deployments):  # the route says what it is
             deployments = tuple(Deployment(d.name, kind, d.source) for d in deployments)
             notes.append(f"deployment kind {kind}, from the /openai/v1/{info.operation if info else ''} endpoint")
@@ -351,7 +371,7 @@ def resolve_target(
         gateway_key=gateway_key,
         gateway_key_source=gateway_source,
         gateway_key_header=gateway_header,
-        arm_endpoint=next((environ[n].strip() for n in ENV_ARM_ENDPOINT if environ.get(n, "").strip()), None),
+        arm_endpoint=arm_endpoint,
     )
 
 

@@ -138,8 +138,10 @@ _STRONG_NAMES = (
     r"x?-?identity[-_]header|msi[-_]secret|x-identity-header"
 )
 _WEAK_NAMES = r"secret|token|key|assertion|sig|credential"
-# A value that names where a secret is read from (code in a fix: os.environ["X"], $X) is not a secret.
-_REFERENCE = r"(?!os\.environ\[|os\.getenv\(|os\.environ\.get\(|\$\{?[A-Z_][A-Z0-9_]*\b(?![^\s\"',;&}<>)\]]))"
+# A value that names where a secret is read from is not a secret: code in a fix (os.environ["APIM_KEY"],
+# $AZURE_OPENAI_API_KEY), matched case-sensitively, upper-case names with an underscore only.
+_REFERENCE = (r"(?!(?-i:os\.environ\[[\"'][A-Z][A-Z0-9_]*[\"']\]|os\.getenv\([\"'][A-Z][A-Z0-9_]*[\"']\)"
+              r"|\$\{?[A-Z][A-Z0-9]*_[A-Z0-9_]*\}?)(?![^\s\"',;&}<>)\]]))")
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # JSON Web Tokens, whole or cut short (a header alone already starts with eyJ).
     (re.compile(r"\beyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,2}"), "<redacted-jwt>"),
@@ -191,6 +193,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/_-]{32,})(?=[A-Za-z0-9+/_-]*?\d)(?=[A-Za-z0-9+/_-]*?[a-z])"
+            # an Azure OpenAI URL path (/openai/v1/…, /api/projects/…) is not a secret
+            r"(?![A-Za-z0-9+/_-]*?/(?:openai|api/projects|deployments|v1|models)/)"
             r"(?=[A-Za-z0-9+/_-]*?[A-Z])"
             r"[A-Za-z0-9+/_-]{32,}={0,2}"
         ),

@@ -190,7 +190,7 @@ def test_chat_deployment_on_2022_12_01_fails() -> None:
             "AOAI103",
             "warn",
             "api_version_invalid",
-            "v1 route takes none",
+            "with a v1 base URL",
         ),
         (("--endpoint", "https://res.openai.azure.com"), "AOAI103", "fail", "api_version_invalid", "no api-version"),
         (

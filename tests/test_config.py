@@ -118,3 +118,32 @@ def test_the_shipped_example_checks_toml_is_valid() -> None:
     shipped = Path(__file__).resolve().parent.parent / "checks.toml"
     parsed = config.load_checks_file(shipped, explicit=True)
     assert parsed.select == () and "AOAI104" in parsed.check_options
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"AOAI_DOCTOR_GATEWAY_KEY_HEADER": "Authorization"}, "carries something else in the call"),
+    ({"AOAI_DOCTOR_GATEWAY_KEY_HEADER": "content-length"}, "carries something else in the call"),
+    ({"AOAI_DOCTOR_GATEWAY_KEY_HEADER": "x-ms-client-request-id"}, "carries something else in the call"),
+    ({"AOAI_DOCTOR_GATEWAY_KEY_HEADER": "api-key", "AOAI_DOCTOR_AUTH": "api-key"}, "carries something else"),
+    ({"AOAI_DOCTOR_GATEWAY_KEY_HEADER": "bad header"}, "is not an HTTP header name"),
+    ({"AOAI_DOCTOR_ARM_ENDPOINT": "https://[::1"}, "is not an https:// URL"),
+    ({"AOAI_DOCTOR_ARM_ENDPOINT": "http://management.azure.com"}, "is not an https:// URL"),
+])
+def test_gateway_and_resource_manager_settings_are_checked(tmp_path: Path, env: dict[str, str],
+                                                            expected: str) -> None:
+    with pytest.raises(config.ConfigError, match=expected):
+        _resolve(tmp_path, env=env)
+
+
+def test_a_gateway_key_is_a_secret_with_its_header(tmp_path: Path) -> None:
+    target = _resolve(tmp_path, env={"AOAI_DOCTOR_GATEWAY_KEY": "k" * 32, "AOAI_DOCTOR_GATEWAY_KEY_HEADER": "api-key"})
+    assert target.gateway_key is not None and target.gateway_key.reveal() == "k" * 32
+    assert target.settings()["gateway_key"].value == "(set, header api-key)"
+    assert "k" * 32 not in repr(target)
+
+
+def test_the_route_in_a_project_or_v1_url_names_the_deployment_kind(tmp_path: Path) -> None:
+    for endpoint in ("https://r.openai.azure.com/openai/v1/responses",
+                     "https://r.services.ai.azure.com/api/projects/p/openai/v1/responses"):
+        target = _resolve(tmp_path, env={"AZURE_OPENAI_ENDPOINT": endpoint, "AZURE_OPENAI_DEPLOYMENT": "d"})
+        assert target.deployments[0].kind == "responses", endpoint

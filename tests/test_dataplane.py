@@ -289,12 +289,54 @@ def test_a_404_on_a_retired_model_is_model_retired_not_the_api_version() -> None
     from aoai_doctor.azure.models import retirement, retirement_by_name
 
     body = {"error": {"code": "404", "message": "Resource not found"}}
-    assert interpret(404, body)[0].cause in ("endpoint_wrong", "api_version_invalid")
+    assert interpret(404, body)[0].cause == "endpoint_wrong"  # 2024-10-21 is fine: the path, then
+    assert interpret(404, body, ctx(api_version="2023-03-15-preview"))[0].cause == "api_version_invalid"
     row = retirement_by_name("gpt-4-0613")
     assert row == retirement("gpt-4", "0613")
-    (finding,) = interpret(404, body, ctx(deployment="gpt-4-0613", retirement=row))
+    (finding,) = interpret(404, body, ctx(deployment="gpt-4-0613", retirement=row))  # Resource Manager said so
     assert finding.cause == "model_retired" and "retired on 2025-06-06" in finding.message
+    # the suggested gpt-4o 2024-11-20 is past its own date: its successor is named
+    assert "--model-name gpt-4.1 --model-version 2025-04-14" in (finding.fix or "")
     assert retirement_by_name("gpt-4") is None  # the bare name has live and retired versions
+    assert retirement_by_name("ada") is None  # a common name for an embeddings deployment
+
+
+def test_a_deployments_name_is_a_hint_never_proof_of_retirement() -> None:
+    from aoai_doctor.azure.models import retirement_by_name
+
+    body = {"error": {"code": "404", "message": "Resource not found"}}
+    hint = retirement_by_name("gpt-35-turbo-0613")  # the name outlives an upgrade to another model
+    (finding,) = interpret(404, body, ctx(deployment="gpt-35-turbo-0613", named_retirement=hint))
+    assert finding.cause == "endpoint_wrong"
+    assert "the deployment's name suggests gpt-35-turbo 0613, retired on 2025-02-13" in finding.message
+    (finding,) = interpret(404, body, ctx(deployment="gpt-35-turbo-0613", named_retirement=hint,
+                                          api_version="2023-03-15-preview"))
+    assert finding.cause == "api_version_invalid"
+
+
+def test_a_replacement_that_is_itself_past_its_date_is_followed_to_a_current_one() -> None:
+    import datetime as dt
+
+    from aoai_doctor.azure.models import RETIREMENTS, current_replacement, retirement
+
+    today = dt.date(2026, 11, 30)
+    for row in RETIREMENTS:
+        model, _, version = current_replacement(row, today).partition(" (")
+        final = retirement(model, version.rstrip(")") or None)
+        assert final is None or final.on > today, (row.describe(), final)
+
+
+def test_a_budget_used_up_before_the_answer_is_asked_again_with_room() -> None:
+    # steipete/CodexBar#2867 (Azure OpenAI, max_completion_tokens too small for a reasoning model)
+    used_up = {"error": {"message": "Could not finish the message because max_tokens or model output limit was "
+                         "reached. Please try again with higher max_tokens.", "type": "invalid_request_error",
+                         "param": None, "code": None}}
+    reasoning = calls.plan_call(INFO, "o3", None, "2024-12-01-preview")
+    adapted = calls.adapt(reasoning, 400, used_up)
+    assert adapted is not None and adapted[0].body["max_completion_tokens"] == calls.MAX_BUDGET
+    assert calls.adapt(adapted[0], 400, used_up) is None  # never more than the bound
+    (finding,) = interpret(400, used_up, ctx(call=adapted[0]))
+    assert finding.cause == "parameter_unsupported" and "whole 256-token budget" in finding.message
 
 
 def test_apim_answers_are_the_gateway_not_the_key() -> None:

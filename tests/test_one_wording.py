@@ -87,7 +87,7 @@ def test_raw_answers_give_one_wording(name: str) -> None:
     context = ctx(info=parse("https://contoso-apim.azure-api.net/openai")) if gateway else ctx()
     (finding,) = dp.interpret(status, {"content-type": content_type}, body, context)
     answer = aoai_doctor.explain(f"HTTP {status}: {body.decode()}")
-    values = {**KNOWN, **({"resource": "contoso-apim", "gateway": "contoso-apim",
+    values = {**KNOWN, **({"resource": "contoso-apim", "endpoint": "https://contoso-apim.azure-api.net",
                            "header": "Ocp-Apim-Subscription-Key"} if gateway else {})}
     assert (answer.cause, fill(answer.fix, values)) == (finding.cause, finding.fix)
 

@@ -39,21 +39,28 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
     """Each built-in scenario run once, as ``demo`` runs it (the same private environment, pin and
     prompt), with a short read timeout for the one that hangs. Made once per test session: the first
     xdist worker that needs them runs the scenarios, the others read its result."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # set by xdist, the same in every worker of this run
+    if run is None:
+        return _run_scenarios(tmp_path_factory)
     shared = tmp_path_factory.getbasetemp().parent  # one directory for every worker of this session
-    with open(shared / "report-screen.lock", "w") as lock:
+    with open(shared / f"report-screen-{run}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        made = shared / "report-screen.pickle"
+        made = shared / f"report-screen-{run}.pickle"
         if made.exists():
             return pickle.loads(made.read_bytes())  # type: ignore[no-any-return]
-        checks = tmp_path_factory.mktemp("checks") / "checks.toml"
-        checks.write_text("[checks.AOAI501]\nread_timeout = 2.0\n")
-        out: dict[str, Report] = {}
-        for scenario in sorted(EXPECTED):
-            with (StandIn(load_scenario(scenario)) as standin,
-                  sandbox.scenario_run(standin, dict(os.environ)) as (env, aim)):
-                out[scenario] = app.run_doctor(aim(Options(checks_file=checks)), env)
+        out = _run_scenarios(tmp_path_factory)
         made.write_bytes(pickle.dumps(out))
         return out
+
+
+def _run_scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
+    checks = tmp_path_factory.mktemp("checks") / "checks.toml"
+    checks.write_text("[checks.AOAI501]\nread_timeout = 2.0\n")
+    out: dict[str, Report] = {}
+    for scenario in sorted(EXPECTED):
+        with StandIn(load_scenario(scenario)) as standin, sandbox.scenario_run(standin, dict(os.environ)) as (env, aim):
+            out[scenario] = app.run_doctor(aim(Options(checks_file=checks)), env)
+    return out
 
 
 @pytest.mark.parametrize("columns", [80, 120])

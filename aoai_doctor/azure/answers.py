@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aoai_doctor.azure import api_versions as av
-from aoai_doctor.azure.calls import UNSUPPORTED, Call, error_code, error_message, error_param, parse_body
+from aoai_doctor.azure.calls import OUTPUT_LIMIT, UNSUPPORTED, Call, error_code, error_message, error_param, parse_body
 from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily, PathShape
 from aoai_doctor.azure.jwt import Identity
-from aoai_doctor.azure.models import Lifecycle, Retirement
+from aoai_doctor.azure.models import Lifecycle, Retirement, current_replacement
 from aoai_doctor.explainer.fixes import fix_for
 from aoai_doctor.model import Finding, Severity
 
+GATEWAY_HEADER = "Ocp-Apim-Subscription-Key"
+"""API Management's default subscription-key header."""
 ROLE = "Cognitive Services OpenAI User"
 ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
 # Foundry projects authorise their data actions (Microsoft.CognitiveServices/accounts/AIServices/…) with
@@ -84,8 +86,12 @@ class Context:
     public_address: str | None = None
     """The endpoint's public address, when DNS gave one here (AOAI401)."""
     retirement: Retirement | None = None
-    """The retirement table's row for the deployment's model, when the doctor learned its model."""
-    gateway_header: str = "Ocp-Apim-Subscription-Key"
+    """The retirement table's row for the deployment's model, when Resource Manager said which it runs."""
+    named_retirement: Retirement | None = None
+    """The row the deployment's name points at: a hint, never proof (names outlive model upgrades)."""
+    gateway_key_sent: bool | None = None
+    """Whether a configured gateway key went with the call (None: none is configured)."""
+    gateway_header: str = "Ocp-Apim-Subscription-Key"  # config.GATEWAY_KEY_HEADER
     """The header an API Management gateway takes its subscription key in."""
     today: dt.date = field(default_factory=dt.date.today)
 
@@ -149,7 +155,7 @@ def _known(ctx: Context) -> dict[str, str | None]:
     identity = ctx.identity
     return {
         "resource": ctx.info.resource_name,
-        "gateway": ctx.info.resource_name if ctx.info.family is HostFamily.APIM else None,
+        "endpoint": ctx.info.base_url,
         "deployment": ctx.deployment,
         "tenant-id": ctx.expected_tenant,
         "object-id": identity.object_id if identity else None,
@@ -202,9 +208,15 @@ def _role_missing(a: Answer, ctx: Context) -> Said | None:
 def _gateway_key_missing(a: Answer, ctx: Context) -> Said | None:
     if not (a.status == 401 and _SUBSCRIPTION_KEY.search(a.message)):
         return None
-    signature = "apim-subscription-key-missing" if "missing" in a.message.lower() else "apim-subscription-key-invalid"
-    return Said(f"401 from an API Management gateway on {a.where}: {a.message}", signature,
-                {"header": ctx.gateway_header})
+    missing = "missing" in a.message.lower()
+    signature = "apim-subscription-key-missing" if missing else "apim-subscription-key-invalid"
+    header, said = ctx.gateway_header, f"401 from an API Management gateway on {a.where}: {a.message}"
+    if missing and ctx.gateway_key_sent:  # sent, yet missing: the gateway reads another header
+        header = "api-key" if header.lower() == GATEWAY_HEADER.lower() else GATEWAY_HEADER
+        said += f" (the key was sent in {ctx.gateway_header}, which this gateway does not read)"
+    elif ctx.gateway_key_sent is False:
+        said += f" (the configured key was not sent: {ctx.info.host} is not an API Management host)"
+    return Said(said, signature, {"header": header})
 
 
 def _gateway_token(a: Answer, ctx: Context) -> Said | None:
@@ -268,18 +280,9 @@ def _resource_not_found(a: Answer, ctx: Context) -> Said | None:
     if row is not None and row.lifecycle is Lifecycle.RETIRED and row.on <= ctx.today:
         # A retired model's deployment answers exactly as a wrong api-version does (litellm#11116).
         return Said(f"404 Resource not found: {ctx.deployment} runs {row.describe()}, retired on {row.on.isoformat()}",
-                    "aoai-model-retired", _retirement_values(row), note=f"retirement table: {row.source}")
-    candidates = []
-    version = ctx.api_version
-    if not ctx.info.is_v1:
-        if version is None:
-            candidates.append("no api-version (the /openai/deployments routes need one)")
-        else:
-            info = av.classify(version)
-            if info.lifecycle in (av.Lifecycle.RETIRED, av.Lifecycle.UNKNOWN) or not info.well_formed:
-                candidates.append(f"api-version {version} is {info.lifecycle.value}")
-            elif ctx.call.kind == "chat" and not av.has_chat_route(version):
-                candidates.append(f"api-version {version} has no chat completions route")
+                    "aoai-model-retired", _retirement_values(row, ctx.today),
+                    note=f"Resource Manager says so; retirement table: {row.source}")
+    candidates = api_version_suspects(ctx.info, ctx.api_version, ctx.call.kind)
     version_suspect = bool(candidates)  # everything so far is about the api-version
     if ctx.info.doubled_slash:
         candidates.append("a doubled slash in the path")
@@ -287,10 +290,27 @@ def _resource_not_found(a: Answer, ctx: Context) -> Said | None:
         candidates.append(f"the host {ctx.info.host} may not serve Azure OpenAI routes")
     if row is not None and row.on <= ctx.today:  # deprecating: retired on that date at the earliest
         candidates.append(f"the model {row.describe()} may be retired (no earlier than {row.on.isoformat()})")
+    hint = ctx.named_retirement
+    if row is None and hint is not None and hint.on <= ctx.today:
+        candidates.append(f"the deployment's name suggests {hint.describe()}, retired on {hint.on.isoformat()}")
     if not candidates:
         candidates.append("the path or the api-version")
     return Said("404 Resource not found: " + "; ".join(candidates),
                 "aoai-resource-not-found" if version_suspect else "endpoint-resource-not-found")
+
+
+def api_version_suspects(info: EndpointInfo, api_version: str | None, kind: str) -> list[str]:
+    """What about the api-version alone would explain a 404 on the /openai/deployments routes."""
+    if info.is_v1 or info.models_inference:
+        return []
+    if api_version is None:
+        return ["no api-version (the /openai/deployments routes need one)"]
+    version = av.classify(api_version)
+    if version.lifecycle in (av.Lifecycle.RETIRED, av.Lifecycle.UNKNOWN) or not version.well_formed:
+        return [f"api-version {api_version} is {version.lifecycle.value}"]
+    if kind == "chat" and not av.has_chat_route(api_version):
+        return [f"api-version {api_version} has no chat completions route"]
+    return []
 
 
 def _parameter_refused(a: Answer, ctx: Context) -> Said | None:
@@ -301,6 +321,9 @@ def _parameter_refused(a: Answer, ctx: Context) -> Said | None:
     code = a.code.lower()
     named = UNSUPPORTED.search(a.message)
     below = code == "integer_below_min_value" or "below minimum value" in a.message
+    if OUTPUT_LIMIT.search(a.message):
+        return Said(f"400 on {a.where}: the model used its whole {ctx.call.budget}-token budget before it could "
+                    "answer", "aoai-output-limit-reached", note=_service_said(a.message))
     if not (below or named or code in ("unsupported_parameter", "unsupported_value")):
         return None
     param = error_param(a.data) or (named.group(2) if named else "") or (ctx.call.param or "")
@@ -318,14 +341,15 @@ def _model_deprecated(a: Answer, ctx: Context) -> Said | None:
     if a.code != "ServiceModelDeprecated":
         return None
     return Said(f"{a.status} ServiceModelDeprecated on {a.where}: {a.message}", "aoai-model-deprecated",
-                _retirement_values(ctx.retirement))
+                _retirement_values(ctx.retirement, ctx.today))
 
 
-def _retirement_values(row: Retirement | None) -> dict[str, str | None]:
+def _retirement_values(row: Retirement | None, today: dt.date) -> dict[str, str | None]:
     if row is None:
         return {}
-    return {"model": row.describe(), "retired-on": row.on.isoformat(), "replacement": row.replacement_model,
-            "version": row.replacement_version}
+    model, _, version = current_replacement(row, today).partition(" (")
+    return {"model": row.describe(), "retired-on": row.on.isoformat(), "replacement": model,
+            "version": version.rstrip(")") or None}
 
 
 def _operation_not_supported(a: Answer, ctx: Context) -> Said | None:

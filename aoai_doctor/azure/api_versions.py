@@ -154,8 +154,8 @@ def v1_version_findings(info: EndpointInfo, setting: Setting | None) -> tuple[Fi
     if classify(value).well_formed or near_miss(value):
         return (Finding(
             Severity.WARNING,
-            f"api-version {value} ({source}) is dated, but the v1 route takes none ({base}): that is AzureOpenAI "
-            "pointed at a v1 base URL, which adds /deployments/{model} and gets 404",
+            f"dated api-version {value} ({source}) with a v1 base URL: probably AzureOpenAI on {base}, "
+            "which adds /deployments/{model} and gets 404",
             cause="api_version_invalid",
             fix=f"{openai_v1_client(base + '/', info.default_scope)}, and {drop}",
             detail="openai/openai-python#2584: the v1 API takes no api-version (api-version=preview for preview "

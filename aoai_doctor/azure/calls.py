@@ -38,8 +38,11 @@ class Call:
 BUDGET = 16
 """The token budget of the test call: the smallest every current model accepts (reasoning models refuse
 budgets under 16 with ``integer_below_min_value``; service reference §9.3)."""
+MAX_ADAPTATIONS = 2
+"""How many times the call is changed to what a 400 names: a parameter, then a budget."""
 MAX_BUDGET = 256
-"""The most an adapted call may ask for when the service names a higher minimum."""
+"""The most an adapted call may ask for: when the service names a higher minimum, or when a reasoning model
+used the whole budget before it could answer."""
 
 
 def budget_param(kind: str, deployment: str) -> str | None:
@@ -114,7 +117,8 @@ def adapt(call: Call, status: int, data: dict[str, Any] | None) -> tuple[Call, s
     """The same call changed once to what a 400 answer names, and what changed; None when the answer
     does not name something the call can give. A reasoning model that refuses ``max_tokens`` gets
     ``max_completion_tokens``; a budget under the model's minimum is raised to it (up to
-    :data:`MAX_BUDGET`); an api-version that does not know ``max_completion_tokens`` gets ``max_tokens``."""
+    :data:`MAX_BUDGET`), and so is one the model used up reasoning before it could answer; an api-version
+    that does not know ``max_completion_tokens`` gets ``max_tokens``."""
     if status != 400 or call.param is None or data is None:
         return None
     message, code, param = error_message(data), error_code(data).lower(), error_param(data)
@@ -125,6 +129,11 @@ def adapt(call: Call, status: int, data: dict[str, Any] | None) -> tuple[Call, s
     if call.param == "max_completion_tokens" and _UNRECOGNISED.search(message):
         return _with_param(call, "max_tokens"), ("this api-version does not know max_completion_tokens; asked "
                                                  "again with max_tokens")
+    if OUTPUT_LIMIT.search(message) and call.budget < MAX_BUDGET:
+        # The model spent the budget before it could answer (steipete/CodexBar#2867): one call with room.
+        body = {**call.body, call.param: MAX_BUDGET}
+        return (Call(call.kind, call.url, body, call.operation, call.param),
+                f"the model used up {call.budget} tokens before answering; asked again with {MAX_BUDGET}")
     below = code == "integer_below_min_value" or "below minimum value" in message
     if below and (not named or named == call.param) and (m := re.search(r">=\s*(\d+)", message)):
         minimum = int(m.group(1))
@@ -172,4 +181,6 @@ def error_message(data: Mapping[str, Any] | None) -> str:
 
 
 UNSUPPORTED = re.compile(r"unsupported (parameter|value): '([\w.\[\]]+)'", re.I)
+OUTPUT_LIMIT = re.compile(r"could not finish the message because max_tokens or model output limit was reached",
+                           re.I)
 _UNRECOGNISED = re.compile(r"unrecogni[sz]ed request argument supplied: max_completion_tokens", re.I)

@@ -104,6 +104,7 @@ RETIREMENTS: tuple[Retirement, ...] = (
         "text-ada-001", "text-babbage-001", "text-curie-001", "ada", "babbage", "curie", "davinci")),
     _row("gpt-4o", "2024-05-13", _D, "2025-06-30", "gpt-4.1 (2025-04-14)", RETIREMENTS_PAGE),
     _row("gpt-4o", "2024-08-06", _D, "2025-08-06", "gpt-4.1 (2025-04-14)", RETIREMENTS_PAGE),
+    _row("gpt-4o", "2024-11-20", _D, "2026-03-01", "gpt-4.1 (2025-04-14)", RETIREMENTS_PAGE),
     _row("gpt-4o-mini", "2024-07-18", _D, "2025-08-16", "gpt-4.1-mini (2025-04-14)", RETIREMENTS_PAGE),
     _row("gpt-35-turbo-instruct", "0914", _D, "2025-05-31", "gpt-4.1-mini (2025-04-14)", RETIREMENTS_PAGE),
     _row("o1", "2024-12-17", _D, "2025-12-17", "o3 (2025-04-16)", RETIREMENTS_PAGE),
@@ -126,7 +127,21 @@ def retirement(model: str, version: str | None = None) -> Retirement | None:
 
 
 def retirement_by_name(deployment: str) -> Retirement | None:
-    """The row a deployment's own name points at (``gpt-4-0613``, ``text-davinci-003``), if one does.
-    A bare model name with retired and live versions (``gpt-4``) points at nothing: it proves too little."""
+    """The row a deployment's own name points at (``gpt-4-0613``, ``text-davinci-003``), if one does: a
+    hint only, since a deployment keeps its name when its model is upgraded. A bare model name with retired
+    and live versions (``gpt-4``), or a one-word family name (``ada``, a common name for an embeddings
+    deployment), points at nothing."""
     name = deployment.strip().lower()
-    return next((row for row in RETIREMENTS if name in row.names()), None)
+    return next((row for row in RETIREMENTS if name in row.names() and (row.version or "-" in row.model)), None)
+
+
+def current_replacement(row: Retirement, today: dt.date) -> str:
+    """The replacement to deploy today: the table's suggestion, followed on while that one is itself past
+    its date (gpt-35-turbo 0613 -> gpt-4o-mini 2024-07-18 -> gpt-4.1-mini 2025-04-14)."""
+    seen = {row.describe()}
+    while True:
+        nxt = retirement(row.replacement_model, row.replacement_version)
+        if nxt is None or nxt.on > today or nxt.describe() in seen:
+            return row.replacement
+        seen.add(nxt.describe())
+        row = nxt

@@ -107,7 +107,7 @@ class TestCall(Check):
                 found.append(finding(
                     Severity.WARNING, f"a gateway key is set ({ctx.target.gateway_key_source}) but {info.host} is not "
                     "an API Management host, so it was not sent", cause="config_invalid",
-                    fix=f"unset {ENV_GATEWAY_KEY[0]}, or pass --allow-host {info.host} if this is your gateway"))
+                    fix=f"unset {ENV_GATEWAY_KEY[0]}\n--allow-host {info.host}  (when this host is your gateway)"))
         policy = http.Policy(
             allow_hosts=ctx.target.allow_hosts,
             resolve=http.parse_resolve(list(ctx.target.resolve)),
@@ -142,7 +142,8 @@ class TestCall(Check):
             found.append(
                 finding(
                     Severity.INFO,
-                    f"{calls} billable call{'s' * (calls != 1)} made (at most {budget} tokens each)",
+                    f"{calls} billable call{'s' * (calls != 1)} made"
+                    + (f" (at most {budget} tokens each)" if budget else ""),
                     fix="--no-live skips the call",
                 )
             )
@@ -164,13 +165,17 @@ class TestCall(Check):
         call = calls.plan_call(info, name, kind, api_version, prompt=prompt)
         answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
         made = int(isinstance(answer, http.Response))
-        adapted = None
-        if isinstance(answer, http.Response):
-            adapted = calls.adapt(call, answer.status, calls.parse_body(answer.body))
-        if adapted is not None:  # the service named what it wants instead: ask once more, and say so
-            call = adapted[0]
+        changes: list[str] = []
+        # The service named what it wants instead (a parameter, then a budget): ask again, at most twice.
+        while isinstance(answer, http.Response) and len(changes) < calls.MAX_ADAPTATIONS:
+            step = calls.adapt(call, answer.status, calls.parse_body(answer.body))
+            if step is None:
+                break
+            call, change = step
+            changes.append(change)
             answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
             made += isinstance(answer, http.Response)
+        adapted = (call, "; then ".join(changes)) if changes else None
         now = time.time()
         if isinstance(answer, http.Failure):
             outcome = CallOutcome(
@@ -201,17 +206,26 @@ class TestCall(Check):
             ctx.target.expected_tenant.value if ctx.target.expected_tenant else None,
             expired,
             _public_address(ctx),
-            retirement_by_name(name),
-            ctx.target.gateway_key_header,
+            named_retirement=retirement_by_name(name),
+            gateway_header=ctx.target.gateway_key_header,
+            gateway_key_sent=None if ctx.target.gateway_key is None else any(
+                header == ctx.target.gateway_key_header for header, _ in credential),
         )
         learned = ""
-        if answer.status == 404 and context.retirement is None and b"DeploymentNotFound" not in answer.body:
+        if (answer.status == 404 and b"DeploymentNotFound" not in answer.body
+                and not dp.api_version_suspects(info, api_version, call.kind)):
+            # The answer is the same for a retired model and a wrong path: ask which model it runs.
             row, learned = _model_from_arm(info, name, token, policy, ctx)
             context = dataclasses.replace(context, retirement=row)
-        findings = [*dp.interpret(answer.status, answer.headers, answer.body, context), *_adapted(adapted)]
+        findings = dp.interpret(answer.status, answer.headers, answer.body, context)
         if learned:
             findings = [dataclasses.replace(f, detail="; ".join(x for x in (f.detail, learned) if x))
                         if f.severity is Severity.ERROR else f for f in findings]
+        if adapted is not None and findings and findings[0].severity is Severity.INFO:
+            # the answer line says it took a second call: shown at default verbosity, as the call is billable
+            findings[0] = dataclasses.replace(findings[0], message=f"{findings[0].message} (after: {adapted[1]})")
+        else:
+            findings += _adapted(adapted)
         outcome = CallOutcome(
             name,
             call.kind,
@@ -239,12 +253,15 @@ def _model_from_arm(info: EndpointInfo, deployment: str, token: TokenUnderTest |
     source = token.chain_source if token else None
     if source is None:
         return None, ""
-    probe = identity.probe(source, arm.scope(info.cloud), identity.Bounds(), ctx.environ)
-    if probe.token is None:
-        return None, f"ARM: no token for {arm.scope(info.cloud)} from {source}, so the model was not read"
     base = arm.base_url(info.cloud, ctx.target.arm_endpoint)
     if base is None:
         return None, f"ARM: {ctx.target.arm_endpoint} is not a Resource Manager endpoint, so the model was not read"
+    if info.resource_name is None and not arm.is_loopback(base):
+        # Only the stand-in's own ARM is searched for the deployment: never a whole tenant.
+        return None, f"ARM: {info.host} names no Azure resource, so the deployment's model was not looked up"
+    probe = identity.probe(source, arm.scope(info.cloud), identity.Bounds(), ctx.environ)
+    if probe.token is None:
+        return None, f"ARM: no token for {arm.scope(info.cloud)} from {source}, so the model was not read"
     found = arm.deployment_model(probe.token, base, info.resource_name, deployment, policy, ctx.environ)
     if isinstance(found, str):
         return None, f"ARM: {found}"
@@ -256,8 +273,8 @@ def _adapted(adapted: tuple[calls.Call, str] | None) -> list[Finding]:
     """The note that the call was changed to what the service asked for."""
     if adapted is None:
         return []
-    return [Finding(Severity.INFO, f"adapted: {adapted[1]}", detail="the first answer was 400; the call was made "
-                    "once more with what the service named (both are billable)")]
+    return [Finding(Severity.INFO, f"adapted: {adapted[1]}", detail="each 400 named what the service wants; the "
+                    "call was made again that way (every call is billable)")]
 
 
 def _public_address(ctx: CheckContext) -> str | None:

@@ -165,7 +165,10 @@ class Latency(Check):
                         fix="see AOAI602 for the limits; lower --concurrency or raise the deployment's capacity",
                     )
                 )
-        if stream and call.kind == "chat":
+        if stream and call.kind not in ("chat", "responses"):
+            found.append(ok(f"--stream: not measured on the {call.kind} route (chat completions and Responses "
+                            "stream)"))
+        elif stream:
             streamed = dict(call.body, stream=True)
             answer = http.post_json(call.url, streamed, credential, policy, ctx.environ, stream=True)
             made[0] += 1

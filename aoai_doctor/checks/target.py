@@ -120,15 +120,15 @@ class EndpointFormat(Check):
     - `/openai/v1/deployments/<deployment>/...`: what `AzureOpenAI` sends when it is given a v1 base
       URL. It adds the older `/deployments/{model}` route to `/openai/v1/` and gets 404
       (openai/openai-python#2584).
-    - The targets of today's Azure, each named with how it is called:
-      - the `/openai/v1` base URL (`OpenAI(base_url=...)`; the request's `model` is the deployment);
-      - a Microsoft Foundry project, `https://<resource>.services.ai.azure.com/api/projects/<project>`
-        (`_project` for the default project; with or without `/openai/v1` after it). Its OpenAI
-        surface is `<project endpoint>/openai/v1` and its token scope `https://ai.azure.com/.default`,
-        as azure-ai-projects 2.x's `get_openai_client()` builds them;
-      - the Azure AI Model Inference route, `https://<resource>.services.ai.azure.com/models` (or the
-        portal's Target URI `.../models/chat/completions?api-version=2024-05-01-preview`): the body's
-        `model` picks the deployment.
+    - The `/openai/v1` base URL, named with how it is called: `OpenAI(base_url=...)`, the request's
+      `model` being the deployment.
+    - A Microsoft Foundry project, `https://<resource>.services.ai.azure.com/api/projects/<project>`
+      (`_project` for the default project; with or without `/openai/v1` after it). Its OpenAI surface
+      is `<project endpoint>/openai/v1` and its token scope `https://ai.azure.com/.default`, as
+      azure-ai-projects 2.x's `get_openai_client()` builds them.
+    - The Azure AI Model Inference route, `https://<resource>.services.ai.azure.com/models` (or the
+      portal's Target URI `.../models/chat/completions?api-version=2024-05-01-preview`): the body's
+      `model` picks the deployment.
 
     ## Why it matters
     The service answers a wrong path with a bare `404 Resource not found`, and a token on a
@@ -293,6 +293,11 @@ class EndpointFormat(Check):
                     "<resource>.services.ai.azure.com", cause="endpoint_wrong",
                     fix=f"use https://{info.resource_name}.services.ai.azure.com{info.path.rstrip('/')} "
                         "(the project endpoint on the Foundry project's home page)"))
+            elif project := re.match(r"^/api/projects/[^/]+", info.path):
+                found.append(finding(Severity.WARNING, f"unexpected path {info.path} after a Foundry project",
+                                     cause="endpoint_wrong",
+                                     fix=f"use the project endpoint https://{info.host}{project.group(0)}; its "
+                                         "OpenAI surface (/openai/v1) is added for you"))
             else:
                 found.append(finding(Severity.WARNING, f"unexpected path {info.path} on a resource endpoint",
                                      cause="endpoint_wrong",

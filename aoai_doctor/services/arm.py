@@ -35,14 +35,19 @@ def scope(cloud: Cloud) -> str:
     return f"https://{HOSTS.get(cloud, HOSTS[Cloud.PUBLIC])}/.default"
 
 
+def is_loopback(base: str) -> bool:
+    """Whether a Resource Manager base URL is a loopback address (the stand-in's)."""
+    return (urlsplit(base).hostname or "") in _LOOPBACK
+
+
 def base_url(cloud: Cloud, override: str | None = None) -> str | None:
     """Where to reach the cloud's Resource Manager: ``https://<host>``, or ``override`` when it names one of
     the Resource Manager hosts or a loopback address (the stand-in's); None for any other host, which
     never receives a management token."""
     if not override:
         return f"https://{HOSTS.get(cloud, HOSTS[Cloud.PUBLIC])}"
-    parts = urlsplit(override)
     try:
+        parts = urlsplit(override)
         parts.port  # noqa: B018 - raises for a port that is not a number
     except ValueError:
         return None

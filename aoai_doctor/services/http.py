@@ -223,7 +223,7 @@ Credential = tuple[str, Secret]
 
 def credential_headers(credential: Credential | tuple[Credential, ...] | None) -> tuple[Credential, ...]:
     """One credential header or several (a bearer token and a gateway's subscription key) as a tuple."""
-    if credential is None:
+    if not credential:
         return ()
     if isinstance(credential[0], str):
         return (credential,)

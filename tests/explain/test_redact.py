@@ -82,3 +82,19 @@ def test_chain_verdict_messages_are_redacted() -> None:
     explanation = explain(text)
     dumped = repr(to_dict(explanation))
     assert_no_slice(JWT, dumped)
+
+
+@pytest.mark.parametrize("text", [
+    "AZURE_PASSWORD=$ecretPassw0rd", "password: $upersecret99", "Ocp-Apim-Subscription-Key: $abcdef0123456789",
+    "client_secret=$Xq7_secretvalue_2026", "api-key: $ABCDEF0123456789", "api-key: os.environ[abcdef123456]",
+])
+def test_a_secret_that_starts_like_a_reference_is_still_redacted(text: str) -> None:
+    assert "<redacted>" in redact(text)
+
+
+@pytest.mark.parametrize("text", [
+    'headers = {"Ocp-Apim-Subscription-Key": os.environ["APIM_KEY"]}', "api-key: $AZURE_OPENAI_API_KEY",
+    "key=${APIM_KEY}",
+])
+def test_a_fix_that_names_where_a_secret_comes_from_is_kept(text: str) -> None:
+    assert redact(text) == text
