@@ -48,7 +48,7 @@ def test_a_dated_version_on_a_project_is_the_azure_openai_client_pattern() -> No
     assert code == 0  # a warning
     (warning,) = checks["AOAI103"]["findings"]
     assert (warning["severity"], warning["cause"]) == ("warning", "api_version_invalid")
-    assert "AzureOpenAI pointed at a v1 base URL" in warning["message"]
+    assert "probably AzureOpenAI on" in warning["message"] and "/deployments/{model}" in warning["message"]
     assert 'OpenAI(base_url="https://name.services.ai.azure.com/api/projects/P/openai/v1/"' in warning["fix"]
     assert '"https://ai.azure.com/.default"' in warning["fix"] and "unset OPENAI_API_VERSION" in warning["fix"]
 
