@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -127,3 +128,20 @@ def sealed() -> SealedRunner:
     if reason:
         pytest.skip(f"sealed mode unavailable: {reason}")
     return SealedRunner(python=sys.executable)
+
+
+FAKES = Path(__file__).resolve().parent / "fakes"
+
+
+@pytest.fixture
+def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Put some of the fake developer CLIs on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    def install(*names: str) -> None:
+        for name in names:
+            shutil.copy2(FAKES / name, bin_dir / name)
+
+    return install

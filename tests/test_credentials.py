@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +24,6 @@ else:  # pragma: no cover
 
 FAKES = Path(__file__).resolve().parent / "fakes"
 SCOPE_AUD = "https://cognitiveservices.azure.com"
-
-
-@pytest.fixture
-def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Put some of the fake developer CLIs on PATH."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-
-    def install(*names: str) -> None:
-        for name in names:
-            shutil.copy2(FAKES / name, bin_dir / name)
-
-    return install
 
 
 def user_token(
@@ -160,7 +144,7 @@ def test_managed_identity_not_assigned(standin) -> None:  # type: ignore[no-unty
     chain = problem(checks["AOAI210"])
     assert code == 1 and chain["cause"] == "managed_identity_not_assigned"
     assert chain["message"].startswith(
-        "no credential source gets a token here; the one set up, ManagedIdentityCredential"
+        "no credential source gets a token here; the one meant is ManagedIdentityCredential (IDENTITY_ENDPOINT is set)"
     )
 
 

@@ -66,8 +66,6 @@ _BY_CAUSE: Mapping[str, Evidence] = {
     "wrong_tenant": Evidence.SIGNED_IN,
     "managed_identity_not_assigned": Evidence.ANSWERED,
     "proxy_misconfigured": Evidence.ANSWERED,
-    "env_credential_incomplete": Evidence.CONFIGURED,
-    "workload_identity_incomplete": Evidence.CONFIGURED,
     "federated_token_expired": Evidence.CONFIGURED,
     "certificate_invalid": Evidence.CONFIGURED,
     "client_secret_invalid": Evidence.CONFIGURED,
@@ -75,7 +73,9 @@ _BY_CAUSE: Mapping[str, Evidence] = {
     "app_not_found": Evidence.CONFIGURED,
     "tenant_not_found": Evidence.CONFIGURED,
 }
-# Causes that say a source is simply not set up here: never evidence of intent.
+# Causes that say a source is simply not set up here: never evidence of intent. ("not fully configured" is
+# also what EnvironmentCredential and WorkloadIdentityCredential say when none of their variables is set:
+# their variables decide.)
 NOT_SET_UP = frozenset({"cli_not_installed", "managed_identity_unavailable", "not_an_error"})
 
 
@@ -100,10 +100,12 @@ def intent_of(source: str, cause: str | None, environ: Mapping[str, str] | None 
     if names:
         verb = "is" if len(names) == 1 else "are"
         found.append(Intent(source, Evidence.CONFIGURED, f"{', '.join(names)} {verb} set"))
-    if cause and cause not in NOT_SET_UP and cause in _BY_CAUSE:
+    tool_cause = cause is not None and cause.startswith("cli_")
+    if cause and cause not in NOT_SET_UP and cause in _BY_CAUSE and (source in _TOOLS or not tool_cause):
         evidence = _BY_CAUSE[cause]
         found.append(Intent(source, evidence, _words(source, evidence, cause)))
-    elif cause and cause not in NOT_SET_UP and source == "SharedTokenCacheCredential":
+    elif cause and cause not in NOT_SET_UP and not tool_cause and source == "SharedTokenCacheCredential":
+        # (an empty cache reads as "signed out", a tool cause: no account, no intent)
         found.append(Intent(source, Evidence.CACHED, "the shared token cache holds an account"))
     return max(found, key=lambda i: i.evidence, default=None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
+from aoai_doctor.azure.intent import INTENT_VARS
 from aoai_doctor.facts import SourceProbe
 
 DEFAULT_BOUND = 5.0
@@ -20,13 +21,6 @@ MISCONFIGURED = frozenset(
         "tenant_not_allowed",
     }
 )
-# The variables that show a source is meant to be used; without any, "not fully configured" is normal.
-INTENT_VARS = {
-    "EnvironmentCredential": ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME"),
-    "WorkloadIdentityCredential": ("AZURE_FEDERATED_TOKEN_FILE",),
-}
-
-
 @functools.lru_cache(maxsize=64)
 def diagnose(message: str) -> tuple[str | None, str | None]:
     """Root cause and fix for a credential's error text, from the explain knowledge base."""

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from aoai_doctor.azure import chain
-from aoai_doctor.azure.chain import State
+from aoai_doctor.azure import chain, intent
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
-from aoai_doctor.checks.credentials._common import DEFAULT_BOUND, MISCONFIGURED, intended, probe_cause
+from aoai_doctor.checks.credentials._common import DEFAULT_BOUND, probe_cause
 from aoai_doctor.config import ConfigError, did_you_mean
 from aoai_doctor.facts import SourceProbe, token_scope
 from aoai_doctor.model import Finding, Severity
@@ -191,25 +190,31 @@ class CredentialChain(Check):
                 )
             return found
         tried = ", ".join(order) or "none (every source is excluded)"
-        closest = _closest(order, probes, ctx.environ)
-        if closest is not None:
-            cause, fix = probe_cause(closest, ctx.environ)
-            reason = (closest.message or "").splitlines()[0]
+        pinned_to = order if pinned else None
+        ranked = intent.rank(((s, probe_cause(probes[s])[0]) for s in order if s in probes), ctx.environ, pinned_to)
+        if ranked:
+            meant = ranked[0]
+            probe = probes[meant.source]
+            cause, fix = probe_cause(probe, ctx.environ)
+            reason = (probe.message or probe.error_type or "").splitlines()[0]
+            rest = [f"{i.source} ({i.why})" for i in ranked[1:]]
             found.append(
                 finding(
                     Severity.ERROR,
-                    f"no credential source gets a token here{scope_note}; the one set up, {closest.source}, "
-                    f"says: {reason}",
+                    f"no credential source gets a token here{scope_note}; the one meant is {meant.source} "
+                    f"({meant.why}), and it says: {reason}",
                     cause=cause or "other",
-                    fix=fix or f"fix {closest.source} (see its check above)",
-                    detail=f"sources tried: {tried}",
+                    fix=fix or f"fix {meant.source} (see its check above)",
+                    detail=f"intent: {meant.evidence.label}; "
+                    + (f"also showing intent: {'; '.join(rest)}; " if rest else "")
+                    + f"sources tried: {tried}",
                 )
             )
             return found
         found.append(
             finding(
                 Severity.ERROR,
-                "no credential source can get a token here" + scope_note,
+                "no credential source can get a token here, and nothing shows which one was meant" + scope_note,
                 cause="client_config_missing",
                 fix="sign in with 'az login', or set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
                 "AZURE_CLIENT_SECRET, or run where a managed identity is assigned",
@@ -294,19 +299,6 @@ class CredentialChain(Check):
             fix="please report this with the output of -v",
             detail=error,
         )
-
-
-def _closest(
-    order: tuple[str, ...], probes: Mapping[str, SourceProbe], environ: Mapping[str, str]
-) -> SourceProbe | None:
-    """When no source gets a token: the first one that is set up but broken (it names the real cause)."""
-    for source in order:
-        probe = probes.get(source)
-        if probe is None or probe.state is State.SUCCEEDED or not probe.message:
-            continue
-        if (probe.state is State.FAILED or probe_cause(probe)[0] in MISCONFIGURED) and intended(source, environ):
-            return probe
-    return None
 
 
 def _hidden(verdict: chain.Verdict, probes: Mapping[str, SourceProbe]) -> str:
