@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from aoai_doctor.azure import intent
 from aoai_doctor.explainer.answer import Confidence, CredentialVerdict, Diagnosis, Explanation, VerdictStatus
 from aoai_doctor.explainer.kb import KnowledgeBase, Signature, docs_path, prefilter_view
 from aoai_doctor.explainer.normalize import normalize, unwrap_mid_word
@@ -167,6 +168,14 @@ def _chain_candidate(kb: KnowledgeBase, chain: Chain, judged: list[_Judged]) -> 
     if failed:
         pick = failed[0]
         return _from_verdict(kb, pick, "the chain stops at the first credential that fails")
+    # Every credential was unavailable: name the one that was meant, by the evidence order run uses
+    # (azure/intent.py); a pasted text shows no machine, so the causes alone decide.
+    by_source = {j.raw.credential: j for j in judged}
+    ranked = intent.rank((j.raw.credential, j.hit.signature.cause if j.hit else None) for j in judged)
+    if ranked:
+        meant = ranked[0]
+        note = f"every credential was unavailable; the one meant is {meant.source} ({meant.why})"
+        return _from_verdict(kb, by_source[meant.source], note)
     informative = [j for j in judged if j.informative]
     if informative:
         pick = max(informative, key=lambda j: j.hit.signature.score if j.hit else 0)
