@@ -93,7 +93,9 @@ def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> R
         results = soften_network_errors(results)
     planned = frozenset(c.id for c in plan.checks)
     gating = None if plan.gating is None else plan.gating | {r.check_id for r in results if r.check_id not in planned}
-    results = context_only(results, gating, given_token=plan.options.token is not None)  # load errors still gate
+    # A given token (--token-file, or a static AZURE_OPENAI_AD_TOKEN) is the one the call uses: the
+    # credential chain is then information only. Load errors still gate.
+    results = context_only(results, gating, given_token=plan.target.token is not None)
     from aoai_doctor.services import support
 
     report = Report(
@@ -122,7 +124,8 @@ def context_only(results: Sequence[CheckResult], gating: frozenset[str] | None,
                  given_token: bool = False) -> tuple[CheckResult, ...]:
     """Results that do not decide the exit code become optional: with ``--select``, the checks run only
     because a selected one needs them (unless a selected check was skipped for their failure); with a
-    given token (``--token-file``), the credential chain, which is then information only."""
+    given token (``--token-file``, ``AZURE_OPENAI_AD_TOKEN``), the credential chain, which is then
+    information only."""
     blocking: set[str] = set()
     if gating is not None:
         for result in results:

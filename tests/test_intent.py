@@ -69,3 +69,19 @@ def test_variables_outrank_a_signed_out_tool(tools: Callable[..., None], monkeyp
     assert code == 1 and chain["cause"] == "workload_identity_incomplete"
     assert "(AZURE_FEDERATED_TOKEN_FILE is set)" in chain["message"]
     assert "AzureCliCredential (az is installed but signed out)" in chain.get("detail", "")
+
+
+def test_a_given_token_makes_the_chain_information_only(standin, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """--token-file means that token: a chain that stops at a broken service principal is still reported,
+    but the exit code is the given token's call."""
+    from tests.test_credentials import user_token
+
+    s = standin("healthy")
+    os.environ["AZURE_CLIENT_SECRET"] = "not-the-secret-0123456789"  # EnvironmentCredential now fails hard
+    token = tmp_path / "token.jwt"
+    token.write_text(user_token(s), encoding="utf-8")
+    code, checks, _text = doctor("--select", "AOAI3", "--no-live", "--token-file", str(token))
+    assert checks["AOAI210"]["status"] == "fail" and not checks["AOAI210"]["required"]
+    assert problem(checks["AOAI210"])["cause"] == "client_secret_invalid"
+    assert checks["AOAI302"]["status"] == "pass"
+    assert code == 0
