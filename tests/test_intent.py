@@ -85,3 +85,26 @@ def test_a_given_token_makes_the_chain_information_only(standin, tmp_path) -> No
     assert problem(checks["AOAI210"])["cause"] == "client_secret_invalid"
     assert checks["AOAI302"]["status"] == "pass"
     assert code == 0
+
+
+@pytest.mark.parametrize(("printed", "cause", "words"), [
+    ("not-a-jwt", "other", "is not a JWT"),
+    ("expired", "token_expired", "before it arrived"),
+])
+def test_a_source_that_returns_no_usable_token_fails_and_nothing_is_sent_on(
+        standin, tools, monkeypatch: pytest.MonkeyPatch, printed: str, cause: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_credentials import user_token
+
+    s = standin("healthy", env=False)
+    tools("az")  # the fake az prints FAKE_AZ_TOKEN as its accessToken
+    if printed == "not-a-jwt":
+        monkeypatch.setenv("FAKE_AZ_MODE", "opaque")
+        monkeypatch.setenv("FAKE_AZ_TOKEN", "<html>Sign in to continue</html>")
+    else:
+        monkeypatch.setenv("FAKE_AZ_TOKEN", user_token(s, lifetime=-7200))
+    code, checks, _text = doctor("--select", "AOAI3")
+    source = problem(checks["AOAI206"])
+    assert checks["AOAI206"]["status"] == "fail" and source["cause"] == cause and words in source["message"]
+    assert problem(checks["AOAI210"])["cause"] == cause  # the chain stops at it: a failure, not a winner
+    assert checks["AOAI302"]["status"] == "skip"  # no token to check, none sent on
+    assert code == 1

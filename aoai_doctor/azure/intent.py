@@ -64,6 +64,7 @@ _BY_CAUSE: Mapping[str, Evidence] = {
     "conditional_access": Evidence.SIGNED_IN,
     "consent_required": Evidence.SIGNED_IN,
     "wrong_tenant": Evidence.SIGNED_IN,
+    "token_expired": Evidence.SIGNED_IN,
     "managed_identity_not_assigned": Evidence.ANSWERED,
     "proxy_misconfigured": Evidence.ANSWERED,
     "federated_token_expired": Evidence.CONFIGURED,
@@ -104,6 +105,8 @@ def intent_of(source: str, cause: str | None, environ: Mapping[str, str] | None 
     if cause and cause not in NOT_SET_UP and cause in _BY_CAUSE and (source in _TOOLS or not tool_cause):
         evidence = _BY_CAUSE[cause]
         found.append(Intent(source, evidence, _words(source, evidence, cause)))
+    elif cause and cause not in NOT_SET_UP and source in _TOOLS:  # it ran, and said something else
+        found.append(Intent(source, Evidence.INSTALLED, f"{_TOOLS[source]} is installed and answered"))
     elif cause and cause not in NOT_SET_UP and not tool_cause and source == "SharedTokenCacheCredential":
         # (an empty cache reads as "signed out", a tool cause: no account, no intent)
         found.append(Intent(source, Evidence.CACHED, "the shared token cache holds an account"))

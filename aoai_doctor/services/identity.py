@@ -128,6 +128,9 @@ def probe(source: str, scope: str, bounds: Bounds = Bounds(), environ: Mapping[s
         elapsed = round((time.monotonic() - t0) * 1000, 1)
         if exc is not None:
             return SourceProbe(source, state, elapsed, type(exc).__name__, _message(exc), at_construction=construction)
+        insane = token_sanity(token.token, token.expires_on)
+        if insane is not None:  # that source's failure: what it returned is never sent on
+            return SourceProbe(source, State.FAILED, elapsed, "UnusableToken", insane)
         claims = decode_claims(token.token) or {}
         return SourceProbe(source, state, elapsed, identity=Identity.from_claims(claims), claims=claims,
                            expires_on=int(token.expires_on), token=Secret(token.token))
@@ -176,6 +179,25 @@ def verify_default_chain(scope: str, bounds: Bounds, excluded: tuple[str, ...] =
             return None, _message(exc)
         used = getattr(credential, "_successful_credential", None)
     return (type(used).__name__ if used is not None else None), None
+
+
+MAX_TOKEN_BYTES = 16 * 1024
+"""Entra ID access tokens are a few kilobytes; far larger is not a token (an HTML page, a log)."""
+
+
+def token_sanity(token: str, expires_on: float | None, now: float | None = None) -> str | None:
+    """Why what a source returned as a token cannot be one, or None: not a JWT, absurdly large, or
+    expired on arrival. Never quotes the value."""
+    if len(token) > MAX_TOKEN_BYTES:
+        return f"returned a 'token' of {len(token)} bytes, far larger than any Entra ID access token"
+    claims = decode_claims(token)
+    if claims is None:
+        return f"returned a 'token' that is not a JWT ({len(token)} characters, not three base64url parts)"
+    moment = time.time() if now is None else now
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)) and exp < moment - 60:
+        return f"returned a token that had expired {int(moment - exp)} s before it arrived"
+    return None
 
 
 def _message(exc: BaseException) -> str:

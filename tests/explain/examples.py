@@ -13,6 +13,15 @@ IDENTITY = "azure-identity 1.27.0"
 CLAIMS = "eyJhY2Nlc3NfdG9rZW4iOnsiYWNycyI6eyJlc3NlbnRpYWwiOnRydWUsInZhbHVlIjoiY3AxIn19fQ=="
 
 INLINE_EXAMPLES: dict[str, tuple[str, str]] = {
+    "source-token-expired-on-arrival": (
+        "aoai-doctor's source probe (services/identity.py token_sanity), run on a fake az printing an expired token",
+        "AzureCliCredential: UnusableToken: returned a token that had expired 7200 s before it arrived",
+    ),
+    "source-token-not-a-token": (
+        "aoai-doctor's source probe (services/identity.py token_sanity), run on a fake az printing a non-JWT",
+        "AzureCliCredential: UnusableToken: returned a 'token' that is not a JWT (9 characters, not three "
+        "base64url parts)",
+    ),
     "invalid-scope-characters": (
         f"{OFFLINE} §4 (local validation)",
         "ValueError: An invalid scope was provided. Only alphanumeric characters, '.', '-', '_', ':', "
