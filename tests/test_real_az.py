@@ -98,7 +98,9 @@ def assert_not_signed_in(checks: dict[str, dict[str, Any]], version: str, config
     assert f"az {version} (not signed in)" in tools, tools
     assert "AZURE_CONFIG_DIR" in env_check["findings"][0]["message"]
     chain = next(f for f in checks["AOAI210"]["findings"] if f["severity"] != "info")
-    assert chain["cause"] == "client_config_missing", chain
+    # the real az, installed but signed out, is the source that was meant (the intent order of AOAI210)
+    assert chain["cause"] == "cli_not_logged_in", chain
+    assert "the one meant is AzureCliCredential (az is installed but signed out)" in chain["message"], chain
     assert not (config_dir / "msal_token_cache.json").exists()
     profile = json.loads((config_dir / "azureProfile.json").read_text(encoding="utf-8-sig"))
     assert not profile.get("subscriptions"), "az gained an account"
