@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from aoai_doctor import config, registry, runner
+from aoai_doctor import config, crosscheck, registry, runner
 from aoai_doctor._version import __version__
 from aoai_doctor.check import Check
 from aoai_doctor.config import ConfigError, Target
@@ -86,9 +86,15 @@ def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> R
     """Run the planned checks and build the report: gate policies applied, every secret removed."""
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     t0 = time.monotonic()
+    facts: list[object] = []
+
+    def seen(published: tuple[object, ...]) -> None:
+        plan.secrets.add_from(published)
+        facts.extend(published)
+
     results = runner.run_checks(plan.checks, plan.target, plan.environ, plan.check_options,
-                                load_errors=plan.load_errors, on_progress=on_progress,
-                                on_facts=plan.secrets.add_from)
+                                load_errors=plan.load_errors, on_progress=on_progress, on_facts=seen)
+    results = crosscheck.apply(results, facts)  # a symptom's root cause, from the check that explains it
     if plan.options.network_errors is NetworkErrors.WARN:
         results = soften_network_errors(results)
     planned = frozenset(c.id for c in plan.checks)
