@@ -1,5 +1,6 @@
 """The path of every probe: which URL each credential source calls and whether a proxy carries it, read
-as requests reads the variables, and what actually answered a probe that went through a proxy.
+as requests reads the variables; what actually answered a probe that went through a proxy; and AOAI403
+naming a proxy that answered in the identity endpoint's place, with the setting that fixes it.
 
 The proxy decisions are compared with requests' own (``Session.merge_environment_settings`` and
 ``select_proxy``); the URLs with what real azure-identity credentials send to a loopback proxy; the
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,10 +18,13 @@ import pytest
 import requests
 from requests.utils import select_proxy
 
+from aoai_doctor import app
 from aoai_doctor.azure.chain import State
+from aoai_doctor.model import Finding, Report, Severity, Status
+from aoai_doctor.options import Options
 from aoai_doctor.services import identity as creds
 from aoai_doctor.services.probe_path import answered_by_proxy, probe_path, proxy_fix, route
-from tests.hostile_proxy import HostileProxy
+from tests.hostile_proxy import HostileProxy, app_service_without_identity
 
 SCOPE = "https://cognitiveservices.azure.com/.default"
 IMDS = "http://169.254.169.254/metadata/identity/oauth2/token"
@@ -225,3 +230,86 @@ def test_entra_behind_a_proxy_wants_the_proxy_fixed_not_bypassed(monkeypatch: py
     assert fix.startswith("have the proxy allow 127.0.0.1:9, or where this machine reaches it directly: ")
     fixed = probe_path(source, _export(fix, environ))
     assert fixed is not None and fixed.proxy is None
+
+
+# --- AOAI403 end to end: the doctor, real azure-identity, a proxy that answers everything itself ---------
+
+
+Doctor = Callable[..., Report]
+
+
+@pytest.fixture
+def doctor(monkeypatch: pytest.MonkeyPatch) -> Doctor:
+    """Run the credential checks and AOAI403 with extra variables, as ``aoai-doctor run --select AOAI2
+    --select AOAI403`` would on this machine."""
+
+    def run(**env: str) -> Report:
+        return app.run_doctor(Options(select=("AOAI2", "AOAI403")), _set(monkeypatch, env))
+
+    return run
+
+
+def _aoai403(report: Report) -> tuple[Status, list[Finding]]:
+    result = next(r for r in report.results if r.check_id == "AOAI403")
+    return result.status, list(result.findings)
+
+
+def _proxy_errors(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.cause == "proxy_misconfigured" and f.severity is Severity.ERROR]
+
+
+def test_aoai403_names_a_proxy_answering_for_the_app_service_endpoint(doctor: Doctor) -> None:
+    with HostileProxy(403) as proxy, app_service_without_identity() as endpoint:
+        report = doctor(HTTP_PROXY=proxy.url, IDENTITY_ENDPOINT=f"{endpoint.url}/msi/token",
+                        IDENTITY_HEADER="test-header")
+    assert [a.method for a in proxy.asked] == ["GET"] and endpoint.asked == []
+    status, findings = _aoai403(report)
+    assert status is Status.FAIL
+    line = (f"ManagedIdentityCredential (App Service) -> {endpoint.url} via proxy {proxy.url} "
+            "(NO_PROXY does not list 127.0.0.1)")
+    assert line in [f.message for f in findings if f.severity is Severity.INFO]
+    [error] = _proxy_errors(findings)
+    assert error.message.startswith("ManagedIdentityCredential: an answer that is not JSON came back through "
+                                    f"the proxy {proxy.url}")
+    assert error.fix == "export NO_PROXY=127.0.0.1,$NO_PROXY"
+    assert "JSONDecodeError" in (error.detail or "")
+    data = next(r for r in report.results if r.check_id == "AOAI403").data
+    assert data["paths"] == [{"source": "ManagedIdentityCredential", "url": f"{endpoint.url}/msi/token",
+                              "proxy": proxy.url, "bypassed_by": None, "flavour": "App Service"}]
+
+
+def test_aoai403_names_a_proxy_that_wants_a_sign_in_for_imds(doctor: Doctor) -> None:
+    # AZURE_POD_IDENTITY_AUTHORITY_HOST is the closed loopback port conftest sets: IMDS, meant since nothing
+    # else is set up.
+    with HostileProxy(407) as proxy:
+        report = doctor(HTTP_PROXY=proxy.url)
+    assert [a.target.split("?")[0] for a in proxy.asked] == ["http://127.0.0.1:9/metadata/identity/oauth2/token"]
+    status, findings = _aoai403(report)
+    [error] = _proxy_errors(findings)
+    assert status is Status.FAIL
+    assert "not the JSON of the IMDS identity endpoint" in error.message
+    assert error.fix == "export NO_PROXY=127.0.0.1,$NO_PROXY"
+
+
+def test_aoai403_is_content_when_no_proxy_lists_the_endpoint(doctor: Doctor) -> None:
+    with HostileProxy(403) as proxy, app_service_without_identity() as endpoint:
+        report = doctor(HTTP_PROXY=proxy.url, NO_PROXY="localhost,127.0.0.0/8",
+                        IDENTITY_ENDPOINT=f"{endpoint.url}/msi/token", IDENTITY_HEADER="test-header")
+    assert proxy.asked == [] and [a.method for a in endpoint.asked] == ["GET"]
+    status, findings = _aoai403(report)
+    assert status is Status.PASS
+    assert not [f for f in findings if f.cause == "proxy_misconfigured"]
+    assert (f"ManagedIdentityCredential (App Service) -> {endpoint.url} directly (NO_PROXY lists 127.0.0.0/8)"
+            in [f.message for f in findings])
+    mi = next(r for r in report.results if r.check_id == "AOAI203")
+    assert mi.findings and mi.findings[0].cause == "managed_identity_not_assigned"  # the endpoint's own answer
+
+
+def test_aoai403_warns_when_nothing_shows_what_the_proxy_did(doctor: Doctor) -> None:
+    # A proxy nothing listens on: the IMDS probe got no answer at all, so nothing answered in its place,
+    # but its requests still go where they can never reach the identity endpoint.
+    report = doctor(HTTP_PROXY="http://127.0.0.1:9")
+    status, findings = _aoai403(report)
+    assert status is Status.WARN and not _proxy_errors(findings)
+    [warning] = [f for f in findings if f.severity is Severity.WARNING]
+    assert warning.cause == "proxy_misconfigured" and warning.fix == "export NO_PROXY=127.0.0.1,$NO_PROXY"
