@@ -154,7 +154,7 @@ def _requested(asked_target: str, method: str) -> str:
     return f"https://{asked_target}" if method == "CONNECT" else asked_target.split("?", 1)[0]
 
 
-@pytest.mark.parametrize("status", [403, 407])
+@pytest.mark.parametrize("status", [403, 407, 502])
 @pytest.mark.parametrize("name", sorted(FLAVOURS))
 def test_a_proxy_answering_in_the_services_place_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                           name: str, status: int) -> None:
