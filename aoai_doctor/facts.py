@@ -119,3 +119,53 @@ class CallOutcome:
     body: dict[str, object] | None = None
     request: tuple[calls.Call, tuple[Credential, ...] | None] | None = None
     """The request, for checks that repeat it (AOAI601). Holds the credential: never printed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbePath:
+    """Where one credential source's HTTP request goes, and whether a proxy carries it (AOAI201–AOAI204
+    publish it; made by :func:`aoai_doctor.services.probe_path.probe_path`). Holds no secret."""
+
+    source: str
+    """The credential class (``ManagedIdentityCredential``)."""
+    url: str
+    """The endpoint the source calls, without a query or a user name and password."""
+    proxy: str | None
+    """The proxy requests would send it through (user name and password removed), or None: direct."""
+    bypassed_by: str | None = None
+    """The ``NO_PROXY`` entry that sends it direct although a proxy is set for its scheme."""
+    flavour: str | None = None
+    """Which kind of endpoint: ``App Service``, ``IMDS``, ``Azure Arc``, ``Cloud Shell``, ``Azure ML``,
+    ``Service Fabric``, ``workload identity``; None for Microsoft Entra ID."""
+    proxy_var: str | None = None
+    """The variable the proxy came from (``HTTP_PROXY``, ``https_proxy``, ``ALL_PROXY`` …)."""
+    no_proxy_var: str = "NO_PROXY"
+    """The ``NO_PROXY`` variable requests reads here (the lower-case one wins when both are set)."""
+    proxy_login: bool = False
+    """The proxy URL carries a user name or password (never kept)."""
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]`` of :attr:`url`."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}" if parts.netloc else self.url
+
+    @property
+    def host(self) -> str:
+        """The host name or address of :attr:`url`, as requests compares it with ``NO_PROXY``."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.url).hostname or ""
+
+    def describe(self) -> str:
+        """One line: ``ManagedIdentityCredential (IMDS) -> http://169.254.169.254 via proxy http://proxy:3128
+        (NO_PROXY does not list 169.254.169.254)``."""
+        who = f"{self.source} ({self.flavour})" if self.flavour else self.source
+        if self.proxy is not None:
+            return f"{who} -> {self.origin} via proxy {self.proxy} ({self.no_proxy_var} does not list {self.host})"
+        if self.bypassed_by is not None:
+            return f"{who} -> {self.origin} directly ({self.no_proxy_var} lists {self.bypassed_by})"
+        scheme = self.url.split("://", 1)[0] if "://" in self.url else "http"
+        return f"{who} -> {self.origin} directly (no proxy is set for {scheme} URLs)"

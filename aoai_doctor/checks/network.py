@@ -1,13 +1,18 @@
-"""AOAI4xx: the network path to the endpoint: DNS, TLS, proxies."""
+"""AOAI4xx: the network path to the endpoint: DNS, TLS, proxies, and the path of each credential probe."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from aoai_doctor.azure.chain import SOURCE_TABLE, SOURCES, ChainConfigError, State, chain_order
 from aoai_doctor.azure.endpoints import EndpointInfo
+from aoai_doctor.azure.intent import INTENT_VARS
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
+from aoai_doctor.facts import ProbePath, SourceProbe
 from aoai_doctor.model import Finding, Severity
 from aoai_doctor.services import http, netprobe
+from aoai_doctor.services import probe_path as paths
 
 # Issuers of the certificates Azure's public endpoints present.
 AZURE_ISSUERS = ("Microsoft", "DigiCert")
@@ -183,21 +188,41 @@ def _tls_problem(answer: netprobe.TlsAnswer, host: str, port: int) -> tuple[str,
 
 
 class Proxy(Check):
-    """Reads the proxy settings the SDKs will follow.
+    """Reads the proxy settings the SDKs will follow, and the path every credential probe took.
 
     ## What it detects
-    - `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY`, and whether the endpoint goes through
-      a proxy (an https URL follows `HTTPS_PROXY` or `ALL_PROXY`).
-    - An `HTTP_PROXY` or `ALL_PROXY` that the managed-identity endpoint (`http://169.254.169.254`) does
-      not bypass: IMDS requests then go to the proxy, which cannot reach the link-local address.
+    - `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY` (any case; the lower-case name wins), and
+      whether the endpoint goes through a proxy (an https URL follows `HTTPS_PROXY` or `ALL_PROXY`).
+    - For each credential source that calls an endpoint itself and is meant to be used here (its
+      variables are set, `AZURE_TOKEN_CREDENTIALS` names it, it got beyond "unavailable", or, for
+      managed identity, no other source is set up), the URL it calls and whether a proxy carries it, as
+      requests reads the variables (an IPv4 `NO_PROXY` entry matches the address or a CIDR block holding
+      it; a name matches the host and the names under it, with or without a leading dot; `name:port`
+      only a URL that spells the port; `*` alone matches everything):
+      `ManagedIdentityCredential (IMDS) -> http://169.254.169.254 via proxy http://proxy:3128 (NO_PROXY
+      does not list 169.254.169.254)`. Managed identity calls `IDENTITY_ENDPOINT` (App Service, Functions,
+      Azure Arc), `MSI_ENDPOINT` (Cloud Shell, Azure ML), or IMDS (`AZURE_POD_IDENTITY_AUTHORITY_HOST`,
+      else `http://169.254.169.254`); the service principal, workload identity and shared token cache
+      sources call Microsoft Entra ID (`AZURE_AUTHORITY_HOST`, else `https://login.microsoftonline.com`).
+    - What actually answered a probe that went through a proxy (`proxy_misconfigured`): the proxy
+      refused the tunnel (`Tunnel connection failed: 403 Forbidden`), asked for a sign-in (407 Proxy
+      Authentication Required), or sent an HTML page or another body that is not the identity
+      endpoint's JSON.
+    - A managed identity that is meant to be used but whose requests go to a proxy, which can never
+      reach the host's own identity endpoint (a warning when no answer shows it).
 
     ## Why it matters
     azure-identity, the openai SDK and requests all honour these variables. A proxy in the wrong place
-    shows up as timeouts, HTML answers or "no response from the IMDS endpoint".
+    shows up as timeouts, HTML answers, "Expecting value: line 1 column 1 (char 0)", "ManagedIdentityCredential
+    authentication unavailable." or "no response from the IMDS endpoint", none of which names the proxy.
 
     ## How to fix
-    `export NO_PROXY=169.254.169.254,localhost,127.0.0.1` (plus your private endpoints), and make sure
-    the proxy allows `*.openai.azure.com` and `login.microsoftonline.com`.
+    Take the identity endpoint out of the proxy's way, in the variable requests reads (`no_proxy` when it
+    is set, else `NO_PROXY`): `export NO_PROXY=169.254.169.254,$NO_PROXY` for IMDS, or the host of
+    `IDENTITY_ENDPOINT` / `MSI_ENDPOINT` (`export NO_PROXY=localhost,$NO_PROXY`). For Microsoft Entra ID,
+    have the proxy allow `login.microsoftonline.com:443`; when it asks for a sign-in, put it in the proxy
+    variable (`export HTTPS_PROXY=http://<user>:<password>@proxy:3128`). Make sure the proxy allows
+    `*.openai.azure.com` too.
 
     ## Options
     None besides the common `required` and `timeout`.
@@ -205,8 +230,8 @@ class Proxy(Check):
 
     id = "AOAI403"
     name = "proxy"
-    summary = "proxy settings send the endpoint and the managed-identity endpoint the right way"
-    uses = ("AOAI102",)
+    summary = "proxy settings send the endpoint and each credential source's probe the right way"
+    uses = ("AOAI102", *(s.check_id for s in SOURCE_TABLE))
 
     def run(self, ctx: CheckContext) -> Outcome:
         env = ctx.environ
@@ -224,14 +249,56 @@ class Proxy(Check):
                     detail=f"proxies: {', '.join(sorted(proxies))}; NO_PROXY={no_proxy or '(unset)'}",
                 )
             )
-        # The managed-identity endpoint is plain http: only HTTP_PROXY / ALL_PROXY can capture it.
-        if http.proxy_for("169.254.169.254", env, "http"):
-            found.append(
-                finding(
-                    Severity.WARNING,
-                    "NO_PROXY does not include 169.254.169.254: managed identity requests would go to the proxy",
-                    cause="proxy_misconfigured",
-                    fix="export NO_PROXY=169.254.169.254,localhost,127.0.0.1" + (f",{no_proxy}" if no_proxy else ""),
-                )
-            )
-        return Outcome(tuple(found))
+        if ctx.target.auth.value == "api-key":
+            return Outcome(tuple(found))
+        probes = {p.source: p for p in ctx.all_facts(SourceProbe)}
+        published = {p.source: p for p in ctx.all_facts(ProbePath)}
+        shown: list[dict[str, object]] = []
+        for source in _meant_sources(env, probes):
+            path = published.get(source) or paths.probe_path(source, env)
+            if path is None:
+                continue
+            found.append(ok(path.describe()))
+            shown.append({"source": path.source, "url": path.url, "proxy": path.proxy,
+                          "bypassed_by": path.bypassed_by, "flavour": path.flavour})
+            found.extend(_path_problems(path, probes.get(source)))
+        return Outcome(tuple(found), data={"paths": shown} if shown else {})
+
+
+def _path_problems(path: ProbePath, probe: SourceProbe | None) -> list[Finding]:
+    """An error when something other than the service answered the probe through the proxy; a warning when a
+    managed identity's requests go to a proxy and nothing shows they got through."""
+    if path.proxy is None or (probe is not None and probe.state is State.SUCCEEDED):
+        return []
+    reason = paths.answered_by_proxy(path, probe.error_type, probe.message) if probe is not None else None
+    if reason is not None:
+        assert probe is not None
+        return [finding(Severity.ERROR, f"{path.source}: {reason}", cause="proxy_misconfigured",
+                        fix=paths.proxy_fix(path, probe.message),
+                        detail=f"{probe.error_type}: {probe.message or ''}".strip())]
+    if path.flavour in (None, "workload identity"):
+        return []  # Microsoft Entra ID is usually meant to go through the proxy
+    return [finding(Severity.WARNING,
+                    f"{path.source}'s requests to {path.origin} go to the proxy {path.proxy}, which cannot reach "
+                    "the host's own identity endpoint", cause="proxy_misconfigured", fix=paths.proxy_fix(path))]
+
+
+def _meant_sources(env: Mapping[str, str], probes: Mapping[str, SourceProbe]) -> list[str]:
+    """The sources that call an endpoint and are meant to be used here, in DefaultAzureCredential's order:
+    the one ``AZURE_TOKEN_CREDENTIALS`` names, those whose variables are set or whose probe got beyond
+    "unavailable"; managed identity (IMDS) also when no other source is meant and the chain holds it."""
+    try:
+        order = chain_order(env.get("AZURE_TOKEN_CREDENTIALS"))
+    except ChainConfigError:
+        order = SOURCES
+
+    def meant(source: str) -> bool:
+        probe = probes.get(source)
+        return (order == (source,) or any(env.get(v) for v in INTENT_VARS.get(source, ()))
+                or (probe is not None and probe.state is not State.UNAVAILABLE))
+
+    chosen = [s for s in paths.HTTP_SOURCES if meant(s)]
+    others = [s for s in SOURCES if s != "ManagedIdentityCredential" and meant(s)]
+    if "ManagedIdentityCredential" not in chosen and not others and "ManagedIdentityCredential" in order:
+        chosen.append("ManagedIdentityCredential")
+    return [s for s in SOURCES if s in chosen]

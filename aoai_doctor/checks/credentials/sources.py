@@ -1,7 +1,9 @@
 """AOAI201–AOAI209: each DefaultAzureCredential source asked for a token on its own, within a bound.
 
-One small class per source; the table of sources (name, check id, the ``exclude_*`` keyword, how
-DefaultAzureCredential builds it, docs fragments) is :data:`aoai_doctor.azure.chain.SOURCE_TABLE`.
+One small class per source, publishing what its source did (:class:`~aoai_doctor.facts.SourceProbe`)
+and, for a source that calls an endpoint, where that call went (:class:`~aoai_doctor.facts.ProbePath`).
+The table of sources (name, check id, the ``exclude_*`` keyword, how DefaultAzureCredential builds it,
+docs fragments) is :data:`aoai_doctor.azure.chain.SOURCE_TABLE`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from aoai_doctor.checks.credentials._common import DEFAULT_BOUND, MISCONFIGURED,
 from aoai_doctor.facts import SourceProbe, token_scope
 from aoai_doctor.model import Severity
 from aoai_doctor.services import identity as creds
+from aoai_doctor.services.probe_path import probe_path
 
 
 class CredentialSource(Check):
@@ -41,6 +44,8 @@ class CredentialSource(Check):
         scope = token_scope(ctx.target)
         bound = creds.Bounds(float(ctx.options.get("bound", DEFAULT_BOUND)))
         probe = creds.probe(self.source, scope, bound, ctx.environ)
+        path = probe_path(self.source, ctx.environ)
+        facts: tuple[object, ...] = (probe,) if path is None else (probe, path)
         data = _probe_data(probe)
         if probe.state is State.SUCCEEDED:
             assert probe.identity is not None
@@ -52,7 +57,7 @@ class CredentialSource(Check):
                         detail=f"scope {scope}; {probe.elapsed_ms:.0f} ms{expires}",
                     ),
                 ),
-                facts=(probe,),
+                facts=facts,
                 data=data,
             )
         message = probe.message or probe.error_type or "no message"
@@ -62,10 +67,10 @@ class CredentialSource(Check):
             if cause in MISCONFIGURED and intended(self.source, ctx.environ):
                 return Outcome(
                     (finding(Severity.WARNING, f"unavailable: {headline}", cause=cause, fix=fix, detail=message),),
-                    facts=(probe,),
+                    facts=facts,
                     data=data,
                 )
-            return Outcome.skip(f"unavailable: {headline}", facts=(probe,), data=data)
+            return Outcome.skip(f"unavailable: {headline}", facts=facts, data=data)
         return Outcome(
             (
                 finding(
@@ -76,7 +81,7 @@ class CredentialSource(Check):
                     detail=f"{probe.error_type}: {message}",
                 ),
             ),
-            facts=(probe,),
+            facts=facts,
             data=data,
         )
 
