@@ -4,7 +4,7 @@ checks that show it; or, when nothing fails, what worked.
 Computed once from the results (by :func:`diagnose`, when the report is built) and read by every
 reporter and by the library. The root cause is that of the first check that fails the run, in
 pipeline order; the evidence is every check whose findings name the same cause (an optional check
-that saw it first included), and the fix is the first of theirs that has one.
+that saw it first included), and the fix is the root check's, else the first of theirs that has one.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def diagnose(results: Sequence[CheckResult], target: Mapping[str, Setting],
     cause = problem.cause
     evidence = [r for r in results if any(f.cause == cause and f.severity >= Severity.WARNING for f in r.findings)]
     evidence.sort(key=lambda r: (r is not root, results.index(r)))
-    fix = next((f.fix for r in sorted(evidence, key=results.index) for f in r.findings
+    fix = next((f.fix for r in evidence for f in r.findings  # the root check's own fix first
                 if f.cause == cause and f.fix), None)
     return Diagnosis(cause, _sentence(root, problem), fix, tuple(r.check_id for r in evidence))
 
