@@ -151,11 +151,11 @@ def _proxy(run: Run) -> list[Reattribution]:
         return []
     evidence = proxied[0]
     symptoms = ("managed_identity_unavailable", "managed_identity_not_assigned", "connection_failed",
-                "service_unavailable", "tls_interception", "other")
+                "service_unavailable", "tls_interception", "other",
+                "proxy_misconfigured")  # already the cause: AOAI403 knows the exact host to exclude
     return [Reattribution(result.check_id, found.cause or "other", "proxy_misconfigured", evidence.message,
                           evidence.fix or "check HTTPS_PROXY and NO_PROXY", "AOAI403")
-            for result, found in run.failing(symptoms) if result.check_id != "AOAI403"
-            and result.check_id.startswith(("AOAI2", "AOAI5"))]
+            for result, found in run.failing(symptoms) if result.check_id.startswith("AOAI2")]
 
 
 # -- TLS: a verification failure that is a protocol version, not interception ---------------------
@@ -183,8 +183,8 @@ RULES: tuple[Rule, ...] = (
          "minutes off Entra ID's stated time (or the service's Date header): clock_skew", _clock),
     Rule("dns-public-address", "403 from the resource's network rules while the endpoint resolves to a public "
          "address here: dns_failure (the private endpoint's DNS zone is not used)", _dns),
-    Rule("proxy-answered", "a credential source or the call failed, and AOAI403 shows the request went through a "
-         "proxy that answered in the service's place: proxy_misconfigured", _proxy),
+    Rule("proxy-answered", "a credential source failed, and AOAI403 shows its request went through a proxy that "
+         "answered in the service's place: proxy_misconfigured", _proxy),
     Rule("tls-protocol", "a TLS failure read as interception, while the handshake failed on the protocol version: "
          "connection_failed", _tls),
 )

@@ -313,3 +313,19 @@ def test_aoai403_warns_when_nothing_shows_what_the_proxy_did(doctor: Doctor) -> 
     assert status is Status.WARN and not _proxy_errors(findings)
     [warning] = [f for f in findings if f.severity is Severity.WARNING]
     assert warning.cause == "proxy_misconfigured" and warning.fix == "export NO_PROXY=127.0.0.1,$NO_PROXY"
+
+
+def test_the_proxy_is_the_root_cause_the_first_failing_check_carries(doctor: Doctor) -> None:
+    """The cross-check rule (crosscheck.py, proxy-answered): the managed identity's own check saw only an odd
+    answer; the diagnosis names the proxy, with AOAI403's exact fix, from the first failing check on."""
+    from aoai_doctor.diagnosis import diagnosis_of
+
+    with HostileProxy(403) as proxy, app_service_without_identity() as endpoint:
+        report = doctor(HTTP_PROXY=proxy.url, IDENTITY_ENDPOINT=f"{endpoint.url}/msi/token",
+                        IDENTITY_HEADER="test-header")
+    first = next(r for r in report.results if r.status in (Status.FAIL, Status.ERROR))
+    assert first.check_id.startswith("AOAI2"), first
+    assert any(f.cause == "proxy_misconfigured" and "(see AOAI403)" in f.message for f in first.findings)
+    diagnosis = diagnosis_of(report)
+    assert diagnosis.cause == "proxy_misconfigured" and "AOAI403" in diagnosis.checks
+    assert diagnosis.fix == "export NO_PROXY=127.0.0.1,$NO_PROXY"
