@@ -32,6 +32,22 @@ class CredentialChain(Check):
       different identities.
     - An `AZURE_TOKEN_CREDENTIALS` value DefaultAzureCredential refuses (its constructor raises).
     - Where the time goes: the sources tried before the winner, and the setting that skips them.
+    - When no source gets a token and none fails hard, the source that was meant, and its own cause
+      ("the one meant is AzureCliCredential (az is installed but signed out)"); the detail lists the
+      other sources that show intent. `client_config_missing` is left for a machine where nothing
+      shows intent. The evidence, strongest first, with ties to the source the chain tries first
+      (`aoai_doctor/azure/intent.py`; `aoai-doctor explain` ranks a pasted chain the same way):
+    - Intent 1, pinned: it is the only source `AZURE_TOKEN_CREDENTIALS` allows.
+    - Intent 2, configured: its own variables are set (`AZURE_CLIENT_SECRET`,
+      `AZURE_CLIENT_CERTIFICATE_PATH`, `AZURE_USERNAME`; `AZURE_FEDERATED_TOKEN_FILE`;
+      `IDENTITY_ENDPOINT`, `MSI_ENDPOINT`, `IMDS_ENDPOINT`), or it failed on what was set.
+    - Intent 3, signed in: its tool has an account that Entra ID refused (tenant, MFA, expired sign-in).
+    - Intent 4, installed: its tool is installed but signed out, too slow, or answered something else.
+    - Intent 5, answered: its endpoint answered (an identity endpoint without that identity, or a
+      proxy in its place).
+    - Intent 6, cached: its token cache holds an account.
+    - With a given token (`--token-file`, `AZURE_OPENAI_AD_TOKEN`), the chain is information only: it
+      runs and is reported, but never decides the exit code.
 
     ## Why it matters
     DefaultAzureCredential's own error lists only the sources up to the first hard failure, and its
