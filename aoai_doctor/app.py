@@ -180,6 +180,9 @@ def _check_resolve(values: tuple[str, ...]) -> None:
     from aoai_doctor.services.http import ResolveError, parse_resolve
 
     try:
-        parse_resolve(list(values))
+        table = parse_resolve(list(values))
     except ResolveError as exc:
         raise ConfigError("--resolve", str(exc).split(": ", 1)[1]) from None
+    for host, port in table:
+        if not 1 <= port <= 65535:
+            raise ConfigError("--resolve", f"port {port} for {host} is not a TCP port (1-65535)")

@@ -65,6 +65,22 @@ _RESERVED_HEADERS = frozenset({"authorization", "host", "content-length", "trans
                                "user-agent", "x-ms-client-request-id", "content-type", "accept"})
 
 
+MAX_VALUE = 2048
+"""The longest setting value accepted: endpoints, names and versions are far shorter."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _check_value(source: str, value: str) -> None:
+    """A value from a flag, a variable or a file, before anything uses it: no control characters (an
+    escape sequence, a NUL), no absurd length. Raises :class:`ConfigError` naming the source."""
+    if len(value) > MAX_VALUE:
+        raise ConfigError(source, f"is {len(value)} characters long; no setting is longer than {MAX_VALUE}")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise ConfigError(source, f"holds the control character U+{ord(bad.group(0)):04X} at position "
+                          f"{bad.start() + 1}; remove it (a stray escape sequence or NUL in a file or variable)")
+
+
 def _https_url(value: str) -> bool:
     try:
         parts = urlsplit(value)
@@ -238,6 +254,8 @@ def load_config_json(path: Path) -> ConfigJson:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise ConfigError(label, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise ConfigError(label, "nested too deeply to be a configuration file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(label, f"cannot read: {exc}") from None
     if not isinstance(data, dict):
@@ -324,6 +342,12 @@ def resolve_target(
     arm_endpoint = next((environ[n].strip() for n in ENV_ARM_ENDPOINT if environ.get(n, "").strip()), None)
     if arm_endpoint is not None and not _https_url(arm_endpoint):
         raise ConfigError(ENV_ARM_ENDPOINT[0], f"'{arm_endpoint}' is not an https:// URL")
+
+    for setting in (endpoint, api_version, scope, tenant, auth):
+        if setting is not None:
+            _check_value(setting.source, setting.value)
+    for dep in deployments:
+        _check_value(dep.source, dep.name)
 
     notes: list[str] = []
     if endpoint is not None:

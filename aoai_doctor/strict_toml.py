@@ -104,6 +104,8 @@ def parse(text: str | bytes, *, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TomlSyntaxError(source, str(exc)) from None
+    except RecursionError:
+        raise TomlSyntaxError(source, "nested too deeply to be a configuration file") from None
 
 
 def read(file: Readable, *, source: str) -> dict[str, Any]:

@@ -166,6 +166,8 @@ class EndpointInfo:
     """The value carries surrounding quotes or white space (a common ``.env`` mistake)."""
     placeholder: bool = False
     """The value still holds a template placeholder such as ``<your-resource-name>``."""
+    userinfo: bool = False
+    """The value carries ``user[:password]@`` before the host."""
 
     @property
     def is_v1(self) -> bool:
@@ -222,12 +224,15 @@ def parse(raw: str) -> EndpointInfo:
     """Read an endpoint value. Raises :class:`EndpointParseError` only when there is no host at all."""
     value = raw.strip().strip("\"'").strip()
     padded = value != raw
-    if "://" not in value and value and not value.startswith("/"):
-        probe = urlsplit("https://" + value)
-        scheme = ""
-    else:
-        probe = urlsplit(value)
-        scheme = probe.scheme.lower()
+    try:
+        if "://" not in value and value and not value.startswith("/"):
+            probe = urlsplit("https://" + value)
+            scheme = ""
+        else:
+            probe = urlsplit(value)
+            scheme = probe.scheme.lower()
+    except ValueError as exc:  # "Invalid IPv6 URL" for https://[::1 and the like
+        raise EndpointParseError(f"not a valid URL: {exc}") from None
     try:
         host = probe.hostname or ""
         port = probe.port
@@ -266,6 +271,7 @@ def parse(raw: str) -> EndpointInfo:
         trailing_slash=trailing,
         quoted_or_padded=padded,
         placeholder=bool(_PLACEHOLDER.search(value)),
+        userinfo=probe.username is not None or "@" in probe.netloc,
     )
 
 

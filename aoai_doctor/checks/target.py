@@ -107,6 +107,7 @@ class EndpointFormat(Check):
     """Reads the endpoint URL: scheme, host family, cloud, and path shape.
 
     ## What it detects
+    - A user name or password in the URL (`https://user:secret@…`): the doctor sends nothing there.
     - A scheme other than `https`, a missing scheme, quotes or white space around the value, or a
       template placeholder such as `<your-resource-name>`.
     - The host family and the cloud it implies: `*.openai.azure.com`, `*.cognitiveservices.azure.com`,
@@ -184,6 +185,12 @@ class EndpointFormat(Check):
         if info.placeholder:
             found.append(finding(Severity.ERROR, f"the endpoint ({source}) still holds a placeholder",
                                  cause="endpoint_wrong", fix=f"put the real resource endpoint in; {FIND_ENDPOINT}"))
+        if info.userinfo:
+            found.append(finding(
+                Severity.ERROR, f"the endpoint ({source}) carries a user name or password before the host",
+                cause="endpoint_wrong", fix=f"use {info.base_url} with no user info; a key goes in the api-key header",
+                detail="a credential in a URL ends up in logs, shell history and every proxy; the doctor sends "
+                       "no token or key to this endpoint"))
         if not info.scheme:
             found.append(finding(Severity.ERROR, "the endpoint has no scheme", cause="endpoint_wrong",
                                  fix=f"write it with https://: {fixed}"))
