@@ -93,7 +93,8 @@ def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> R
         facts.extend(published)
 
     results = runner.run_checks(plan.checks, plan.target, plan.environ, plan.check_options,
-                                load_errors=plan.load_errors, on_progress=on_progress, on_facts=seen)
+                                load_errors=plan.load_errors, on_progress=on_progress, on_facts=seen,
+                                until=plan.options.started + plan.options.deadline - REPORT_RESERVE_S)
     results = crosscheck.apply(results, facts)  # a symptom's root cause, from the check that explains it
     if plan.options.network_errors is NetworkErrors.WARN:
         results = soften_network_errors(results)
@@ -122,6 +123,9 @@ def run_doctor(options: Options, environ: Mapping[str, str]) -> Report:
     """Plan and execute one run. Raises :class:`ConfigError` for a configuration it cannot use."""
     return execute(plan(options, environ))
 
+
+REPORT_RESERVE_S = 0.5
+"""Of the run's deadline, the time kept for building and writing the reports."""
 
 _ID = re.compile(r"\b[A-Z]{2,8}\d{3}\b")
 

@@ -9,7 +9,8 @@ override ``[checks.<ID>]`` only when given.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aoai_doctor.redaction import Secret
@@ -55,6 +56,10 @@ class NetworkErrors(str, enum.Enum):
     FAIL = "fail"
     WARN = "warn"
     """Flaky runners: a check whose every error is a network cause warns instead."""
+
+
+DEFAULT_DEADLINE = 180.0
+"""The run-wide deadline by default: longer than any check's own timeout (AOAI501: 90 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +129,11 @@ class Options:
     verbose: bool = False
     exit_zero: bool = False
     """Exit 0 even when checks fail (configuration errors still exit 2)."""
+    started: float = field(default_factory=time.monotonic, compare=False)
+    """When the run began (``time.monotonic``): the deadline counts from here."""
+    deadline: float = DEFAULT_DEADLINE
+    """Seconds the whole run may take (``--deadline``): then every unfinished check is reported as timed
+    out, with the phase it was in, and the process ends."""
 
     @property
     def fail_on_warning(self) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aoai_doctor import phase
 from aoai_doctor.check import ID_PATTERN, Check, CheckContext, Outcome
 from aoai_doctor.config import Target
 from aoai_doctor.model import CheckResult, Finding, Severity, Status, status_from
@@ -42,11 +43,14 @@ def run_checks(
     on_progress: ProgressCallback | None = None,
     on_facts: Callable[[tuple[object, ...]], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    until: float | None = None,
 ) -> tuple[CheckResult, ...]:
     """Run ``checks`` (already selected and in pipeline order) and return one result each.
 
     ``on_facts`` sees each check's facts as soon as it finishes, before anything else does (the run
-    adds the tokens they hold to its known secrets)."""
+    adds the tokens they hold to its known secrets). ``until`` (a time on ``clock``) is the run's deadline:
+    then every check still running is reported as timed out with the phase it was in, the ones not
+    started as skipped, and the run returns whatever still hangs."""
     notify = on_progress or (lambda _id, _event: None)
     publish = on_facts or (lambda _facts: None)
     by_id = {c.id: c for c in checks}
@@ -142,28 +146,20 @@ def run_checks(
             break
         now = clock()
         deadline = min(started[cid] + limit_of(cid) for cid in running)
+        if until is not None and now >= until:
+            _give_up(running, pending, by_id, base, finish, now - min(started[c] for c in running))
+            break
         try:
-            done = done_queue.get(timeout=max(0.0, deadline - now))
+            done = done_queue.get(timeout=max(0.0, min(deadline, until if until is not None else deadline) - now))
         except queue.Empty:
             for cid in running:
                 limit = limit_of(cid)
                 if clock() - started[cid] >= limit:
-                    finish(
-                        base(
-                            by_id[cid],
-                            Status.ERROR,
-                            limit * 1000,
-                            (
-                                Finding(
-                                    Severity.ERROR,
-                                    f"did not finish within {limit:g} s",
-                                    cause="other",
-                                    fix=f"raise [checks.{cid}] timeout in checks.toml if the service is "
-                                    "known to be slow",
-                                ),
-                            ),
-                        )
-                    )
+                    doing = phase.of(f"check-{cid}") or "running"
+                    cause, fix = _DEADLINE_CAUSES.get(cid[4:5], ("other", "find what hangs from the phase named"))
+                    finish(base(by_id[cid], Status.FAIL, limit * 1000, (Finding(
+                        Severity.ERROR, f"did not finish within {limit:g} s: it was {doing}", cause=cause,
+                        fix=f"{fix}; raise [checks.{cid}] timeout in checks.toml if it is known to be slow"),)))
             continue
         if done.check_id in results:  # it finished after its deadline was called
             continue
@@ -228,3 +224,29 @@ def _load_error_id(name: str, taken: set[str]) -> str:
     if ID_PATTERN.match(head) and head not in taken:
         return head
     return next(f"PLUGIN{n:03d}" for n in range(1000) if f"PLUGIN{n:03d}" not in taken)
+
+
+def _give_up(running: list[str], pending: list[type[Check]], by_id: Mapping[str, type[Check]],
+             base: Callable[..., CheckResult], finish: Callable[[CheckResult], None], budget: float) -> None:
+    """The run's deadline passed: what is still running timed out (in the phase it was in: a failure with a
+    cause, since what hangs is a peer, not the check), the rest never started."""
+    for cid in running:
+        check = by_id[cid]
+        doing = phase.of(f"check-{cid}") or "running"
+        cause, fix = _DEADLINE_CAUSES.get(cid[4:5], ("other", "find what hangs from the phase named"))
+        finish(base(check, Status.FAIL, budget * 1000, (Finding(
+            Severity.ERROR, f"the run's deadline passed while it was {doing} ({budget:.1f} s in)", cause=cause,
+            fix=f"{fix}; --deadline SECONDS gives the whole run more time"),), data={"deadline_passed": True}))
+    for check in pending:
+        finish(base(check, Status.SKIP, 0.0, skip="not started: the run's deadline passed"))
+
+
+# By stage (the id's first digit): the cause and the advice for a check the deadline cut short.
+_DEADLINE_CAUSES: Mapping[str, tuple[str, str]] = {
+    "2": ("other", "a credential source hangs in that phase: see its own check, or leave it out with "
+          "AZURE_TOKEN_CREDENTIALS"),
+    "4": ("connection_failed", "the network path to the endpoint hangs (firewall, proxy, DNS)"),
+    "5": ("service_unavailable", "the service did not answer in time; quote the x-ms-client-request-id to support "
+          "if it persists"),
+    "6": ("service_unavailable", "the service did not answer in time"),
+}

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
+from aoai_doctor import phase
 from aoai_doctor.azure import answers as dp
 from aoai_doctor.azure import calls
 from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily
@@ -163,6 +164,7 @@ class TestCall(Check):
     ) -> tuple[CallOutcome, list[Finding], int]:
         prompt = str(ctx.options.get("prompt") or "ping")
         call = calls.plan_call(info, name, kind, api_version, prompt=prompt)
+        phase.enter(f"waiting for {call.operation} on {name} ({info.host})")
         answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
         made = int(isinstance(answer, http.Response))
         changes: list[str] = []

@@ -14,7 +14,7 @@ import click
 
 from aoai_doctor.cli.common import fail
 from aoai_doctor.config import DEPLOYMENT_KINDS, ConfigError
-from aoai_doctor.options import FailOn, Format, NetworkErrors, Options, Output, Redaction
+from aoai_doctor.options import DEFAULT_DEADLINE, FailOn, Format, NetworkErrors, Options, Output, Redaction
 from aoai_doctor.redaction import Secret
 
 if TYPE_CHECKING:
@@ -78,6 +78,9 @@ def run_options(func: Any) -> Any:
         click.option("--redact", type=click.Choice(["standard", "strict"]), default="standard", show_default=True,
                      help="strict also masks tenant and object ids, user names and host names (stable hashes)."),
         click.option("--debug", is_flag=True, help="Show azure-identity's and MSAL's own log on stderr (redacted)."),
+        click.option("--deadline", type=click.FloatRange(1, 3600), default=DEFAULT_DEADLINE, show_default=True,
+                     metavar="SECONDS", help="The whole run's time: then unfinished checks are reported as timed "
+                     "out, with the phase they were in, and the run ends."),
         click.option("-v", "--verbose", is_flag=True, help="Show detail lines and where each value came from."),
         click.option("-q", "--quiet", is_flag=True, help="No live progress; only the report."),
         click.option("--exit-zero", is_flag=True,
@@ -129,6 +132,7 @@ def options_from(opts: Mapping[str, Any], read_cwd: bool = True) -> Options:
         outputs=_outputs(opts),
         verbose=bool(opts.get("verbose")),
         exit_zero=bool(opts.get("exit_zero")),
+        deadline=float(opts.get("deadline") or DEFAULT_DEADLINE),
     )
 
 
@@ -165,7 +169,14 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
     _emit(report, options, environ, ci, str(opts.get("color") or "auto"), ci_flag=bool(opts.get("ci")))
     if all(o.path is not None for o in options.outputs):  # every report went to a file: one line for the log
         click.echo(_one_line(report, options, ci), err=True)
-    return app.exit_code(report, options)
+    code = app.exit_code(report, options)
+    if any(r.data.get("deadline_passed") for r in report.results):
+        # Something still hangs in a check's thread (or a tool it started): the report is out, so end now
+        # rather than wait for it at interpreter exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _one_line(report: Report, options: Options, ci: bool) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aoai_doctor import phase
 from aoai_doctor.azure.jwt import decode_claims
 
 IDENTITY_VARS: tuple[str, ...] = (
@@ -131,6 +132,7 @@ def collect(environ: Mapping[str, str], timeout: float = 5.0) -> EnvironmentFact
 
 
 def _run(argv: Sequence[str], timeout: float, environ: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    phase.enter(f"running {' '.join(argv[:3])}")
     return subprocess.run(
         list(argv),
         capture_output=True,

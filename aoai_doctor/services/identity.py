@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from aoai_doctor import phase
 from aoai_doctor.azure.chain import BY_NAME, State
 from aoai_doctor.azure.jwt import Identity, decode_claims
 from aoai_doctor.facts import SourceProbe
@@ -135,6 +136,7 @@ def probe(source: str, scope: str, bounds: Bounds = Bounds(), environ: Mapping[s
         return SourceProbe(source, state, elapsed, identity=Identity.from_claims(claims), claims=claims,
                            expires_on=int(token.expires_on), token=Secret(token.token))
 
+    phase.enter(f"asking {source} for a token")
     try:
         credential = _build(source, env, bounds)
     except CredentialUnavailableError as exc:
