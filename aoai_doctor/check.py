@@ -6,6 +6,8 @@ A check's docstring is its documentation page, with fixed headings (see ``DOC_HE
 
 from __future__ import annotations
 
+import time
+
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,6 +50,15 @@ class CheckContext:
     """This check's options: its declared defaults overlaid with ``[checks.<ID>]``."""
     facts: tuple[object, ...] = ()
     """Facts published by the checks this one requires or uses (transitively)."""
+    deadline: float | None = None
+    """When this check must be done (``time.monotonic``): its own timeout, or the run's deadline if sooner.
+    Checks pass what is left down to the services they call (:meth:`seconds_left`)."""
+
+    def seconds_left(self, at_most: float) -> float:
+        """``at_most`` seconds, or fewer when the check's deadline is nearer (never below 0.5 s)."""
+        if self.deadline is None:
+            return at_most
+        return max(0.5, min(at_most, self.deadline - time.monotonic()))
 
     def all_facts(self, kind: type[F]) -> tuple[F, ...]:
         """Every published fact of this type."""

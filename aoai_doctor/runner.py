@@ -76,8 +76,10 @@ def run_checks(
     def start(check: type[Check]) -> None:
         opts = options.get(check.id, {})
         inherited = tuple(f for dep in ancestors(check.id) for f in facts.get(dep, ()))
-        ctx = CheckContext(target=target, environ=environ, options=opts, facts=inherited)
         started[check.id] = clock()
+        ends = started[check.id] + limit_of(check.id)
+        ctx = CheckContext(target=target, environ=environ, options=opts, facts=inherited,
+                           deadline=ends if until is None else min(ends, until))
         notify(check.id, "start")
 
         def work() -> None:

@@ -112,7 +112,7 @@ class TestCall(Check):
         policy = http.Policy(
             allow_hosts=ctx.target.allow_hosts,
             resolve=http.parse_resolve(list(ctx.target.resolve)),
-            timeout=float(ctx.options.get("read_timeout", 30.0)),
+            timeout=ctx.seconds_left(float(ctx.options.get("read_timeout", 30.0))),
         )
         api_version = ctx.target.api_version.value if ctx.target.api_version else None
         facts: list[object] = []

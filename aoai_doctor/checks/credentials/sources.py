@@ -42,7 +42,7 @@ class CredentialSource(Check):
         if ctx.target.auth.value == "api-key":
             return Outcome.skip("auth mode is api-key")
         scope = token_scope(ctx.target)
-        bound = creds.Bounds(float(ctx.options.get("bound", DEFAULT_BOUND)))
+        bound = creds.Bounds(ctx.seconds_left(float(ctx.options.get("bound", DEFAULT_BOUND))))
         probe = creds.probe(self.source, scope, bound, ctx.environ)
         path = probe_path(self.source, ctx.environ)
         facts: tuple[object, ...] = (probe,) if path is None else (probe, path)

@@ -303,7 +303,7 @@ class CredentialChain(Check):
     @staticmethod
     def _verify(verdict: chain.Verdict, scope: str, excluded: tuple[str, ...], ctx: CheckContext) -> Finding:
         used, error = creds.verify_default_chain(
-            scope, creds.Bounds(float(ctx.options.get("bound", DEFAULT_BOUND))), excluded
+            scope, creds.Bounds(ctx.seconds_left(float(ctx.options.get("bound", DEFAULT_BOUND)))), excluded
         )
         if used == verdict.winner:
             return ok(
