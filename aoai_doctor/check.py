@@ -6,9 +6,8 @@ A check's docstring is its documentation page, with fixed headings (see ``DOC_HE
 
 from __future__ import annotations
 
-import time
-
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
