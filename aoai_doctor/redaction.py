@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import re
 import threading
@@ -270,15 +271,137 @@ def strict_text(text: str, names: frozenset[str] = frozenset()) -> str:
 
 
 def mask_known(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` without any of the given secret values, whole or as a slice of 12 characters or more."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, PLACEHOLDER)
-        for start in range(max(0, len(secret) - SLICE + 1)):
-            window = secret[start : start + SLICE]
-            if window in text:
-                text = text.replace(window, PLACEHOLDER)
+    """``text`` without any of the given secret values, whole or as a slice of 12 characters or more.
+
+    Costs O(len(text)) once the secrets are indexed (:class:`_SliceIndex`, built once per set of secrets and
+    cached), whatever the secrets' size."""
+    if not secrets or not text:
+        return text
+    index = _index(secrets)
+    spans = index.spans(text, with_short=True)
+    while spans:
+        text = _replace(text, spans)
+        # A placeholder next to surviving text could complete a slice of a secret holding "<redacted>":
+        # look again; every round replaces at least 12 characters by 10, so this ends.
+        spans = index.spans(text, with_short=False)
     return text
+
+
+_BLOCK = SLICE // 2
+"""Every 12-character slice of a secret holds a whole 6-character block that starts at a multiple of 6 in the
+secret, so indexing those blocks (one entry per 6 characters) finds every slice."""
+
+
+def _codes(data: bytes, start: int) -> list[int]:
+    """Integer codes of the 6-byte blocks of ``data`` at ``start``, ``start + 6``, ``start + 12`` ...
+    (the bytes are spread into 8-byte words by slice assignment, so no Python loop per block)."""
+    count = max(0, (len(data) - start) // _BLOCK)
+    words = bytearray(8 * count)
+    for column in range(_BLOCK):
+        words[column::8] = data[start + column : start + _BLOCK * count : _BLOCK]
+    return memoryview(words).cast("Q").tolist()
+
+
+class _SliceIndex:
+    """The aligned 6-character blocks of the known secrets of 12 characters or more, each mapped to where it
+    is (``start * len(long) + secret number``); secrets shorter than 12 characters are matched whole."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self.short = tuple(s for s in secrets if len(s) < SLICE)
+        self.long = tuple(s for s in secrets if len(s) >= SLICE)
+        self.by_code: dict[int, int] = {}
+        self.by_block: dict[str, int] = {}
+        count = len(self.long)
+        for number, secret in enumerate(self.long):
+            try:
+                data = secret.encode("latin-1")
+            except UnicodeEncodeError:
+                # Rare (a non-Latin-1 password): index the blocks as strings, one step per block.
+                for start in range(0, len(secret) - _BLOCK + 1, _BLOCK):
+                    self.by_block[secret[start : start + _BLOCK]] = start * count + number
+                continue
+            codes = _codes(data, 0)
+            self.by_code.update(zip(codes, range(number, len(codes) * _BLOCK * count, _BLOCK * count), strict=True))
+        self._found: dict[str, bool] = {}
+
+    def _blocks(self, text: str) -> dict[int, int]:
+        """Text positions whose 6 characters are an indexed block, mapped to the block's place."""
+        found: dict[int, int] = {}
+        if self.by_code:
+            data = text.encode("latin-1", "replace")  # one byte per character: positions stay put
+            for offset in range(_BLOCK):
+                codes = _codes(data, offset)
+                if self.by_code.keys().isdisjoint(codes):
+                    continue
+                for k, code in enumerate(codes):
+                    place = self.by_code.get(code)
+                    if place is not None:
+                        found[offset + k * _BLOCK] = place
+        if self.by_block:
+            for position in range(len(text) - _BLOCK + 1):
+                place = self.by_block.get(text[position : position + _BLOCK])
+                if place is not None:
+                    found.setdefault(position, place)
+        return found
+
+    def _is_slice(self, window: str, place: int, offset: int) -> bool:
+        """Whether ``window`` (12 characters whose block at ``offset`` is the indexed block at ``place``) is a
+        slice of a secret: checked at that place, then (a block may occur more than once) by a search."""
+        secret = self.long[place % len(self.long)]
+        start = place // len(self.long) - offset
+        if start >= 0 and secret[start : start + SLICE] == window:
+            return True
+        known = self._found.get(window)
+        if known is None:
+            known = self._found[window] = any(window in s for s in self.long)
+        return known
+
+    def spans(self, text: str, with_short: bool) -> list[tuple[int, int]]:
+        """Where ``text`` holds a slice of 12 characters of a secret (or a whole short secret), merged."""
+        spans: list[tuple[int, int]] = []
+        if with_short:
+            for secret in self.short:
+                at = text.find(secret)
+                while at >= 0:
+                    spans.append((at, at + len(secret)))
+                    at = text.find(secret, at + 1)
+        if self.long and len(text) >= SLICE:
+            blocks = self._blocks(text)
+            checked: set[int] = set()
+            for position in sorted(blocks):
+                for start in range(max(0, position - _BLOCK + 1), min(position, len(text) - SLICE) + 1):
+                    if start in checked:
+                        continue
+                    checked.add(start)
+                    if self._is_slice(text[start : start + SLICE], blocks[position], position - start):
+                        spans.append((start, start + SLICE))
+        return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _replace(text: str, spans: list[tuple[int, int]]) -> str:
+    parts: list[str] = []
+    at = 0
+    for start, end in spans:
+        parts += [text[at:start], PLACEHOLDER]
+        at = end
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=4)
+def _index(secrets: tuple[str, ...]) -> _SliceIndex:
+    """The index of one set of secrets, built once (O(total secret size)) and shared by every text."""
+    return _SliceIndex(secrets)
 
 
 def redact_report(report: Report, level: str = "standard", secrets: tuple[str, ...] = ()) -> Report:

@@ -16,10 +16,12 @@ Values are escaped as the Actions toolkit does (``%``, CR and LF in the message;
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
 from aoai_doctor.reporters import markdown
 from aoai_doctor.reporters.markdown import clean_text
+from aoai_doctor.sanitize import sanitize_all
 
 
 def annotations(report: Report, *, fail_on_warning: bool = False) -> str:
     """Workflow commands (``::error`` / ``::warning``), one line per problem finding; "" when none."""
+    report = sanitize_all(report)
     lines: list[str] = []
     for result in report.results:
         if result.status is Status.SKIP:

@@ -8,12 +8,14 @@ from typing import Any
 
 from aoai_doctor.diagnosis import diagnosis_of
 from aoai_doctor.model import CheckResult, Diagnosis, Finding, Report, Status
+from aoai_doctor.sanitize import sanitize_all
 
 SCHEMA_VERSION = 1
 
 
 def to_dict(report: Report, fail_on_warning: bool = False) -> dict[str, Any]:
-    """The report as plain data (what ``render`` serialises)."""
+    """The report as plain data (what ``render`` serialises), its text free of control sequences."""
+    report = sanitize_all(report)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "aoai-doctor", "version": report.tool_version},

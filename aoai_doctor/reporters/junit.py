@@ -39,6 +39,7 @@ from datetime import datetime, timezone
 from aoai_doctor.diagnosis import diagnosis_of
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
 from aoai_doctor.reporters.markdown import clean_text
+from aoai_doctor.sanitize import sanitize_all
 
 SUITE_NAME = "aoai-doctor"
 """Name of the ``<testsuites>`` and ``<testsuite>`` elements, and prefix of every ``classname``."""
@@ -46,6 +47,7 @@ SUITE_NAME = "aoai-doctor"
 
 def render(report: Report, *, fail_on_warning: bool = False) -> str:
     """The report as a JUnit XML document (UTF-8, with declaration)."""
+    report = sanitize_all(report)
     cases = [_testcase(r, fail_on_warning) for r in report.results]
     failures = sum(1 for c in cases if c.find("failure") is not None)
     errors = sum(1 for c in cases if c.find("error") is not None)

@@ -16,6 +16,7 @@ import re
 from aoai_doctor.diagnosis import diagnosis_of
 from aoai_doctor.explainer.kb import docs_path as cause_docs_path
 from aoai_doctor.model import CheckResult, Finding, Report, Severity, Stage, Status
+from aoai_doctor.sanitize import sanitize, sanitize_all
 
 EMOJI = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️", Status.ERROR: "💥"}
 """The status column's symbols."""
@@ -23,7 +24,6 @@ EMOJI = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.S
 CELL_WIDTH = 200
 """Problem messages longer than this are clipped in the stage tables (the Problems section has them whole)."""
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NOT_XML_CHAR = re.compile("[^\t\n\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 _INLINE_SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
@@ -34,14 +34,14 @@ _BACKTICKS = re.compile(r"`+")
 def clean_text(text: str) -> str:
     """``text`` with only characters every CI format can carry.
 
-    Line endings (and the Unicode line and paragraph separators) become newlines; ANSI colour
-    sequences go; then every character XML 1.0 forbids
+    Line endings (and the Unicode line and paragraph separators) become newlines; escape sequences
+    and control characters go (:func:`~aoai_doctor.sanitize.sanitize`); then every character XML 1.0 forbids
     (C0 controls but tab and newline, lone surrogates, U+FFFE/U+FFFF) and the C1 controls and DEL
     are removed. What is left is valid in XML, in GitHub workflow commands (after their escaping)
     and in Markdown, and encodes as UTF-8.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    return _NOT_XML_CHAR.sub("", _ANSI.sub("", text))
+    return _NOT_XML_CHAR.sub("", sanitize(text))
 
 
 def render(report: Report, *, fail_on_warning: bool = False, docs_base_url: str | None = None) -> str:
@@ -51,6 +51,7 @@ def render(report: Report, *, fail_on_warning: bool = False, docs_base_url: str 
     turns the docs paths (``docs/checks/AOAI102.md``) into links under that URL; without it they are
     shown as paths, since a relative link would resolve against the wrong repository.
     """
+    report = sanitize_all(report)
     lines = [f"## {_verdict(report, fail_on_warning)}", "", *_diagnosis(report, fail_on_warning),
              _counts(report), ""]
     if report.target:

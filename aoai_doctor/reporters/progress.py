@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from aoai_doctor.model import Stage
+from aoai_doctor.sanitize import sanitize
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -61,6 +62,6 @@ class Progress:
             names = " ".join(f"{cid} {now - since:.1f}/{self._limits[cid]:.0f}s" if cid in self._limits else cid
                              for cid, since in running[:3]) + (" …" if len(running) > 3 else "")
             line = f"{self._frames[frame % len(self._frames)]} {stage}: {names} {elapsed:.1f}s [{done}/{self._total}]"
-            self._stream.write("\r\x1b[2K" + line[: self._width - 1])
+            self._stream.write("\r\x1b[2K" + sanitize(line).replace("\n", " ").replace("\t", " ")[: self._width - 1])
             self._stream.flush()
             frame += 1

@@ -18,6 +18,7 @@ import textwrap
 from aoai_doctor.diagnosis import diagnosis_of, told_by
 from aoai_doctor.model import CheckResult, Diagnosis, Finding, Report, Severity, Status
 from aoai_doctor.reporters.style import Style
+from aoai_doctor.sanitize import sanitize_all
 
 __all__ = ["Style", "render"]
 
@@ -36,6 +37,7 @@ SCREEN = 30
 def render(report: Report, style: Style | None = None) -> str:
     """The report as text for a terminal or a log."""
     style = style or Style()
+    report = sanitize_all(report)  # text from outside loses its control sequences before the doctor's own
     diagnosis = diagnosis_of(report, style.fail_on_warning)
     draw = _Drawer(style, [_name(r) for r in report.results if style.verbose or r.status is not Status.SKIP])
     lines = _lines(report, draw, diagnosis, fold_passes=False)

@@ -1,0 +1,61 @@
+"""Text from outside made safe to print: no terminal control sequences, no control characters.
+
+Every string in a report may have come from outside the process (a server's body or headers, a tool's
+output, a file, an exception's message). Before any reporter writes it, :func:`sanitize` removes:
+
+- escape sequences, 7-bit and 8-bit (ECMA-48): CSI (``ESC [`` or ``\\x9b`` … final byte), OSC
+  (``ESC ]`` or ``\\x9d`` … ``BEL`` or ST, which sets a window title or writes a hyperlink), DCS, SOS,
+  PM and APC strings (``ESC P``/``X``/``^``/``_`` … ST), and every other ``ESC`` + one character;
+- then every C0 control but tab and newline, DEL and every C1 control (U+0080–U+009F).
+
+Carriage returns become newlines (a bare ``\\r`` would let a line overwrite what was printed before it).
+What is left is the visible text. A format that cannot carry newlines or tabs handles them itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+# A control string (OSC, DCS, SOS, PM, APC) runs to BEL or ST (ESC \ or 0x9c); an unterminated one to the end.
+_STRING = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+_CSI = r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+_OTHER = r"\x1b[\x20-\x2f]*[\x30-\x7e]?"
+_SEQUENCE = re.compile(f"{_STRING}|{_CSI}|{_OTHER}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+T = TypeVar("T")
+
+
+def sanitize(text: str) -> str:
+    """``text`` without escape sequences or control characters (tab and newline kept, CR made a newline)."""
+    if text.isprintable():
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", _SEQUENCE.sub("", text))
+
+
+def sanitize_all(value: T) -> T:
+    """``value`` with :func:`sanitize` applied to every string in it: dataclasses (such as a report),
+    mappings (keys too), lists and tuples; enums and other values are kept as they are."""
+    return _walk(value)  # type: ignore[no-any-return]
+
+
+def _walk(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value
+    if isinstance(value, str):
+        return sanitize(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _walk(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, Mapping):
+        return {_walk(k): _walk(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_walk(v) for v in value)
+    if isinstance(value, list):
+        return [_walk(v) for v in value]
+    return value

@@ -1,0 +1,90 @@
+"""Known-secret masking: no 12-character slice of a known secret survives, whatever the secret's size, and
+text that holds no such slice is left alone."""
+
+from __future__ import annotations
+
+import secrets as random_secrets
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aoai_doctor.model import CheckResult, Finding, Report, Setting, Severity, Status
+from aoai_doctor.redaction import PLACEHOLDER, SLICE, KnownSecrets, mask_known, redact_report
+
+# '<' and '>' are left out of the alphabet so that a slice found in the output is never one that the
+# placeholder itself completes.
+ALPHABET = st.characters(codec="utf-8", exclude_characters="<>", exclude_categories=("Cs",))
+
+
+def slices(secret: str) -> set[str]:
+    return {secret[i : i + SLICE] for i in range(len(secret) - SLICE + 1)} if len(secret) >= SLICE else {secret}
+
+
+def survivors(text: str, known: tuple[str, ...]) -> set[str]:
+    return {piece for secret in known for piece in slices(secret) if piece in text}
+
+
+@st.composite
+def texts_with_secrets(draw: st.DrawFn) -> tuple[str, tuple[str, ...]]:
+    alphabet = draw(st.sampled_from(["ab", "abc0", "xyzXYZ019-_.", None]))
+    chars = st.text(alphabet=alphabet, min_size=0, max_size=40) if alphabet else st.text(ALPHABET, max_size=40)
+    known = tuple(draw(st.lists(st.text(alphabet=alphabet or ALPHABET, min_size=6, max_size=200).map(str.strip)
+                                .filter(lambda s: len(s) >= 6), min_size=1, max_size=3)))
+    parts = []
+    for _ in range(draw(st.integers(0, 6))):
+        parts.append(draw(chars))
+        secret = draw(st.sampled_from(known))
+        start = draw(st.integers(0, len(secret)))
+        end = draw(st.integers(start, len(secret)))
+        parts.append(secret[start:end])  # the whole secret, a slice of it or nothing
+    parts.append(draw(chars))
+    return "".join(parts), known
+
+
+@settings(max_examples=120, deadline=None)
+@given(texts_with_secrets())
+def test_no_slice_of_a_known_secret_survives(case: tuple[str, tuple[str, ...]]) -> None:
+    text, known = case
+    out = mask_known(text, known)
+    assert survivors(out, known) == set()
+    if not survivors(text, known):
+        assert out == text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(ALPHABET, max_size=300), st.text(st.characters(categories=("Nd",)), min_size=12, max_size=80))
+def test_text_without_a_slice_of_a_secret_is_untouched(text: str, digits: str) -> None:
+    known = ("Q" + digits + "Q",)
+    if survivors(text, known):
+        return
+    assert mask_known(text, known) == text
+
+
+def test_each_secret_is_masked_where_it_stands() -> None:
+    secret = "s3cr3t-VALUE-0123456789-abcdefghij"
+    text = f"before {secret} middle {secret[3:15]} short {secret[:11]} end"
+    assert mask_known(text, (secret,)) == f"before {PLACEHOLDER} middle {PLACEHOLDER} short {secret[:11]} end"
+    assert mask_known("pw hunter22 here", ("hunter22",)) == f"pw {PLACEHOLDER} here"
+
+
+def test_known_secrets_added_later_are_masked() -> None:
+    known = KnownSecrets(["first-unrelated-000"])
+    token = "second-secret-value-111-" * 3
+    assert known.mask(token) == token
+    known.add(token)
+    assert known.mask(f"x {token[5:40]} y") == f"x {PLACEHOLDER} y"
+
+
+def test_a_report_with_a_20_mb_secret_is_redacted() -> None:
+    secret = random_secrets.token_urlsafe(15_000_000)[:20_000_000]
+    leaks = [secret[i : i + 40] for i in (0, 7, 1_000_003, 19_999_960)]
+    finding = Finding(Severity.ERROR, f"401 with token {leaks[0]}", fix=f"rotate {leaks[1]}",
+                      detail=f"body: {leaks[2]} and {secret[-SLICE:]}")
+    result = CheckResult("AOAI501", "call", "s", Status.FAIL, 1.0, (finding,), data={"headers": [leaks[3]]})
+    report = Report("9.9", {"endpoint": Setting("https://x", "env")}, (result,), "t", 1.0)
+    out = redact_report(report, "standard", (secret,))
+    rendered = repr(out)
+    assert "AOAI501" in rendered and "rotate" in rendered and "body:" in rendered
+    for leak in [*leaks, secret[-SLICE:]]:
+        assert leak[:SLICE] not in rendered
+    assert out.results[0].findings[0].message == f"401 with token {PLACEHOLDER}"
