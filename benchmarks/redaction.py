@@ -50,11 +50,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     cases: dict[str, tuple[Report, tuple[str, ...]]] = {"anchor": (typical_report(""), ())}
+    indexed: dict[str, float] = {}
     for label, size in SIZES.items():
         secret = secrets.token_urlsafe(size)[:size]
         start = time.perf_counter()
         _index((secret,))
-        print(f"index {label:>6} secret (once per run): {time.perf_counter() - start:8.3f} s")
+        indexed[label] = time.perf_counter() - start
+        print(f"index {label:>6} secret (once per run): {indexed[label]:8.3f} s")
         cases[label] = (typical_report(secret), (secret,))
     times: dict[str, list[float]] = {label: [] for label in cases}
     for _ in range(args.rounds):
@@ -66,7 +68,9 @@ def main() -> None:
         median = statistics.median(times[label])
         print(f"secret {label:>6}:            {median * 1000:8.2f} ms  {median / anchor:6.2f}x anchor")
     worst = statistics.median(times["20 MB"])
-    print(f"20 MB secret: {worst:.3f} s per report ({'under' if worst < 1 else 'OVER'} the 1 s target)")
+    first = indexed["20 MB"] + worst  # a run redacts its first report after indexing the secret
+    print(f"20 MB secret: {worst:.3f} s per report, {first:.3f} s for a run's first report with its index "
+          f"({'under' if first < 1 else 'OVER'} the 1 s target)")
 
 
 if __name__ == "__main__":
