@@ -13,11 +13,13 @@ semantics) pins ``host:port`` to an address.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
 import socket
 import ssl
+import threading
 import time
 import urllib.request
 import uuid
@@ -106,6 +108,18 @@ class Policy:
     allow_hosts: frozenset[str] = frozenset()
     resolve: Mapping[tuple[str, int], str] = field(default_factory=dict)
     timeout: float = 30.0
+    """Seconds any one network operation (connect, handshake, one read) may wait."""
+
+    @property
+    def deadline(self) -> float:
+        """Seconds the whole request (connect + TLS + headers + body, or a proxy's CONNECT first) may take:
+        twice :attr:`timeout`. The per-read timeout alone never stops a server that sends one byte a
+        second; at the deadline the connection is shut down whatever phase it is in."""
+        return DEADLINE_FACTOR * self.timeout
+
+
+DEADLINE_FACTOR = 2.0
+"""The total deadline of one request, as a multiple of the per-operation timeout (:attr:`Policy.deadline`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,13 +156,16 @@ class Response:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """No HTTP answer. ``kind`` is one of dns, connect, tls, timeout, reset, proxy, refused, other."""
+    """No HTTP answer. ``kind`` is one of dns, connect, tls, timeout, reset, proxy, refused, ca, protocol
+    (the peer answered, but not with HTTP the doctor can read), other."""
 
     url: str
     kind: str
     message: str
     timings: Timings
     client_request_id: str
+    deadline: bool = False
+    """The request was cut at :attr:`Policy.deadline` while the peer was still (slowly) sending."""
 
 
 def _ca_file(environ: Mapping[str, str]) -> str | None:
@@ -208,9 +225,9 @@ def ca_problem(environ: Mapping[str, str], exc: BaseException) -> str:
 class _Stop(Exception):
     """A phase ended without an HTTP answer; becomes a :class:`Failure`."""
 
-    def __init__(self, kind: str, message: str, timings: Timings) -> None:
+    def __init__(self, kind: str, message: str, timings: Timings, deadline: bool = False) -> None:
         super().__init__(message)
-        self.kind, self.message, self.timings = kind, message, timings
+        self.kind, self.message, self.timings, self.deadline = kind, message, timings, deadline
 
 
 def _ms(since: float) -> float:
@@ -279,41 +296,44 @@ def send(
         return Failure(url, "ca", ca_problem(env, exc), Timings(), request_id)
     t0 = time.perf_counter()
     proxy = proxy_for(host, env)
+    watchdog = _Watchdog(policy.deadline)
+    state = _State()
     try:
         if proxy:
-            conn, address, phases = _through_proxy(proxy, host, port, context, policy.timeout, t0)
+            conn, address, phases = _through_proxy(proxy, host, port, context, policy, t0, watchdog, state)
         else:
-            conn, address, phases = _direct(host, port, context, policy, t0)
+            conn, address, phases = _direct(host, port, context, policy, t0, watchdog, state)
         sock = conn.sock
         tls_version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
         issuer = _issuer(sock)
         t3 = time.perf_counter()
         try:
+            state.phase = "request"
             conn.request(method, target, body=body, headers=all_headers)
             answer = conn.getresponse()
             ttfb = _ms(t3)
+            state.phase = "body"
             first_event = None
             truncated = False
             if stream and answer.status == 200:
-                data, first_event = _read_stream(answer, t3)
+                data, first_event, truncated = _read_stream(answer, t3)
             else:
                 data = answer.read(MAX_BODY + 1)
                 truncated = len(data) > MAX_BODY
                 data = data[:MAX_BODY]
-        except TimeoutError:
-            raise _Stop("timeout", f"no answer within {policy.timeout:g} s", _with_total(phases, t0)) from None
-        except (ConnectionResetError, http.client.RemoteDisconnected, BrokenPipeError) as exc:
-            raise _Stop("reset", f"the connection was closed mid-request: {exc}", _with_total(phases, t0)) from None
-        except http.client.IncompleteRead as exc:
-            raise _Stop(
-                "reset", f"the answer stopped after {len(exc.partial)} bytes", _with_total(phases, t0)
-            ) from None
+            if watchdog.fired:  # a close-delimited body cut by the deadline reads as a short, clean answer
+                raise _Stop("timeout", _deadline_message(state.phase, policy), _with_total(phases, t0), deadline=True)
+        except _WIRE_ERRORS as exc:
+            raise _stop_for(exc, state.phase, policy, watchdog, _with_total(phases, t0)) from None
         finally:
             conn.close()
     except _Stop as stop:
-        return Failure(url, stop.kind, stop.message, stop.timings, request_id)
-    except OSError as exc:
-        return Failure(url, "other", str(exc), Timings(total_ms=_ms(t0)), request_id)
+        return Failure(url, stop.kind, stop.message, stop.timings, request_id, stop.deadline)
+    except _WIRE_ERRORS as exc:  # pragma: no cover - every phase raises _Stop; a last net for the unforeseen
+        last = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
+        return Failure(url, last.kind, last.message, last.timings, request_id, last.deadline)
+    finally:
+        watchdog.cancel()
     timings = Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, ttfb, first_event, _ms(t0))
     headers_out = {k.lower(): v for k, v in answer.getheaders()}
     return Response(
@@ -331,42 +351,184 @@ def send(
     )
 
 
+_WIRE_ERRORS = (OSError, http.client.HTTPException, ValueError)
+"""What a bad peer can make the standard library raise: socket and ssl errors (``OSError``), every
+``http.client.HTTPException`` (``BadStatusLine``, ``LineTooLong``, ``IncompleteRead``, ``RemoteDisconnected``,
+"got more than 100 headers"), and ``ValueError``/``UnicodeError`` (a host name the idna codec refuses)."""
+
+_PHASES = {
+    "dns": "name lookup",
+    "connect": "TCP connect",
+    "proxy": "proxy CONNECT",
+    "tls": "TLS handshake",
+    "request": "wait for the answer's status line and headers",
+    "body": "answer's body",
+}
+
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE", "HTTP_REQUEST",
+                      "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_RECORD", "RECORD_TOO_LARGE"})
+"""OpenSSL reasons (``ssl.SSLError.reason``) for bytes that are not a TLS record at all: the port speaks
+something else (plain HTTP, an SSH or SMTP banner)."""
+
+
+class _State:
+    """Which phase a request is in, for the failure's message."""
+
+    __slots__ = ("phase",)
+
+    def __init__(self) -> None:
+        self.phase = "dns"
+
+
+class _Watchdog:
+    """Shuts a request's sockets down at its total deadline, whatever call is blocked on them: a per-read
+    timeout never fires for a peer that sends a byte a second."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._lock = threading.Lock()
+        self._socks: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """Shut ``sock`` down at the deadline (at once when it has passed)."""
+        with self._lock:
+            self._socks.append(sock)
+            fired = self.fired
+        if fired:
+            _shut(sock)
+        return sock
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            socks = list(self._socks)
+        for sock in socks:
+            _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    # socket.socket's own shutdown, not SSLSocket's, which drops the TLS object under a blocked read
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _deadline_message(phase: str, policy: Policy) -> str:
+    return (f"the request was cut at its {policy.deadline:g} s total deadline during the {_PHASES.get(phase, phase)}: "
+            "the peer kept the connection open but sent too slowly to finish")
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = str(value)
+    return repr(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _stop_for(exc: BaseException, phase: str, policy: Policy, watchdog: _Watchdog, timings: Timings) -> _Stop:
+    """The failure a wire error stands for, by what was raised and the phase it was raised in."""
+    if isinstance(exc, _Stop):
+        return exc
+    if watchdog.fired:
+        return _Stop("timeout", _deadline_message(phase, policy), timings, deadline=True)
+    where = _PHASES.get(phase, phase)
+    if isinstance(exc, TimeoutError):
+        return _Stop("timeout", f"no answer within {policy.timeout:g} s ({where})", timings)
+    if isinstance(exc, http.client.IncompleteRead):
+        return _Stop("reset", f"the answer stopped after {len(exc.partial)} bytes", timings)
+    if isinstance(exc, (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+        # ConnectionError holds reset, aborted, refused and BrokenPipeError; RemoteDisconnected is one too
+        return _Stop("reset", f"the connection was closed during the {where}: {exc}", timings)
+    if isinstance(exc, http.client.LineTooLong):
+        return _Stop("malformed", f"the answer has a line longer than http.client's 64 KiB limit ({exc})", timings)
+    if isinstance(exc, http.client.BadStatusLine):
+        return _Stop("protocol", f"the answer does not start with an HTTP status line: {_short(exc)}", timings)
+    if isinstance(exc, http.client.HTTPException):
+        # "got more than 100 headers", UnknownProtocol, ImproperConnectionState …
+        return _Stop("malformed", f"the answer is not valid HTTP: {type(exc).__name__}: {_short(exc)}", timings)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _Stop("tls", f"TLS verification failed: {exc.verify_message or exc}", timings)
+    if isinstance(exc, ssl.SSLError):
+        if exc.reason in _NOT_TLS:
+            return _Stop("protocol", f"the server does not speak TLS on this port ({exc.reason})", timings)
+        if phase == "tls":
+            return _Stop("tls", f"TLS handshake failed: {exc}", timings)
+        return _Stop("reset", f"TLS error during the {where}: {exc}", timings)
+    if isinstance(exc, UnicodeError):
+        return _Stop("dns", f"the host name cannot be looked up: {exc}", timings)
+    if isinstance(exc, ValueError):
+        return _Stop("malformed", f"the answer could not be read ({where}): {_short(exc)}", timings)
+    return _Stop("other", f"{where}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}", timings)
+
+
 def _with_total(phases: Timings, t0: float) -> Timings:
     return Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, total_ms=_ms(t0))
 
 
+def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, watchdog: _Watchdog) -> ssl.SSLSocket:
+    """TLS over ``raw``, with the handshake itself under the watchdog."""
+    wrapped = context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
+    watchdog.watch(wrapped)
+    try:
+        wrapped.do_handshake()
+    except BaseException:
+        wrapped.close()
+        raise
+    return wrapped
+
+
 def _through_proxy(
-    proxy: str, host: str, port: int, context: ssl.SSLContext, timeout: float, t0: float
+    proxy: str, host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: _Watchdog,
+    state: _State,
 ) -> tuple[http.client.HTTPSConnection, str, Timings]:
-    """A CONNECT tunnel through the proxy, with its login when the proxy URL carries one."""
+    """A CONNECT tunnel through the proxy, with its login when the proxy URL carries one, then TLS with the
+    endpoint inside it."""
     pparts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    conn = http.client.HTTPSConnection(pparts.hostname or "", pparts.port or 80, context=context, timeout=timeout)
+    try:
+        proxy_port = pparts.port or 80
+    except ValueError as exc:
+        raise _Stop("proxy", f"the proxy URL {proxy!r} has a bad port: {exc}", Timings()) from None
+    where = f"{pparts.hostname}:{proxy_port}"
+    tunnel = http.client.HTTPConnection(pparts.hostname or "", proxy_port, timeout=policy.timeout)
     tunnel_headers = {}
     if pparts.username:
         login = f"{unquote(pparts.username)}:{unquote(pparts.password or '')}"
         tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
-    conn.set_tunnel(host, port, headers=tunnel_headers)
-    where = f"{pparts.hostname}:{pparts.port or 80}"
+    tunnel.set_tunnel(host, port, headers=tunnel_headers)
+
+    def create(address: tuple[str, int], timeout: float, source: object = None) -> socket.socket:
+        return watchdog.watch(socket.create_connection(address, timeout))
+
+    tunnel._create_connection = create  # type: ignore[attr-defined]  # http.client's own seam for the socket
+    state.phase = "proxy"
     try:
-        conn.connect()
-    except OSError as exc:
-        conn.close()  # a failed CONNECT leaves the socket to the proxy open
-        raise _proxy_stop(exc, where, t0) from None
-    return conn, f"via proxy {where}", Timings(connect_ms=_ms(t0))
-
-
-def _proxy_stop(exc: OSError, where: str, t0: float) -> _Stop:
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return _Stop(
-            "tls",
-            f"TLS verification failed through proxy {where}: {exc.verify_message or exc}",
-            Timings(total_ms=_ms(t0)),
-        )
-    return _Stop("proxy", f"through proxy {where}: {exc}", Timings(total_ms=_ms(t0)))
+        tunnel.connect()
+        connect = _ms(t0)
+        state.phase = "tls"
+        t2 = time.perf_counter()
+        raw = tunnel.sock
+        tunnel.sock = None  # the TLS socket below owns the descriptor now
+        wrapped = _handshake(raw, host, context, watchdog)
+    except _WIRE_ERRORS as exc:
+        tunnel.close()  # a failed CONNECT leaves the socket to the proxy open
+        stop = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
+        if stop.kind == "tls" and exc.__class__ is ssl.SSLCertVerificationError:
+            stop.message = stop.message.replace("TLS verification failed", f"TLS verification failed through "
+                                                f"proxy {where}", 1)
+        elif state.phase == "proxy" and not stop.deadline:
+            stop = _Stop("proxy", f"through proxy {where}: {stop.message if stop.kind != 'other' else exc}",
+                         stop.timings)
+        raise stop from None
+    conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
+    conn.sock = wrapped
+    return conn, f"via proxy {where}", Timings(connect_ms=connect, tls_ms=_ms(t2))
 
 
 def _direct(
-    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float
+    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: _Watchdog, state: _State
 ) -> tuple[http.client.HTTPSConnection, str, Timings]:
     """DNS (or a --resolve pin), TCP connect and TLS handshake, each timed."""
     pinned = policy.resolve.get((host, port))
@@ -374,11 +536,14 @@ def _direct(
         infos = socket.getaddrinfo(pinned or host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise _Stop("dns", f"{host} does not resolve: {exc.strerror or exc}", Timings(dns_ms=_ms(t0))) from None
+    except (OSError, ValueError) as exc:  # UnicodeError: a label the idna codec refuses
+        raise _Stop("dns", f"{host} cannot be looked up: {exc}", Timings(dns_ms=_ms(t0))) from None
     dns = _ms(t0)
     address = str(infos[0][4][0])
     t1 = time.perf_counter()
+    state.phase = "connect"
     try:
-        raw = socket.create_connection((address, port), timeout=policy.timeout)
+        raw = watchdog.watch(socket.create_connection((address, port), timeout=policy.timeout))
     except TimeoutError:
         raise _Stop(
             "connect",
@@ -393,32 +558,25 @@ def _direct(
         ) from None
     connect = _ms(t1)
     t2 = time.perf_counter()
+    state.phase = "tls"
     try:
-        wrapped = context.wrap_socket(raw, server_hostname=host)
-    except ssl.SSLCertVerificationError as exc:
+        wrapped = _handshake(raw, host, context, watchdog)
+    except _WIRE_ERRORS as exc:
         raw.close()
-        raise _Stop(
-            "tls",
-            f"TLS verification failed: {exc.verify_message or exc}",
-            Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2)),
-        ) from None
-    except (ssl.SSLError, OSError) as exc:
-        raw.close()
-        raise _Stop(
-            "tls", f"TLS handshake failed: {exc}", Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
-        ) from None
+        raise _stop_for(exc, "tls", policy, watchdog, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))) \
+            from None
     conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
     conn.sock = wrapped
     return conn, address, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
 
 
-def _read_stream(answer: http.client.HTTPResponse, t_sent: float) -> tuple[bytes, float | None]:
-    """Read server-sent events, noting when the first data event arrives."""
+def _read_stream(answer: http.client.HTTPResponse, t_sent: float) -> tuple[bytes, float | None, bool]:
+    """Read server-sent events, noting when the first data event arrives; at most :data:`MAX_BODY` bytes."""
     chunks: list[bytes] = []
     first: float | None = None
     size = 0
     while size <= MAX_BODY:
-        line = answer.readline()
+        line = answer.readline(MAX_BODY + 1 - size)
         if not line:
             break
         chunks.append(line)
@@ -427,7 +585,8 @@ def _read_stream(answer: http.client.HTTPResponse, t_sent: float) -> tuple[bytes
             first = round((time.perf_counter() - t_sent) * 1000, 1)
         if line.strip() == b"data: [DONE]":
             break
-    return b"".join(chunks), first
+    data = b"".join(chunks)
+    return data[:MAX_BODY], first, len(data) > MAX_BODY
 
 
 def _issuer(sock: object) -> str | None:
