@@ -330,6 +330,7 @@ _CAUSES = {
     "dns": "dns_failure",
     "connect": "connection_failed",
     "tls": "tls_interception",
+    "handshake": "connection_failed",
     "timeout": "service_unavailable",
     "reset": "connection_failed",
     "proxy": "proxy_misconfigured",
@@ -346,6 +347,9 @@ _FIXES = {
     "must resolve it",
     "connect": "check firewalls and routes to the endpoint on port 443 (or test a private IP with --resolve)",
     "tls": "export REQUESTS_CA_BUNDLE=/path/to/bundle-with-your-proxy-root-ca.pem; never disable verification",
+    "handshake": "the TLS handshake failed before any certificate was judged: the server (or a device in the "
+    "path) speaks a TLS version or cipher this client refuses, demands a client certificate, or is not a TLS "
+    "server; compare with: openssl s_client -connect <host>:443 -servername <host>",
     "timeout": "the service did not answer in time: retry later, raise [checks.AOAI501] read_timeout, and quote "
     "the x-ms-client-request-id to support if it persists",
     "reset": "something closed the connection mid-request (a proxy or firewall); check the network path",

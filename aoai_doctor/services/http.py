@@ -156,8 +156,9 @@ class Response:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """No HTTP answer. ``kind`` is one of dns, connect, tls, timeout, reset, proxy, refused, ca, protocol
-    (the peer answered, but not with HTTP the doctor can read), other."""
+    """No HTTP answer. ``kind`` is one of dns, connect, tls (verification), handshake (TLS failed before
+    or apart from verification), timeout, reset, proxy, refused, ca, protocol (the peer does not speak
+    TLS or HTTP), malformed (broken HTTP), other."""
 
     url: str
     kind: str
@@ -321,6 +322,10 @@ def send(
                 data = answer.read(MAX_BODY + 1)
                 truncated = len(data) > MAX_BODY
                 data = data[:MAX_BODY]
+                declared = answer.getheader("content-length", "")
+                if not truncated and declared.isdigit() and len(data) < int(declared):
+                    # read(amt) returns a short body quietly where read() would raise IncompleteRead
+                    raise http.client.IncompleteRead(data, int(declared) - len(data))
             if watchdog.fired:  # a close-delimited body cut by the deadline reads as a short, clean answer
                 raise _Stop("timeout", _deadline_message(state.phase, policy), _with_total(phases, t0), deadline=True)
         except _WIRE_ERRORS as exc:
@@ -455,7 +460,7 @@ def _stop_for(exc: BaseException, phase: str, policy: Policy, watchdog: _Watchdo
         if exc.reason in _NOT_TLS:
             return _Stop("protocol", f"the server does not speak TLS on this port ({exc.reason})", timings)
         if phase == "tls":
-            return _Stop("tls", f"TLS handshake failed: {exc}", timings)
+            return _Stop("handshake", f"TLS handshake failed: {exc}", timings)
         return _Stop("reset", f"TLS error during the {where}: {exc}", timings)
     if isinstance(exc, UnicodeError):
         return _Stop("dns", f"the host name cannot be looked up: {exc}", timings)
