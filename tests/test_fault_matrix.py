@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from aoai_doctor.azure import calls
 from aoai_doctor.cli import main
+from aoai_doctor.services import netprobe
 from tests import hostile_servers as hs
 
 API_KEY = "hostile-matrix-key-5f0c2a9e7d3b41c8"
@@ -144,3 +146,29 @@ def test_a_hostile_peer_ends_in_a_finding(
         assert "total deadline" in first["message"] and "read_timeout will not help" in first["fix"]
     else:
         assert "raise [checks.AOAI501] read_timeout" not in first["fix"] or "no answer within" in first["message"]
+
+
+@pytest.mark.parametrize("name", ["hang-at-accept", "banner-plain", "tls-garbage-record", "tls-untrusted-ca"])
+def test_the_tls_probe_ends_in_an_error_not_an_exception(
+    name: str, world: tuple[Path, hs.Peer, dict[str, hs.Server]]
+) -> None:
+    """AOAI4xx's own handshake (services/netprobe.py) meets the same peers: an error string, in bounded time."""
+    bundle, _peer, servers = world
+    started = time.monotonic()
+    answer = netprobe.handshake(hs.HOST, servers[name].port, "127.0.0.1", {"REQUESTS_CA_BUNDLE": str(bundle)},
+                                timeout=0.5)
+    assert answer.error and answer.version is None
+    assert time.monotonic() - started < 1.0 + 3.0
+
+
+def test_deep_or_huge_json_is_not_parsed() -> None:
+    """An error body nested past MAX_JSON_DEPTH, or larger than MAX_JSON_BYTES, is not JSON to the doctor:
+    None, never RecursionError; ordinary bodies (brackets inside strings too) still parse."""
+    deep = b'{"error":' * 100_000 + b"1" + b"}" * 100_000
+    assert calls.json_depth(deep) == 100_000
+    assert calls.parse_body(deep) is None
+    assert "nests 100000 levels" in calls.body_unreadable(deep)
+    assert calls.parse_body(b'{"a": "' + b"x" * calls.MAX_JSON_BYTES + b'"}') is None
+    body = b'{"error": {"code": "x]]]", "message": "a \\" [[[ {{"}}'
+    assert calls.json_depth(body) == 2
+    assert calls.parse_body(body) == {"error": {"code": "x]]]", "message": 'a " [[[ {{'}}

@@ -297,7 +297,7 @@ def send(
         return Failure(url, "ca", ca_problem(env, exc), Timings(), request_id)
     t0 = time.perf_counter()
     proxy = proxy_for(host, env)
-    watchdog = _Watchdog(policy.deadline)
+    watchdog = Watchdog(policy.deadline)
     state = _State()
     try:
         if proxy:
@@ -385,7 +385,7 @@ class _State:
         self.phase = "dns"
 
 
-class _Watchdog:
+class Watchdog:
     """Shuts a request's sockets down at its total deadline, whatever call is blocked on them: a per-read
     timeout never fires for a peer that sends a byte a second."""
 
@@ -433,7 +433,7 @@ def _short(value: object, limit: int = 80) -> str:
     return repr(text[:limit] + ("…" if len(text) > limit else ""))
 
 
-def _stop_for(exc: BaseException, phase: str, policy: Policy, watchdog: _Watchdog, timings: Timings) -> _Stop:
+def _stop_for(exc: BaseException, phase: str, policy: Policy, watchdog: Watchdog, timings: Timings) -> _Stop:
     """The failure a wire error stands for, by what was raised and the phase it was raised in."""
     if isinstance(exc, _Stop):
         return exc
@@ -473,7 +473,7 @@ def _with_total(phases: Timings, t0: float) -> Timings:
     return Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, total_ms=_ms(t0))
 
 
-def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, watchdog: _Watchdog) -> ssl.SSLSocket:
+def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, watchdog: Watchdog) -> ssl.SSLSocket:
     """TLS over ``raw``, with the handshake itself under the watchdog."""
     wrapped = context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
     watchdog.watch(wrapped)
@@ -486,7 +486,7 @@ def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, watchdog:
 
 
 def _through_proxy(
-    proxy: str, host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: _Watchdog,
+    proxy: str, host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog,
     state: _State,
 ) -> tuple[http.client.HTTPSConnection, str, Timings]:
     """A CONNECT tunnel through the proxy, with its login when the proxy URL carries one, then TLS with the
@@ -533,7 +533,7 @@ def _through_proxy(
 
 
 def _direct(
-    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: _Watchdog, state: _State
+    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog, state: _State
 ) -> tuple[http.client.HTTPSConnection, str, Timings]:
     """DNS (or a --resolve pin), TCP connect and TLS handshake, each timed."""
     pinned = policy.resolve.get((host, port))
