@@ -13,13 +13,11 @@ semantics) pins ``host:port`` to an address.
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
 import json
 import os
 import socket
 import ssl
-import threading
 import time
 import urllib.request
 import uuid
@@ -29,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from aoai_doctor._version import __version__
 from aoai_doctor.redaction import Secret
+from aoai_doctor.services.wire import WIRE_ERRORS, State, Watchdog, classify, deadline_message, read_stream
 
 USER_AGENT = f"aoai-doctor/{__version__} (+https://pypi.org/project/aoai-doctor)"
 AZURE_SUFFIXES: tuple[str, ...] = (
@@ -298,7 +297,7 @@ def send(
     t0 = time.perf_counter()
     proxy = proxy_for(host, env)
     watchdog = Watchdog(policy.deadline)
-    state = _State()
+    state = State()
     try:
         if proxy:
             conn, address, phases = _through_proxy(proxy, host, port, context, policy, t0, watchdog, state)
@@ -317,7 +316,7 @@ def send(
             first_event = None
             truncated = False
             if stream and answer.status == 200:
-                data, first_event, truncated = _read_stream(answer, t3)
+                data, first_event, truncated = read_stream(answer, t3, MAX_BODY)
             else:
                 data = answer.read(MAX_BODY + 1)
                 truncated = len(data) > MAX_BODY
@@ -327,14 +326,15 @@ def send(
                     # read(amt) returns a short body quietly where read() would raise IncompleteRead
                     raise http.client.IncompleteRead(data, int(declared) - len(data))
             if watchdog.fired:  # a close-delimited body cut by the deadline reads as a short, clean answer
-                raise _Stop("timeout", _deadline_message(state.phase, policy), _with_total(phases, t0), deadline=True)
-        except _WIRE_ERRORS as exc:
+                raise _Stop("timeout", deadline_message(state.phase, policy.deadline), _with_total(phases, t0),
+                            deadline=True)
+        except WIRE_ERRORS as exc:
             raise _stop_for(exc, state.phase, policy, watchdog, _with_total(phases, t0)) from None
         finally:
             conn.close()
     except _Stop as stop:
         return Failure(url, stop.kind, stop.message, stop.timings, request_id, stop.deadline)
-    except _WIRE_ERRORS as exc:  # pragma: no cover - every phase raises _Stop; a last net for the unforeseen
+    except WIRE_ERRORS as exc:  # pragma: no cover - every phase raises _Stop; a last net for the unforeseen
         last = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
         return Failure(url, last.kind, last.message, last.timings, request_id, last.deadline)
     finally:
@@ -356,117 +356,13 @@ def send(
     )
 
 
-_WIRE_ERRORS = (OSError, http.client.HTTPException, ValueError)
-"""What a bad peer can make the standard library raise: socket and ssl errors (``OSError``), every
-``http.client.HTTPException`` (``BadStatusLine``, ``LineTooLong``, ``IncompleteRead``, ``RemoteDisconnected``,
-"got more than 100 headers"), and ``ValueError``/``UnicodeError`` (a host name the idna codec refuses)."""
-
-_PHASES = {
-    "dns": "name lookup",
-    "connect": "TCP connect",
-    "proxy": "proxy CONNECT",
-    "tls": "TLS handshake",
-    "request": "wait for the answer's status line and headers",
-    "body": "answer's body",
-}
-
-_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE", "HTTP_REQUEST",
-                      "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_RECORD", "RECORD_TOO_LARGE"})
-"""OpenSSL reasons (``ssl.SSLError.reason``) for bytes that are not a TLS record at all: the port speaks
-something else (plain HTTP, an SSH or SMTP banner)."""
-
-
-class _State:
-    """Which phase a request is in, for the failure's message."""
-
-    __slots__ = ("phase",)
-
-    def __init__(self) -> None:
-        self.phase = "dns"
-
-
-class Watchdog:
-    """Shuts a request's sockets down at its total deadline, whatever call is blocked on them: a per-read
-    timeout never fires for a peer that sends a byte a second."""
-
-    def __init__(self, seconds: float) -> None:
-        self.fired = False
-        self._lock = threading.Lock()
-        self._socks: list[socket.socket] = []
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: socket.socket) -> socket.socket:
-        """Shut ``sock`` down at the deadline (at once when it has passed)."""
-        with self._lock:
-            self._socks.append(sock)
-            fired = self.fired
-        if fired:
-            _shut(sock)
-        return sock
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            socks = list(self._socks)
-        for sock in socks:
-            _shut(sock)
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
-def _shut(sock: socket.socket) -> None:
-    # socket.socket's own shutdown, not SSLSocket's, which drops the TLS object under a blocked read
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-def _deadline_message(phase: str, policy: Policy) -> str:
-    return (f"the request was cut at its {policy.deadline:g} s total deadline during the {_PHASES.get(phase, phase)}: "
-            "the peer kept the connection open but sent too slowly to finish")
-
-
-def _short(value: object, limit: int = 80) -> str:
-    text = str(value)
-    return repr(text[:limit] + ("…" if len(text) > limit else ""))
-
-
 def _stop_for(exc: BaseException, phase: str, policy: Policy, watchdog: Watchdog, timings: Timings) -> _Stop:
-    """The failure a wire error stands for, by what was raised and the phase it was raised in."""
+    """The failure a wire error stands for (:func:`wire.classify`); a cut at the deadline comes first."""
     if isinstance(exc, _Stop):
         return exc
     if watchdog.fired:
-        return _Stop("timeout", _deadline_message(phase, policy), timings, deadline=True)
-    where = _PHASES.get(phase, phase)
-    if isinstance(exc, TimeoutError):
-        return _Stop("timeout", f"no answer within {policy.timeout:g} s ({where})", timings)
-    if isinstance(exc, http.client.IncompleteRead):
-        return _Stop("reset", f"the answer stopped after {len(exc.partial)} bytes", timings)
-    if isinstance(exc, (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError)):
-        # ConnectionError holds reset, aborted, refused and BrokenPipeError; RemoteDisconnected is one too
-        return _Stop("reset", f"the connection was closed during the {where}: {exc}", timings)
-    if isinstance(exc, http.client.LineTooLong):
-        return _Stop("malformed", f"the answer has a line longer than http.client's 64 KiB limit ({exc})", timings)
-    if isinstance(exc, http.client.BadStatusLine):
-        return _Stop("protocol", f"the answer does not start with an HTTP status line: {_short(exc)}", timings)
-    if isinstance(exc, http.client.HTTPException):
-        # "got more than 100 headers", UnknownProtocol, ImproperConnectionState …
-        return _Stop("malformed", f"the answer is not valid HTTP: {type(exc).__name__}: {_short(exc)}", timings)
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return _Stop("tls", f"TLS verification failed: {exc.verify_message or exc}", timings)
-    if isinstance(exc, ssl.SSLError):
-        if exc.reason in _NOT_TLS:
-            return _Stop("protocol", f"the server does not speak TLS on this port ({exc.reason})", timings)
-        if phase == "tls":
-            return _Stop("handshake", f"TLS handshake failed: {exc}", timings)
-        return _Stop("reset", f"TLS error during the {where}: {exc}", timings)
-    if isinstance(exc, UnicodeError):
-        return _Stop("dns", f"the host name cannot be looked up: {exc}", timings)
-    if isinstance(exc, ValueError):
-        return _Stop("malformed", f"the answer could not be read ({where}): {_short(exc)}", timings)
-    return _Stop("other", f"{where}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}", timings)
+        return _Stop("timeout", deadline_message(phase, policy.deadline), timings, deadline=True)
+    return _Stop(*classify(exc, phase, policy.timeout), timings)
 
 
 def _with_total(phases: Timings, t0: float) -> Timings:
@@ -487,7 +383,7 @@ def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, watchdog:
 
 def _through_proxy(
     proxy: str, host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog,
-    state: _State,
+    state: State,
 ) -> tuple[http.client.HTTPSConnection, str, Timings]:
     """A CONNECT tunnel through the proxy, with its login when the proxy URL carries one, then TLS with the
     endpoint inside it."""
@@ -517,7 +413,7 @@ def _through_proxy(
         raw = tunnel.sock
         tunnel.sock = None  # the TLS socket below owns the descriptor now
         wrapped = _handshake(raw, host, context, watchdog)
-    except _WIRE_ERRORS as exc:
+    except WIRE_ERRORS as exc:
         tunnel.close()  # a failed CONNECT leaves the socket to the proxy open
         stop = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
         if stop.kind == "tls" and exc.__class__ is ssl.SSLCertVerificationError:
@@ -533,7 +429,7 @@ def _through_proxy(
 
 
 def _direct(
-    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog, state: _State
+    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog, state: State
 ) -> tuple[http.client.HTTPSConnection, str, Timings]:
     """DNS (or a --resolve pin), TCP connect and TLS handshake, each timed."""
     pinned = policy.resolve.get((host, port))
@@ -566,32 +462,13 @@ def _direct(
     state.phase = "tls"
     try:
         wrapped = _handshake(raw, host, context, watchdog)
-    except _WIRE_ERRORS as exc:
+    except WIRE_ERRORS as exc:
         raw.close()
         raise _stop_for(exc, "tls", policy, watchdog, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))) \
             from None
     conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
     conn.sock = wrapped
     return conn, address, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
-
-
-def _read_stream(answer: http.client.HTTPResponse, t_sent: float) -> tuple[bytes, float | None, bool]:
-    """Read server-sent events, noting when the first data event arrives; at most :data:`MAX_BODY` bytes."""
-    chunks: list[bytes] = []
-    first: float | None = None
-    size = 0
-    while size <= MAX_BODY:
-        line = answer.readline(MAX_BODY + 1 - size)
-        if not line:
-            break
-        chunks.append(line)
-        size += len(line)
-        if first is None and line.startswith(b"data:") and line.strip() != b"data: [DONE]":
-            first = round((time.perf_counter() - t_sent) * 1000, 1)
-        if line.strip() == b"data: [DONE]":
-            break
-    data = b"".join(chunks)
-    return data[:MAX_BODY], first, len(data) > MAX_BODY
 
 
 def _issuer(sock: object) -> str | None:

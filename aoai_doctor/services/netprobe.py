@@ -9,7 +9,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aoai_doctor.services.http import DEADLINE_FACTOR, Watchdog, ca_problem, cert_name, tls_context
+from aoai_doctor.services.http import DEADLINE_FACTOR, ca_problem, cert_name, tls_context
+from aoai_doctor.services.wire import Watchdog
 
 
 @dataclass(frozen=True, slots=True)
