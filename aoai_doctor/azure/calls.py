@@ -150,13 +150,48 @@ def _with_param(call: Call, param: str) -> Call:
     return Call(call.kind, call.url, body, call.operation, param)
 
 
+MAX_JSON_DEPTH = 64
+"""The deepest nesting of arrays and objects :func:`parse_body` reads; a real error body is 3 deep.
+``json.loads`` recurses once per level and raises ``RecursionError`` near the interpreter's limit."""
+MAX_JSON_BYTES = 1 << 20
+"""The largest body :func:`parse_body` reads (the HTTP layer keeps no more: ``services.http.MAX_BODY``)."""
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in ``raw``, counted without recursion (brackets inside strings
+    do not count; malformed input gives a number, never an error)."""
+    depth = deepest = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def parse_body(body: bytes) -> dict[str, Any] | None:
-    """The JSON object of an answer, or None when it is not JSON (an HTML page, nothing at all)."""
+    """The JSON object of an answer, or None when it is not JSON (an HTML page, nothing at all), is larger
+    than :data:`MAX_JSON_BYTES` or nests deeper than :data:`MAX_JSON_DEPTH`."""
+    if body_unreadable(body):
+        return None
     try:
         data = json.loads(body.decode("utf-8", errors="replace"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def body_unreadable(body: bytes) -> str:
+    """Why :func:`parse_body` will not parse ``body`` as JSON before trying (too large, too deep), or ''."""
+    if len(body) > MAX_JSON_BYTES:
+        return f"the body is {len(body)} bytes, more than the {MAX_JSON_BYTES} read as JSON"
+    if body.lstrip()[:1] in (b"{", b"[") and (depth := json_depth(body)) > MAX_JSON_DEPTH:
+        return f"the body's JSON nests {depth} levels deep, more than the {MAX_JSON_DEPTH} read"
+    return ""
 
 
 def error_code(data: Mapping[str, Any]) -> str:

@@ -328,33 +328,58 @@ def _date(value: str | None) -> float | None:
         return None
 
 
+_CAUSES = {
+    "dns": "dns_failure",
+    "connect": "connection_failed",
+    "tls": "tls_interception",
+    "handshake": "connection_failed",
+    "timeout": "service_unavailable",
+    "reset": "connection_failed",
+    "proxy": "proxy_misconfigured",
+    "refused": "endpoint_wrong",
+    "ca": "tls_interception",
+    "protocol": "endpoint_wrong",
+    "malformed": "service_unavailable",
+    "other": "connection_failed",
+}
+"""The cause of each :class:`http.Failure` kind."""
+
+_FIXES = {
+    "dns": "check the resource name (nslookup <host>); on a private network, the privatelink.openai.azure.com zone "
+    "must resolve it",
+    "connect": "check firewalls and routes to the endpoint on port 443 (or test a private IP with --resolve)",
+    "tls": "export REQUESTS_CA_BUNDLE=/path/to/bundle-with-your-proxy-root-ca.pem; never disable verification",
+    "handshake": "the TLS handshake failed before any certificate was judged: the server (or a device in the "
+    "path) speaks a TLS version or cipher this client refuses, demands a client certificate, or is not a TLS "
+    "server; compare with: openssl s_client -connect <host>:443 -servername <host>",
+    "timeout": "the service did not answer in time: retry later, raise [checks.AOAI501] read_timeout, and quote "
+    "the x-ms-client-request-id to support if it persists",
+    "reset": "something closed the connection mid-request (a proxy or firewall); check the network path",
+    "proxy": "check HTTPS_PROXY (host, port, credentials) and that the proxy allows the endpoint",
+    "refused": "give the Azure OpenAI resource endpoint, or --allow-host for a gateway of your own",
+    "ca": "point REQUESTS_CA_BUNDLE at a readable PEM bundle (or unset it to use certifi's)",
+    "protocol": "what answers on this host and port is not an HTTPS web server: check the endpoint's host and "
+    "port (https://<resource>.openai.azure.com, port 443) and any --resolve pin",
+    "malformed": "the server, or a gateway or proxy in front of it, sent a broken HTTP answer: retry, check the "
+    "gateway or proxy in the path, and quote the x-ms-client-request-id to support if it persists",
+    "other": "check the network path to the endpoint",
+}
+"""The fix for each :class:`http.Failure` kind."""
+
+_DEADLINE_FIX = (
+    "the peer kept the connection open but trickled its answer: raising read_timeout will not help. Check for "
+    "a throttling or inspecting proxy or gateway in the path (try without HTTPS_PROXY, or with NO_PROXY for the "
+    "host), retry later, and quote the x-ms-client-request-id to support if it persists"
+)
+"""The fix for a request cut at its total deadline (:attr:`http.Policy.deadline`)."""
+
+
 def _transport(failure: http.Failure, deployment: str) -> Finding:
-    causes = {
-        "dns": "dns_failure",
-        "connect": "connection_failed",
-        "tls": "tls_interception",
-        "timeout": "service_unavailable",
-        "reset": "connection_failed",
-        "proxy": "proxy_misconfigured",
-        "refused": "endpoint_wrong",
-        "other": "connection_failed",
-    }
-    fixes = {
-        "dns": "check the resource name (nslookup <host>); on a private network, the privatelink.openai.azure.com zone "
-        "must resolve it",
-        "connect": "check firewalls and routes to the endpoint on port 443 (or test a private IP with --resolve)",
-        "tls": "export REQUESTS_CA_BUNDLE=/path/to/bundle-with-your-proxy-root-ca.pem; never disable verification",
-        "timeout": "the service did not answer in time: retry later, raise [checks.AOAI501] read_timeout, and quote "
-        "the x-ms-client-request-id to support if it persists",
-        "reset": "something closed the connection mid-request (a proxy or firewall); check the network path",
-        "proxy": "check HTTPS_PROXY (host, port, credentials) and that the proxy allows the endpoint",
-        "refused": "give the Azure OpenAI resource endpoint, or --allow-host for a gateway of your own",
-        "other": "check the network path to the endpoint",
-    }
+    fix = _DEADLINE_FIX if failure.deadline else _FIXES.get(failure.kind, _FIXES["other"])
     return finding(
         Severity.ERROR,
         f"{deployment}: {failure.message}",
-        cause=causes.get(failure.kind, "other"),
-        fix=fixes.get(failure.kind, fixes["other"]),
+        cause=_CAUSES.get(failure.kind, "other"),
+        fix=fix,
         detail=f"x-ms-client-request-id={failure.client_request_id}",
     )

@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from aoai_doctor._version import __version__
 from aoai_doctor.redaction import Secret
+from aoai_doctor.services.wire import WIRE_ERRORS, State, Watchdog, classify, deadline_message, read_stream
 
 USER_AGENT = f"aoai-doctor/{__version__} (+https://pypi.org/project/aoai-doctor)"
 AZURE_SUFFIXES: tuple[str, ...] = (
@@ -106,6 +107,18 @@ class Policy:
     allow_hosts: frozenset[str] = frozenset()
     resolve: Mapping[tuple[str, int], str] = field(default_factory=dict)
     timeout: float = 30.0
+    """Seconds any one network operation (connect, handshake, one read) may wait."""
+
+    @property
+    def deadline(self) -> float:
+        """Seconds the whole request (connect + TLS + headers + body, or a proxy's CONNECT first) may take:
+        twice :attr:`timeout`. The per-read timeout alone never stops a server that sends one byte a
+        second; at the deadline the connection is shut down whatever phase it is in."""
+        return DEADLINE_FACTOR * self.timeout
+
+
+DEADLINE_FACTOR = 2.0
+"""The total deadline of one request, as a multiple of the per-operation timeout (:attr:`Policy.deadline`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,13 +155,17 @@ class Response:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """No HTTP answer. ``kind`` is one of dns, connect, tls, timeout, reset, proxy, refused, other."""
+    """No HTTP answer. ``kind`` is one of dns, connect, tls (verification), handshake (TLS failed before
+    or apart from verification), timeout, reset, proxy, refused, ca, protocol (the peer does not speak
+    TLS or HTTP), malformed (broken HTTP), other."""
 
     url: str
     kind: str
     message: str
     timings: Timings
     client_request_id: str
+    deadline: bool = False
+    """The request was cut at :attr:`Policy.deadline` while the peer was still (slowly) sending."""
 
 
 def _ca_file(environ: Mapping[str, str]) -> str | None:
@@ -208,9 +225,9 @@ def ca_problem(environ: Mapping[str, str], exc: BaseException) -> str:
 class _Stop(Exception):
     """A phase ended without an HTTP answer; becomes a :class:`Failure`."""
 
-    def __init__(self, kind: str, message: str, timings: Timings) -> None:
+    def __init__(self, kind: str, message: str, timings: Timings, deadline: bool = False) -> None:
         super().__init__(message)
-        self.kind, self.message, self.timings = kind, message, timings
+        self.kind, self.message, self.timings, self.deadline = kind, message, timings, deadline
 
 
 def _ms(since: float) -> float:
@@ -279,41 +296,49 @@ def send(
         return Failure(url, "ca", ca_problem(env, exc), Timings(), request_id)
     t0 = time.perf_counter()
     proxy = proxy_for(host, env)
+    watchdog = Watchdog(policy.deadline)
+    state = State()
     try:
         if proxy:
-            conn, address, phases = _through_proxy(proxy, host, port, context, policy.timeout, t0)
+            conn, address, phases = _through_proxy(proxy, host, port, context, policy, t0, watchdog, state)
         else:
-            conn, address, phases = _direct(host, port, context, policy, t0)
+            conn, address, phases = _direct(host, port, context, policy, t0, watchdog, state)
         sock = conn.sock
         tls_version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
         issuer = _issuer(sock)
         t3 = time.perf_counter()
         try:
+            state.phase = "request"
             conn.request(method, target, body=body, headers=all_headers)
             answer = conn.getresponse()
             ttfb = _ms(t3)
+            state.phase = "body"
             first_event = None
             truncated = False
             if stream and answer.status == 200:
-                data, first_event = _read_stream(answer, t3)
+                data, first_event, truncated = read_stream(answer, t3, MAX_BODY)
             else:
                 data = answer.read(MAX_BODY + 1)
                 truncated = len(data) > MAX_BODY
                 data = data[:MAX_BODY]
-        except TimeoutError:
-            raise _Stop("timeout", f"no answer within {policy.timeout:g} s", _with_total(phases, t0)) from None
-        except (ConnectionResetError, http.client.RemoteDisconnected, BrokenPipeError) as exc:
-            raise _Stop("reset", f"the connection was closed mid-request: {exc}", _with_total(phases, t0)) from None
-        except http.client.IncompleteRead as exc:
-            raise _Stop(
-                "reset", f"the answer stopped after {len(exc.partial)} bytes", _with_total(phases, t0)
-            ) from None
+                declared = answer.getheader("content-length", "")
+                if not truncated and declared.isdigit() and len(data) < int(declared):
+                    # read(amt) returns a short body quietly where read() would raise IncompleteRead
+                    raise http.client.IncompleteRead(data, int(declared) - len(data))
+            if watchdog.fired:  # a close-delimited body cut by the deadline reads as a short, clean answer
+                raise _Stop("timeout", deadline_message(state.phase, policy.deadline), _with_total(phases, t0),
+                            deadline=True)
+        except WIRE_ERRORS as exc:
+            raise _stop_for(exc, state.phase, policy, watchdog, _with_total(phases, t0)) from None
         finally:
             conn.close()
     except _Stop as stop:
-        return Failure(url, stop.kind, stop.message, stop.timings, request_id)
-    except OSError as exc:
-        return Failure(url, "other", str(exc), Timings(total_ms=_ms(t0)), request_id)
+        return Failure(url, stop.kind, stop.message, stop.timings, request_id, stop.deadline)
+    except WIRE_ERRORS as exc:  # pragma: no cover - every phase raises _Stop; a last net for the unforeseen
+        last = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
+        return Failure(url, last.kind, last.message, last.timings, request_id, last.deadline)
+    finally:
+        watchdog.cancel()
     timings = Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, ttfb, first_event, _ms(t0))
     headers_out = {k.lower(): v for k, v in answer.getheaders()}
     return Response(
@@ -331,42 +356,80 @@ def send(
     )
 
 
+def _stop_for(exc: BaseException, phase: str, policy: Policy, watchdog: Watchdog, timings: Timings) -> _Stop:
+    """The failure a wire error stands for (:func:`wire.classify`); a cut at the deadline comes first."""
+    if isinstance(exc, _Stop):
+        return exc
+    if watchdog.fired:
+        return _Stop("timeout", deadline_message(phase, policy.deadline), timings, deadline=True)
+    return _Stop(*classify(exc, phase, policy.timeout), timings)
+
+
 def _with_total(phases: Timings, t0: float) -> Timings:
     return Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, total_ms=_ms(t0))
 
 
+def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, watchdog: Watchdog) -> ssl.SSLSocket:
+    """TLS over ``raw``, with the handshake itself under the watchdog."""
+    wrapped = context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
+    watchdog.watch(wrapped)
+    try:
+        wrapped.do_handshake()
+    except BaseException:
+        wrapped.close()
+        raise
+    return wrapped
+
+
 def _through_proxy(
-    proxy: str, host: str, port: int, context: ssl.SSLContext, timeout: float, t0: float
+    proxy: str, host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog,
+    state: State,
 ) -> tuple[http.client.HTTPSConnection, str, Timings]:
-    """A CONNECT tunnel through the proxy, with its login when the proxy URL carries one."""
+    """A CONNECT tunnel through the proxy, with its login when the proxy URL carries one, then TLS with the
+    endpoint inside it."""
     pparts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    conn = http.client.HTTPSConnection(pparts.hostname or "", pparts.port or 80, context=context, timeout=timeout)
+    try:
+        proxy_port = pparts.port or 80
+    except ValueError as exc:
+        raise _Stop("proxy", f"the proxy URL {proxy!r} has a bad port: {exc}", Timings()) from None
+    where = f"{pparts.hostname}:{proxy_port}"
+    tunnel = http.client.HTTPConnection(pparts.hostname or "", proxy_port, timeout=policy.timeout)
     tunnel_headers = {}
     if pparts.username:
         login = f"{unquote(pparts.username)}:{unquote(pparts.password or '')}"
         tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
-    conn.set_tunnel(host, port, headers=tunnel_headers)
-    where = f"{pparts.hostname}:{pparts.port or 80}"
+    tunnel.set_tunnel(host, port, headers=tunnel_headers)
+
+    def create(address: tuple[str, int], timeout: float, source: object = None) -> socket.socket:
+        return watchdog.watch(socket.create_connection(address, timeout))
+
+    tunnel._create_connection = create  # type: ignore[attr-defined]  # http.client's own seam for the socket
+    state.phase = "proxy"
     try:
-        conn.connect()
-    except OSError as exc:
-        conn.close()  # a failed CONNECT leaves the socket to the proxy open
-        raise _proxy_stop(exc, where, t0) from None
-    return conn, f"via proxy {where}", Timings(connect_ms=_ms(t0))
-
-
-def _proxy_stop(exc: OSError, where: str, t0: float) -> _Stop:
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return _Stop(
-            "tls",
-            f"TLS verification failed through proxy {where}: {exc.verify_message or exc}",
-            Timings(total_ms=_ms(t0)),
-        )
-    return _Stop("proxy", f"through proxy {where}: {exc}", Timings(total_ms=_ms(t0)))
+        tunnel.connect()
+        connect = _ms(t0)
+        state.phase = "tls"
+        t2 = time.perf_counter()
+        raw = tunnel.sock
+        tunnel.sock = None  # the TLS socket below owns the descriptor now
+        wrapped = _handshake(raw, host, context, watchdog)
+    except WIRE_ERRORS as exc:
+        tunnel.close()  # a failed CONNECT leaves the socket to the proxy open
+        stop = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
+        if stop.kind == "tls" and exc.__class__ is ssl.SSLCertVerificationError:
+            stop.message = stop.message.replace("TLS verification failed", f"TLS verification failed through "
+                                                f"proxy {where}", 1)
+        elif state.phase == "proxy" and not stop.deadline:
+            stop = _Stop("proxy", f"through proxy {where}: {stop.message if stop.kind != 'other' else exc}",
+                         stop.timings)
+        raise stop from None
+    conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
+    conn.sock = wrapped
+    return conn, f"via proxy {where}", Timings(connect_ms=connect, tls_ms=_ms(t2))
 
 
 def _direct(
-    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float
+    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog, state: State
 ) -> tuple[http.client.HTTPSConnection, str, Timings]:
     """DNS (or a --resolve pin), TCP connect and TLS handshake, each timed."""
     pinned = policy.resolve.get((host, port))
@@ -374,11 +437,14 @@ def _direct(
         infos = socket.getaddrinfo(pinned or host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise _Stop("dns", f"{host} does not resolve: {exc.strerror or exc}", Timings(dns_ms=_ms(t0))) from None
+    except (OSError, ValueError) as exc:  # UnicodeError: a label the idna codec refuses
+        raise _Stop("dns", f"{host} cannot be looked up: {exc}", Timings(dns_ms=_ms(t0))) from None
     dns = _ms(t0)
     address = str(infos[0][4][0])
     t1 = time.perf_counter()
+    state.phase = "connect"
     try:
-        raw = socket.create_connection((address, port), timeout=policy.timeout)
+        raw = watchdog.watch(socket.create_connection((address, port), timeout=policy.timeout))
     except TimeoutError:
         raise _Stop(
             "connect",
@@ -393,41 +459,16 @@ def _direct(
         ) from None
     connect = _ms(t1)
     t2 = time.perf_counter()
+    state.phase = "tls"
     try:
-        wrapped = context.wrap_socket(raw, server_hostname=host)
-    except ssl.SSLCertVerificationError as exc:
+        wrapped = _handshake(raw, host, context, watchdog)
+    except WIRE_ERRORS as exc:
         raw.close()
-        raise _Stop(
-            "tls",
-            f"TLS verification failed: {exc.verify_message or exc}",
-            Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2)),
-        ) from None
-    except (ssl.SSLError, OSError) as exc:
-        raw.close()
-        raise _Stop(
-            "tls", f"TLS handshake failed: {exc}", Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
-        ) from None
+        raise _stop_for(exc, "tls", policy, watchdog, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))) \
+            from None
     conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
     conn.sock = wrapped
     return conn, address, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
-
-
-def _read_stream(answer: http.client.HTTPResponse, t_sent: float) -> tuple[bytes, float | None]:
-    """Read server-sent events, noting when the first data event arrives."""
-    chunks: list[bytes] = []
-    first: float | None = None
-    size = 0
-    while size <= MAX_BODY:
-        line = answer.readline()
-        if not line:
-            break
-        chunks.append(line)
-        size += len(line)
-        if first is None and line.startswith(b"data:") and line.strip() != b"data: [DONE]":
-            first = round((time.perf_counter() - t_sent) * 1000, 1)
-        if line.strip() == b"data: [DONE]":
-            break
-    return b"".join(chunks), first
 
 
 def _issuer(sock: object) -> str | None:

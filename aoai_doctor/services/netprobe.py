@@ -9,7 +9,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aoai_doctor.services.http import ca_problem, cert_name, tls_context
+from aoai_doctor.services.http import DEADLINE_FACTOR, ca_problem, cert_name, tls_context
+from aoai_doctor.services.wire import Watchdog
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +82,23 @@ def resolve(host: str, port: int, pins: Mapping[tuple[str, int], str]) -> DnsAns
 
 def handshake(host: str, port: int, address: str | None, environ: Mapping[str, str],
               timeout: float = 10.0) -> TlsAnswer:
-    """A TLS handshake with certificate verification, as the data-plane call will make it."""
+    """A TLS handshake with certificate verification, as the data-plane call will make it. Each operation
+    waits at most ``timeout``; the whole probe is cut at ``DEADLINE_FACTOR * timeout`` (a peer that trickles
+    its handshake a byte at a time)."""
     try:
         context = tls_context(environ)
     except (OSError, ssl.SSLError) as exc:
         return TlsAnswer(host, port, address, error=ca_problem(environ, exc), ca_error=True)
+    watchdog = Watchdog(DEADLINE_FACTOR * timeout)
     try:
-        raw = socket.create_connection((address or host, port), timeout=timeout)
-    except OSError as exc:
+        raw = watchdog.watch(socket.create_connection((address or host, port), timeout=timeout))
+    except (OSError, ValueError) as exc:  # ValueError: UnicodeError, a name the idna codec refuses
+        watchdog.cancel()
         return TlsAnswer(host, port, address, error=f"TCP connect failed: {getattr(exc, 'strerror', None) or exc}")
     try:
-        with context.wrap_socket(raw, server_hostname=host) as tls:
+        with context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False) as tls:
+            watchdog.watch(tls)
+            tls.do_handshake()
             cert = tls.getpeercert() or {}
             return TlsAnswer(
                 host,
@@ -106,7 +113,11 @@ def handshake(host: str, port: int, address: str | None, environ: Mapping[str, s
         # verify_code 62: X509_V_ERR_HOSTNAME_MISMATCH, the certificate is for another name
         return TlsAnswer(host, port, address, error=str(exc.verify_message or exc), verify_error=True,
                          hostname_mismatch=exc.verify_code == 62)
-    except (ssl.SSLError, OSError) as exc:
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        if watchdog.fired:
+            return TlsAnswer(host, port, address, error=f"the handshake was cut at its {DEADLINE_FACTOR * timeout:g} s "
+                             "deadline: the peer answers too slowly")
         return TlsAnswer(host, port, address, error=str(exc))
     finally:
+        watchdog.cancel()
         raw.close()
