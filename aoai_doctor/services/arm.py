@@ -8,12 +8,12 @@ an identity call the data plane on its own resource does not necessarily grant
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from aoai_doctor.azure.calls import parse_body
 from aoai_doctor.azure.endpoints import Cloud
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services import http
@@ -85,11 +85,8 @@ def deployment_model(
         answer = http.send("GET", f"{base}{path}", credential=credential, policy=policy, environ=environ)
         if isinstance(answer, http.Failure):
             return f"{host}: {answer.message}"
-        try:
-            data = json.loads(answer.body.decode("utf-8", errors="replace"))
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
+        data = parse_body(answer.body)  # size and depth limits: a hostile answer is just "not JSON"
+        if data is None:
             return f"{host} answered {answer.status} without JSON"
         if answer.status != 200:
             error = data.get("error")
