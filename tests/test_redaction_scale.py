@@ -41,7 +41,7 @@ def texts_with_secrets(draw: st.DrawFn) -> tuple[str, tuple[str, ...]]:
     return "".join(parts), known
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(texts_with_secrets())
 def test_no_slice_of_a_known_secret_survives(case: tuple[str, tuple[str, ...]]) -> None:
     text, known = case
@@ -51,7 +51,7 @@ def test_no_slice_of_a_known_secret_survives(case: tuple[str, tuple[str, ...]]) 
         assert out == text
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.text(ALPHABET, max_size=300), st.text(st.characters(categories=("Nd",)), min_size=12, max_size=80))
 def test_text_without_a_slice_of_a_secret_is_untouched(text: str, digits: str) -> None:
     known = ("Q" + digits + "Q",)
