@@ -220,6 +220,10 @@ class TestCall(Check):
             row, learned = _model_from_arm(info, name, token, policy, ctx)
             context = dataclasses.replace(context, retirement=row)
         findings = dp.interpret(answer.status, answer.headers, answer.body, context)
+        cut = ("the body was cut at the read limit" if answer.truncated else "") or calls.body_unreadable(answer.body)
+        if cut:  # say why the body was not read as JSON, where the finding says what it was
+            findings = [dataclasses.replace(f, detail="; ".join(x for x in (f.detail, cut) if x))
+                        if f.severity >= Severity.WARNING else f for f in findings]
         if learned:
             findings = [dataclasses.replace(f, detail="; ".join(x for x in (f.detail, learned) if x))
                         if f.severity is Severity.ERROR else f for f in findings]
