@@ -67,14 +67,19 @@ _RESERVED_HEADERS = frozenset({"authorization", "host", "content-length", "trans
 
 MAX_VALUE = 2048
 """The longest setting value accepted: endpoints, names and versions are far shorter."""
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _check_value(source: str, value: str) -> None:
+MAX_SECRET = 64 * 1024
+"""The longest key or token accepted (Entra ID tokens are a few kilobytes)."""
+
+
+def _check_value(source: str, value: str, longest: int = MAX_VALUE) -> None:
     """A value from a flag, a variable or a file, before anything uses it: no control characters (an
-    escape sequence, a NUL), no absurd length. Raises :class:`ConfigError` naming the source."""
-    if len(value) > MAX_VALUE:
-        raise ConfigError(source, f"is {len(value)} characters long; no setting is longer than {MAX_VALUE}")
+    escape sequence, a NUL, a line break that would split a header), no absurd length. Raises
+    :class:`ConfigError` naming the source and the position, never quoting the value (it may be a secret)."""
+    if len(value) > longest:
+        raise ConfigError(source, f"is {len(value)} characters long; no setting is longer than {longest}")
     bad = _CONTROL.search(value)
     if bad:
         raise ConfigError(source, f"holds the control character U+{ord(bad.group(0)):04X} at position "
@@ -348,6 +353,9 @@ def resolve_target(
             _check_value(setting.source, setting.value)
     for dep in deployments:
         _check_value(dep.source, dep.name)
+    for secret, where in ((api_key, key_source), (gateway_key, gateway_source), (token, token_source)):
+        if secret is not None and where is not None:  # a header value: never a control character
+            _check_value(where, secret.reveal(), longest=MAX_SECRET)
 
     notes: list[str] = []
     if endpoint is not None:

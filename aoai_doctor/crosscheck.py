@@ -89,8 +89,8 @@ def _clock(run: Run) -> list[Reattribution]:
         stated = _ENTRA_TIME.search(text)
         if not _TIME_RANGE.search(text) and not (service_skew and found.cause == "token_expired"):
             continue
-        if stated:
-            entra = dt.datetime.fromisoformat(f"{stated.group(1)}T{stated.group(2)}+00:00").timestamp()
+        entra = _instant(stated.group(1), stated.group(2)) if stated else None
+        if stated and entra is not None:
             skew, against = run.now - entra, f"Entra ID's stated time ({stated.group(1)} {stated.group(2)}Z)"
         elif service_skew:
             skew, against = service_skew, "the service's Date header"
@@ -107,6 +107,14 @@ def _clock(run: Run) -> list[Reattribution]:
     return out
 
 
+def _instant(day: str, clock: str) -> float | None:
+    """A UTC time from a peer's text, or None when it is not a real time (2024-02-30, 25:61:61)."""
+    try:
+        return dt.datetime.fromisoformat(f"{day}T{clock}+00:00").timestamp()
+    except (ValueError, OverflowError):
+        return None
+
+
 def _service_skew(run: Run) -> float | None:
     from aoai_doctor.facts import CallOutcome
 
@@ -119,6 +127,11 @@ def _service_skew(run: Run) -> float | None:
 
 
 # -- name resolution: a 403 from the network rules, while DNS gives a public address ---------------
+
+
+# Only a resource that closed its public side (it has a private endpoint) is reached "wrongly" by a public
+# address; an IP allow-list answers 403 too, and its fix is the client's address, not DNS.
+_PUBLIC_CLOSED = re.compile(r"public (?:network )?access is disabled|private endpoint", re.I)
 
 
 def _dns(run: Run) -> list[Reattribution]:
@@ -136,7 +149,8 @@ def _dns(run: Run) -> list[Reattribution]:
         f"make {answer.host} resolve to the private endpoint: link the privatelink.openai.azure.com private DNS "
         "zone to this network, or use a DNS server that forwards to Azure DNS (168.63.129.16); test with "
         f"--resolve {answer.host}:443:<private-ip>", "AOAI401")
-        for result, _finding in run.failing(("network_blocked",))]
+        for result, finding in run.failing(("network_blocked",))
+        if _PUBLIC_CLOSED.search(" ".join(x for x in (finding.message, finding.detail or "") if x))]
 
 
 # -- proxies: an answer that came from a proxy, not from the service it meant -------------------------

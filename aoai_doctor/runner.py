@@ -83,6 +83,7 @@ def run_checks(
         notify(check.id, "start")
 
         def work() -> None:
+            phase.enter("running")  # never a phase left from an earlier run in this process
             t0 = clock()
             try:
                 outcome = check().run(ctx)
@@ -114,6 +115,10 @@ def run_checks(
     pending = list(checks)
     while len(results) < len(checks):
         progressed = False
+        if until is not None and clock() >= until:  # nothing new starts once the run's time is up
+            running = [cid for cid in started if cid not in results]
+            _give_up(running, pending, by_id, base, finish, {c: clock() - started[c] for c in running})
+            break
         for check in list(pending):
             absent = [d for d in check.requires if d not in by_id]
             if absent:
@@ -149,7 +154,7 @@ def run_checks(
         now = clock()
         deadline = min(started[cid] + limit_of(cid) for cid in running)
         if until is not None and now >= until:
-            _give_up(running, pending, by_id, base, finish, now - min(started[c] for c in running))
+            _give_up(running, pending, by_id, base, finish, {c: now - started[c] for c in running})
             break
         try:
             done = done_queue.get(timeout=max(0.0, min(deadline, until if until is not None else deadline) - now))
@@ -161,7 +166,8 @@ def run_checks(
                     cause, fix = _DEADLINE_CAUSES.get(cid[4:5], ("other", "find what hangs from the phase named"))
                     finish(base(by_id[cid], Status.FAIL, limit * 1000, (Finding(
                         Severity.ERROR, f"did not finish within {limit:g} s: it was {doing}", cause=cause,
-                        fix=f"{fix}; raise [checks.{cid}] timeout in checks.toml if it is known to be slow"),)))
+                        fix=f"{fix}; raise [checks.{cid}] timeout in checks.toml if it is known to be slow"),),
+                        data={"hung": True}))
             continue
         if done.check_id in results:  # it finished after its deadline was called
             continue
@@ -229,16 +235,17 @@ def _load_error_id(name: str, taken: set[str]) -> str:
 
 
 def _give_up(running: list[str], pending: list[type[Check]], by_id: Mapping[str, type[Check]],
-             base: Callable[..., CheckResult], finish: Callable[[CheckResult], None], budget: float) -> None:
+             base: Callable[..., CheckResult], finish: Callable[[CheckResult], None],
+             spent: Mapping[str, float]) -> None:
     """The run's deadline passed: what is still running timed out (in the phase it was in: a failure with a
     cause, since what hangs is a peer, not the check), the rest never started."""
     for cid in running:
         check = by_id[cid]
         doing = phase.of(f"check-{cid}") or "running"
         cause, fix = _DEADLINE_CAUSES.get(cid[4:5], ("other", "find what hangs from the phase named"))
-        finish(base(check, Status.FAIL, budget * 1000, (Finding(
-            Severity.ERROR, f"the run's deadline passed while it was {doing} ({budget:.1f} s in)", cause=cause,
-            fix=f"{fix}; --deadline SECONDS gives the whole run more time"),), data={"deadline_passed": True}))
+        finish(base(check, Status.FAIL, spent[cid] * 1000, (Finding(
+            Severity.ERROR, f"the run's deadline passed while it was {doing} ({spent[cid]:.1f} s in)",
+            cause=cause, fix=f"{fix}; --deadline SECONDS gives the whole run more time"),), data={"hung": True}))
     for check in pending:
         finish(base(check, Status.SKIP, 0.0, skip="not started: the run's deadline passed"))
 

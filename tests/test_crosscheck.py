@@ -92,3 +92,15 @@ def test_every_rule_is_documented() -> None:
     page = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
     for rule in crosscheck.RULES:
         assert f"`{rule.id}`" in page, rule.id
+
+
+def test_a_peer_stated_time_that_is_no_time_is_ignored() -> None:
+    text = ASSERTION_RANGE.format(now="2024-02-30T10:00:00.0000000Z")
+    symptom = result("AOAI202", error("federated_token_expired", text))
+    assert crosscheck.apply([symptom], [], now=NOW)[0] == symptom
+
+
+def test_dns_an_ip_allow_list_403_stays_network_blocked() -> None:
+    dns = DnsAnswer("r.openai.azure.com", None, (), ("20.42.73.1",), 3.0)
+    call = result("AOAI501", error("network_blocked", "403: Access denied due to Virtual Network/Firewall rules."))
+    assert crosscheck.apply([call], [dns], now=NOW)[0] == call

@@ -64,3 +64,28 @@ def test_a_credential_in_the_endpoint_is_refused_and_never_printed(clean_env: Pa
     assert result.exit_code == 1 and secret not in result.output and "Traceback" not in result.output
     assert "carries a user name or password before the host" in result.output
     assert "AOAI501" in result.output and "requires AOAI102" in result.output  # the call was never made
+
+
+def test_a_line_break_in_a_value_or_a_secret_is_a_usage_error_that_never_quotes_it(clean_env: Path) -> None:
+    result = invoke("run", "--select", "AOAI1", "--deployment", "d\nX-Evil: 1")
+    assert result.exit_code == 2 and "control character U+000A" in result.output
+    secret = "k3y-value-0123456789\r\nX-Evil: 1"
+    result = invoke("run", "--select", "AOAI1", env={"AOAI_DOCTOR_GATEWAY_KEY": secret})
+    assert result.exit_code == 2 and "control character U+000D" in result.output
+    assert "k3y-value" not in result.output
+
+
+def test_a_token_with_an_impossible_expiry_is_unusable_not_a_crash() -> None:
+    import base64
+    import json as _json
+
+    from aoai_doctor.services.identity import token_sanity
+
+    def jwt(claims: str) -> str:
+        body = base64.urlsafe_b64encode(claims.encode()).decode().rstrip("=")
+        return f"eyJhbGciOiJub25lIn0.{body}.sig"
+
+    assert token_sanity(jwt('{"exp": -Infinity}'), None) is None  # not a time: no crash, no verdict from it
+    assert token_sanity(jwt('{"exp": true}'), None) is None
+    assert token_sanity(jwt(_json.dumps({"exp": 1})), None) is not None  # 1970: expired on arrival
+    assert token_sanity(jwt(_json.dumps({"exp": 4102444800})), 1.0) is not None  # what the credential said counts

@@ -170,7 +170,7 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
     if all(o.path is not None for o in options.outputs):  # every report went to a file: one line for the log
         click.echo(_one_line(report, options, ci), err=True)
     code = app.exit_code(report, options)
-    if any(r.data.get("deadline_passed") for r in report.results):
+    if any(r.data.get("hung") for r in report.results):
         # Something still hangs in a check's thread (or a tool it started): the report is out, so end now
         # rather than wait for it at interpreter exit.
         sys.stdout.flush()

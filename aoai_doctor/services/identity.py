@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -196,9 +197,9 @@ def token_sanity(token: str, expires_on: float | None, now: float | None = None)
     if claims is None:
         return f"returned a 'token' that is not a JWT ({len(token)} characters, not three base64url parts)"
     moment = time.time() if now is None else now
-    exp = claims.get("exp")
-    if isinstance(exp, (int, float)) and exp < moment - 60:
-        return f"returned a token that had expired {int(moment - exp)} s before it arrived"
+    for exp in (claims.get("exp"), expires_on):
+        if isinstance(exp, (int, float)) and not isinstance(exp, bool) and math.isfinite(exp) and exp < moment - 60:
+            return f"returned a token that had expired {int(moment - exp)} s before it arrived"
     return None
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from aoai_doctor import phase
 from aoai_doctor.services.http import DEADLINE_FACTOR, ca_problem, cert_name, tls_context
 from aoai_doctor.services.wire import Watchdog
 
@@ -61,6 +62,7 @@ def _private(address: str) -> bool:
 
 def resolve(host: str, port: int, pins: Mapping[tuple[str, int], str]) -> DnsAnswer:
     """Resolve ``host`` (honouring ``--resolve`` pins)."""
+    phase.enter(f"resolving {host}")
     t0 = time.perf_counter()
     pinned = pins.get((host.lower(), port))
     if pinned:
@@ -85,6 +87,7 @@ def handshake(host: str, port: int, address: str | None, environ: Mapping[str, s
     """A TLS handshake with certificate verification, as the data-plane call will make it. Each operation
     waits at most ``timeout``; the whole probe is cut at ``DEADLINE_FACTOR * timeout`` (a peer that trickles
     its handshake a byte at a time)."""
+    phase.enter(f"in the TLS handshake with {host}:{port}")
     try:
         context = tls_context(environ)
     except (OSError, ssl.SSLError) as exc:

@@ -182,7 +182,7 @@ class CredentialChain(Check):
         if verdict.stopped_at is not None:
             probe = probes[verdict.stopped_at]
             cause, fix = probe_cause(probe, ctx.environ)
-            reason = (probe.message or probe.error_type or "").splitlines()[0]
+            reason = next(iter((probe.message or probe.error_type or "").splitlines()), "no message")
             msg = f"DefaultAzureCredential stops at {verdict.stopped_at}{scope_note}: {reason}"
             fixes = [fix or f"fix {verdict.stopped_at} (see its check above)"]
             if hidden_text:
@@ -215,7 +215,7 @@ class CredentialChain(Check):
             meant = ranked[0]
             probe = probes[meant.source]
             cause, fix = probe_cause(probe, ctx.environ)
-            reason = (probe.message or probe.error_type or "").splitlines()[0]
+            reason = next(iter((probe.message or probe.error_type or "").splitlines()), "no message")
             rest = [f"{i.source} ({i.why})" for i in ranked[1:]]
             found.append(
                 finding(
