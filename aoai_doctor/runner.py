@@ -153,21 +153,14 @@ def run_checks(
             break
         now = clock()
         deadline = min(started[cid] + limit_of(cid) for cid in running)
-        if until is not None and now >= until:
-            _give_up(running, pending, by_id, base, finish, {c: now - started[c] for c in running})
-            break
         try:
             done = done_queue.get(timeout=max(0.0, min(deadline, until if until is not None else deadline) - now))
         except queue.Empty:
             for cid in running:
                 limit = limit_of(cid)
                 if clock() - started[cid] >= limit:
-                    doing = phase.of(f"check-{cid}") or "running"
-                    cause, fix = _DEADLINE_CAUSES.get(cid[4:5], ("other", "find what hangs from the phase named"))
-                    finish(base(by_id[cid], Status.FAIL, limit * 1000, (Finding(
-                        Severity.ERROR, f"did not finish within {limit:g} s: it was {doing}", cause=cause,
-                        fix=f"{fix}; raise [checks.{cid}] timeout in checks.toml if it is known to be slow"),),
-                        data={"hung": True}))
+                    finish(_timed_out(by_id[cid], base, limit, f"did not finish within {limit:g} s: it was <phase>",
+                                      f"raise [checks.{cid}] timeout in checks.toml if it is known to be slow"))
             continue
         if done.check_id in results:  # it finished after its deadline was called
             continue
@@ -240,14 +233,24 @@ def _give_up(running: list[str], pending: list[type[Check]], by_id: Mapping[str,
     """The run's deadline passed: what is still running timed out (in the phase it was in: a failure with a
     cause, since what hangs is a peer, not the check), the rest never started."""
     for cid in running:
-        check = by_id[cid]
-        doing = phase.of(f"check-{cid}") or "running"
-        cause, fix = _DEADLINE_CAUSES.get(cid[4:5], ("other", "find what hangs from the phase named"))
-        finish(base(check, Status.FAIL, spent[cid] * 1000, (Finding(
-            Severity.ERROR, f"the run's deadline passed while it was {doing} ({spent[cid]:.1f} s in)",
-            cause=cause, fix=f"{fix}; --deadline SECONDS gives the whole run more time"),), data={"hung": True}))
+        finish(_timed_out(by_id[cid], base, spent[cid],
+                          f"the run's deadline passed while it was <phase> ({spent[cid]:.1f} s in)",
+                          "--deadline SECONDS gives the whole run more time"))
     for check in pending:
         finish(base(check, Status.SKIP, 0.0, skip="not started: the run's deadline passed"))
+
+
+def _timed_out(check: type[Check], base: Callable[..., CheckResult], seconds: float, message: str,
+               more_time: str) -> CheckResult:
+    """A check that hangs, cut short by its own timeout or the run's deadline: a failure with the cause of
+    its stage and the phase it was in, which takes the place of ``<phase>`` in ``message`` (marked ``hung``:
+    its thread may still be running)."""
+    doing = phase.of(f"check-{check.id}") or "running"
+    cause, fix = _DEADLINE_CAUSES.get(check.id[4:5], ("other", "find what hangs from the phase named"))
+    return base(check, Status.FAIL, seconds * 1000,
+                (Finding(Severity.ERROR, message.replace("<phase>", doing, 1), cause=cause,
+                         fix=f"{fix}; {more_time}"),),
+                data={"hung": True})
 
 
 # By stage (the id's first digit): the cause and the advice for a check the deadline cut short.
