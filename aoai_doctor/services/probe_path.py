@@ -23,7 +23,7 @@ import re
 import sys
 import urllib.request
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from requests.utils import address_in_network, is_ipv4_address, is_valid_cidr
 
@@ -244,9 +244,8 @@ def _with_scheme(proxy: str) -> str:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
-def _without_login(proxy: str) -> str:
-    """A proxy URL as it may be shown: no user name or password, no path."""
-    parts = urlsplit(_with_scheme(proxy))
+def _origin(parts: SplitResult) -> str:
+    """``scheme://host[:port]`` with no user name or password (a port that is not a number is left out)."""
     host = parts.hostname or ""
     host = f"[{host}]" if ":" in host else host
     try:
@@ -256,18 +255,17 @@ def _without_login(proxy: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
+def _without_login(proxy: str) -> str:
+    """A proxy URL as it may be shown: no user name or password, no path."""
+    return _origin(urlsplit(_with_scheme(proxy)))
+
+
 def _shown(url: str) -> str:
     """An endpoint as it may be shown: no user name or password, no query, no fragment."""
     parts = urlsplit(url)
     if not parts.netloc:
         return url.split("?", 1)[0]
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return f"{parts.scheme}://{host}" + (f":{port}" if port else "") + parts.path
+    return _origin(parts) + parts.path
 
 
 # --- what answered -----------------------------------------------------------------------------------------
