@@ -221,12 +221,9 @@ class TestCall(Check):
             context = dataclasses.replace(context, retirement=row)
         findings = dp.interpret(answer.status, answer.headers, answer.body, context)
         cut = ("the body was cut at the read limit" if answer.truncated else "") or calls.body_unreadable(answer.body)
-        if cut:  # say why the body was not read as JSON, where the finding says what it was
-            findings = [dataclasses.replace(f, detail="; ".join(x for x in (f.detail, cut) if x))
-                        if f.severity >= Severity.WARNING else f for f in findings]
-        if learned:
-            findings = [dataclasses.replace(f, detail="; ".join(x for x in (f.detail, learned) if x))
-                        if f.severity is Severity.ERROR else f for f in findings]
+        # why the body was not read as JSON, where the finding says what it was; what ARM said of the model
+        findings = _noted(findings, cut, Severity.WARNING)
+        findings = _noted(findings, learned, Severity.ERROR)
         if adapted is not None and findings and findings[0].severity is Severity.INFO:
             # the answer line says it took a second call: shown at default verbosity, as the call is billable
             findings[0] = dataclasses.replace(findings[0], message=f"{findings[0].message} (after: {adapted[1]})")
@@ -273,6 +270,14 @@ def _model_from_arm(info: EndpointInfo, deployment: str, token: TokenUnderTest |
         return None, f"ARM: {found}"
     model = f"{found.name} {found.version or ''}".rstrip()
     return retirement(found.name, found.version), f"ARM: {deployment} runs {model}"
+
+
+def _noted(findings: list[Finding], note: str, at_least: Severity) -> list[Finding]:
+    """``note`` added to the detail of every finding of ``at_least`` that severity (none when it is empty)."""
+    if not note:
+        return findings
+    return [dataclasses.replace(f, detail="; ".join(x for x in (f.detail, note) if x)) if f.severity >= at_least
+            else f for f in findings]
 
 
 def _adapted(adapted: tuple[calls.Call, str] | None) -> list[Finding]:
