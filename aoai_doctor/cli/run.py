@@ -161,8 +161,7 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
 
         limits = {c.id: float(plan.check_options.get(c.id, {}).get("timeout", c.timeout))  # type: ignore[arg-type]
                   for c in plan.checks}
-        with Progress(sys.stderr, len(plan.checks), unicode=_can_encode("✓⠋"), limits=limits,
-                      width=shutil.get_terminal_size((80, 24)).columns) as progress:
+        with Progress(sys.stderr, len(plan.checks), unicode=_can_encode("✓⠋"), limits=limits) as progress:
             report = app.execute(plan, on_progress=progress.update)
     else:
         report = app.execute(plan)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Mapping
@@ -18,11 +19,11 @@ class Progress:
     check with its time so far and its time limit."""
 
     def __init__(self, stream: TextIO, total: int, unicode: bool = True, limits: Mapping[str, float] | None = None,
-                 width: int = 120) -> None:
+                 width: int | None = None) -> None:
         self._stream = stream
         self._total = total
         self._limits = dict(limits or {})
-        self._width = width
+        self._width = width or shutil.get_terminal_size((80, 24)).columns  # the terminal's, unless told
         self._frames = _SPINNER if unicode else "|/-\\"
         self._running: dict[str, float] = {}
         self._done = 0
