@@ -17,7 +17,7 @@ from aoai_doctor.azure import api_versions as av
 from aoai_doctor.azure.calls import OUTPUT_LIMIT, UNSUPPORTED, Call, error_code, error_message, error_param, parse_body
 from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily, PathShape
 from aoai_doctor.azure.jwt import Identity
-from aoai_doctor.azure.models import Lifecycle, Retirement, current_replacement
+from aoai_doctor.azure.models import Lifecycle, Retirement, current_replacement, model_and_version
 from aoai_doctor.explainer.fixes import fix_for
 from aoai_doctor.model import Finding, Severity
 
@@ -347,9 +347,8 @@ def _model_deprecated(a: Answer, ctx: Context) -> Said | None:
 def _retirement_values(row: Retirement | None, today: dt.date) -> dict[str, str | None]:
     if row is None:
         return {}
-    model, _, version = current_replacement(row, today).partition(" (")
-    return {"model": row.describe(), "retired-on": row.on.isoformat(), "replacement": model,
-            "version": version.rstrip(")") or None}
+    model, version = model_and_version(current_replacement(row, today))
+    return {"model": row.describe(), "retired-on": row.on.isoformat(), "replacement": model, "version": version}
 
 
 def _operation_not_supported(a: Answer, ctx: Context) -> Said | None:

@@ -59,13 +59,12 @@ class Retirement:
     @property
     def replacement_model(self) -> str:
         """``gpt-4o``."""
-        return self.replacement.split(" (", 1)[0]
+        return model_and_version(self.replacement)[0]
 
     @property
     def replacement_version(self) -> str | None:
         """``2024-11-20``, when the docs name a version."""
-        _, _, version = self.replacement.partition(" (")
-        return version.rstrip(")") or None
+        return model_and_version(self.replacement)[1]
 
     def names(self) -> tuple[str, ...]:
         """How deployments of it are commonly named (``gpt-4-0613``, ``gpt-4``)."""
@@ -76,6 +75,12 @@ class Retirement:
     def describe(self) -> str:
         """``gpt-4 0613`` or ``davinci-002``."""
         return self.model if self.version is None else f"{self.model} {self.version}"
+
+
+def model_and_version(text: str) -> tuple[str, str | None]:
+    """``gpt-4o (2024-11-20)`` as ``("gpt-4o", "2024-11-20")``; ``o1`` as ``("o1", None)``."""
+    model, _, version = text.partition(" (")
+    return model, version.rstrip(")") or None
 
 
 def _row(model: str, version: str | None, lifecycle: Lifecycle, on: str, replacement: str,
