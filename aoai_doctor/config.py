@@ -39,7 +39,7 @@ ENV_DEPLOYMENT_KIND = ("AOAI_DOCTOR_DEPLOYMENT_KIND",)
 # An API Management gateway's subscription key, and the header it wants it in.
 ENV_GATEWAY_KEY = ("AOAI_DOCTOR_GATEWAY_KEY",)
 ENV_GATEWAY_KEY_HEADER = ("AOAI_DOCTOR_GATEWAY_KEY_HEADER",)
-GATEWAY_KEY_HEADER = "Ocp-Apim-Subscription-Key"
+GATEWAY_KEY_HEADER = ep.APIM_KEY_HEADER
 # Resource Manager, when not the cloud's default host (the stand-in serves it on a port of its own).
 ENV_ARM_ENDPOINT = ("AOAI_DOCTOR_ARM_ENDPOINT",)
 

@@ -15,14 +15,12 @@ from typing import Any
 
 from aoai_doctor.azure import api_versions as av
 from aoai_doctor.azure.calls import OUTPUT_LIMIT, UNSUPPORTED, Call, error_code, error_message, error_param, parse_body
-from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily, PathShape
+from aoai_doctor.azure.endpoints import APIM_KEY_HEADER, EndpointInfo, HostFamily, PathShape
 from aoai_doctor.azure.jwt import Identity
 from aoai_doctor.azure.models import Lifecycle, Retirement, current_replacement, model_and_version
 from aoai_doctor.explainer.fixes import fix_for
 from aoai_doctor.model import Finding, Severity
 
-GATEWAY_HEADER = "Ocp-Apim-Subscription-Key"
-"""API Management's default subscription-key header."""
 ROLE = "Cognitive Services OpenAI User"
 ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
 # Foundry projects authorise their data actions (Microsoft.CognitiveServices/accounts/AIServices/…) with
@@ -91,7 +89,7 @@ class Context:
     """The row the deployment's name points at: a hint, never proof (names outlive model upgrades)."""
     gateway_key_sent: bool | None = None
     """Whether a configured gateway key went with the call (None: none is configured)."""
-    gateway_header: str = "Ocp-Apim-Subscription-Key"  # config.GATEWAY_KEY_HEADER
+    gateway_header: str = APIM_KEY_HEADER
     """The header an API Management gateway takes its subscription key in."""
     today: dt.date = field(default_factory=dt.date.today)
 
@@ -212,7 +210,7 @@ def _gateway_key_missing(a: Answer, ctx: Context) -> Said | None:
     signature = "apim-subscription-key-missing" if missing else "apim-subscription-key-invalid"
     header, said = ctx.gateway_header, f"401 from an API Management gateway on {a.where}: {a.message}"
     if missing and ctx.gateway_key_sent:  # sent, yet missing: the gateway reads another header
-        header = "api-key" if header.lower() == GATEWAY_HEADER.lower() else GATEWAY_HEADER
+        header = "api-key" if header.lower() == APIM_KEY_HEADER.lower() else APIM_KEY_HEADER
         said += f" (the key was sent in {ctx.gateway_header}, which this gateway does not read)"
     elif ctx.gateway_key_sent is False:
         said += f" (the configured key was not sent: {ctx.info.host} is not an API Management host)"

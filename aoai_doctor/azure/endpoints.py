@@ -64,6 +64,9 @@ CLOUD_NAMES = {
     Cloud.UNKNOWN: "unknown cloud",
 }
 
+APIM_KEY_HEADER = "Ocp-Apim-Subscription-Key"
+"""The header API Management reads a subscription key from, unless the API renames it (often to api-key)."""
+
 SCOPES = {
     Cloud.PUBLIC: "https://cognitiveservices.azure.com/.default",
     Cloud.US_GOV: "https://cognitiveservices.azure.us/.default",
