@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
@@ -15,7 +16,7 @@ from aoai_doctor.azure.endpoints import EndpointInfo, HostFamily
 from aoai_doctor.azure.models import Retirement, retirement, retirement_by_name
 from aoai_doctor.check import Check, CheckContext, Outcome, finding
 from aoai_doctor.config import ENV_GATEWAY_KEY
-from aoai_doctor.facts import CallOutcome, TokenUnderTest, endpoint_info
+from aoai_doctor.facts import CallOutcome, SourceProbe, TokenUnderTest, endpoint_info
 from aoai_doctor.model import Finding, Severity
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services import http
@@ -118,9 +119,10 @@ class TestCall(Check):
         facts: list[object] = []
         calls = 0
         budget = 0
+        management_token = functools.cache(lambda: _management_probe(info, token, ctx))
         for dep in ctx.target.deployments:
             outcome, dep_findings, made = self._one(
-                info, dep.name, dep.kind, api_version, credential, policy, ctx, token
+                info, dep.name, dep.kind, api_version, credential, policy, ctx, token, management_token
             )
             calls += made
             budget = max(budget, outcome.request[0].budget if outcome.request else 0)
@@ -161,6 +163,7 @@ class TestCall(Check):
         policy: http.Policy,
         ctx: CheckContext,
         token: TokenUnderTest | None,
+        management_token: Callable[[], SourceProbe],
     ) -> tuple[CallOutcome, list[Finding], int]:
         prompt = str(ctx.options.get("prompt") or "ping")
         call = calls.plan_call(info, name, kind, api_version, prompt=prompt)
@@ -217,7 +220,7 @@ class TestCall(Check):
         if (answer.status == 404 and b"DeploymentNotFound" not in answer.body
                 and not dp.api_version_suspects(info, api_version, call.kind)):
             # The answer is the same for a retired model and a wrong path: ask which model it runs.
-            row, learned = _model_from_arm(info, name, token, policy, ctx)
+            row, learned = _model_from_arm(info, name, token, policy, ctx, management_token)
             context = dataclasses.replace(context, retirement=row)
         findings = dp.interpret(answer.status, answer.headers, answer.body, context)
         cut = ("the body was cut at the read limit" if answer.truncated else "") or calls.body_unreadable(answer.body)
@@ -247,11 +250,20 @@ class TestCall(Check):
         return outcome, findings, made
 
 
-def _model_from_arm(info: EndpointInfo, deployment: str, token: TokenUnderTest | None, policy: http.Policy,
-                    ctx: CheckContext) -> tuple[Retirement | None, str]:
-    """What Resource Manager says the deployment runs, asked with the run's own identity: its row in the
-    retirement table, and a line for the detail. Only for a 404 the answer alone cannot explain."""
+def _management_probe(info: EndpointInfo, token: TokenUnderTest | None, ctx: CheckContext) -> SourceProbe:
+    """A Resource Manager token from the source that won the chain (the caller checks there is one)."""
     from aoai_doctor.services import arm, identity
+
+    assert token is not None and token.chain_source is not None
+    return identity.probe(token.chain_source, arm.scope(info.cloud), identity.Bounds(), ctx.environ)
+
+
+def _model_from_arm(info: EndpointInfo, deployment: str, token: TokenUnderTest | None, policy: http.Policy,
+                    ctx: CheckContext, management_token: Callable[[], SourceProbe]) -> tuple[Retirement | None, str]:
+    """What Resource Manager says the deployment runs, asked with the run's own identity (``management_token``,
+    asked once per run however many deployments need it): its row in the retirement table, and a line for the
+    detail. Only for a 404 the answer alone cannot explain."""
+    from aoai_doctor.services import arm
 
     source = token.chain_source if token else None
     if source is None:
@@ -262,7 +274,7 @@ def _model_from_arm(info: EndpointInfo, deployment: str, token: TokenUnderTest |
     if info.resource_name is None and not arm.is_loopback(base):
         # Only the stand-in's own ARM is searched for the deployment: never a whole tenant.
         return None, f"ARM: {info.host} names no Azure resource, so the deployment's model was not looked up"
-    probe = identity.probe(source, arm.scope(info.cloud), identity.Bounds(), ctx.environ)
+    probe = management_token()
     if probe.token is None:
         return None, f"ARM: no token for {arm.scope(info.cloud)} from {source}, so the model was not read"
     found = arm.deployment_model(probe.token, base, info.resource_name, deployment, policy, ctx.environ)
