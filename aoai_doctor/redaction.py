@@ -273,18 +273,41 @@ def strict_text(text: str, names: frozenset[str] = frozenset()) -> str:
 def mask_known(text: str, secrets: tuple[str, ...]) -> str:
     """``text`` without any of the given secret values, whole or as a slice of 12 characters or more.
 
-    Costs O(len(text)) once the secrets are indexed (:class:`_SliceIndex`, built once per set of secrets and
-    cached), whatever the secrets' size."""
+    Costs O(len(text)) once the secrets are indexed; secrets too large to index whole cost one pass over
+    them, in C, per call (see :func:`_index_for`)."""
     if not secrets or not text:
         return text
-    index = _index(secrets)
+    return _mask(text, _index_for(secrets, (text,)))
+
+
+def _mask(text: str, index: _SliceIndex) -> str:
     spans = index.spans(text, with_short=True)
     while spans:
         text = _replace(text, spans)
-        # A placeholder next to surviving text could complete a slice of a secret holding "<redacted>":
-        # look again; every round replaces at least 12 characters by 10, so this ends.
+        # A placeholder next to surviving text could complete a slice of a secret holding '<' or '>' (every
+        # new window overlaps a placeholder, which starts with one and ends with the other): look again;
+        # every round replaces at least 12 characters by 10, so this ends.
+        if not index.angled:
+            break
+        if index.partial:
+            index = _index_for(index.secrets, (text,))
         spans = index.spans(text, with_short=False)
     return text
+
+
+WHOLE_INDEX = 1 << 20
+"""Known secrets of up to this many characters in all are indexed whole, once per set (a few tens of
+milliseconds a megabyte); larger ones, which would take seconds, are indexed per report, on just the blocks
+that its texts hold."""
+
+
+def _index_for(secrets: tuple[str, ...], texts: Iterable[str]) -> _SliceIndex:
+    """An index of ``secrets`` that finds every slice of them in ``texts``."""
+    if sum(len(s) for s in secrets if len(s) >= SLICE) <= WHOLE_INDEX:
+        return _index(secrets)
+    data = "\0".join(texts).encode("latin-1", "replace")
+    held: set[int] = set().union(*(_codes(data, offset) for offset in range(_BLOCK)))
+    return _SliceIndex(secrets, held)
 
 
 _BLOCK = SLICE // 2
@@ -292,23 +315,34 @@ _BLOCK = SLICE // 2
 secret, so indexing those blocks (one entry per 6 characters) finds every slice."""
 
 
-def _codes(data: bytes, start: int) -> list[int]:
-    """Integer codes of the 6-byte blocks of ``data`` at ``start``, ``start + 6``, ``start + 12`` ...
-    (the bytes are spread into 8-byte words by slice assignment, so no Python loop per block)."""
+def _words(data: bytes, start: int) -> bytearray:
+    """The 6-byte blocks of ``data`` at ``start``, ``start + 6``, ``start + 12`` ..., each spread into an 8-byte
+    word by slice assignment (no Python loop per block)."""
     count = max(0, (len(data) - start) // _BLOCK)
     words = bytearray(8 * count)
     for column in range(_BLOCK):
         words[column::8] = data[start + column : start + _BLOCK * count : _BLOCK]
-    return memoryview(words).cast("Q").tolist()
+    return words
+
+
+def _codes(data: bytes, start: int) -> list[int]:
+    """Integer codes of the 6-byte blocks of ``data`` at ``start``, ``start + 6``, ``start + 12`` ..."""
+    return memoryview(_words(data, start)).cast("Q").tolist()
 
 
 class _SliceIndex:
     """The aligned 6-character blocks of the known secrets of 12 characters or more, each mapped to where it
-    is (``start * len(long) + secret number``); secrets shorter than 12 characters are matched whole."""
+    is (``start * len(long) + secret number``); secrets shorter than 12 characters are matched whole.
 
-    def __init__(self, secrets: tuple[str, ...]) -> None:
+    With ``held`` (the codes of every 6-character block of the texts to mask), only the blocks among them are
+    indexed: a set intersection over the secret's blocks, in C, instead of a dictionary entry for each."""
+
+    def __init__(self, secrets: tuple[str, ...], held: set[int] | None = None) -> None:
+        self.secrets = secrets
+        self.partial = held is not None
         self.short = tuple(s for s in secrets if len(s) < SLICE)
         self.long = tuple(s for s in secrets if len(s) >= SLICE)
+        self.angled = any("<" in s or ">" in s for s in self.long)
         self.by_code: dict[int, int] = {}
         self.by_block: dict[str, int] = {}
         count = len(self.long)
@@ -320,8 +354,18 @@ class _SliceIndex:
                 for start in range(0, len(secret) - _BLOCK + 1, _BLOCK):
                     self.by_block[secret[start : start + _BLOCK]] = start * count + number
                 continue
-            codes = _codes(data, 0)
-            self.by_code.update(zip(codes, range(number, len(codes) * _BLOCK * count, _BLOCK * count), strict=True))
+            words = _words(data, 0)
+            if held is None:
+                codes = memoryview(words).cast("Q").tolist()
+                step = _BLOCK * count
+                self.by_code.update(zip(codes, range(number, len(codes) * step, step), strict=True))
+                continue
+            hits = held.intersection(memoryview(words).cast("Q"))
+            for code in hits:
+                # Where the block first stands (aligned or not): a block that stands elsewhere too is settled
+                # by _is_slice's search.
+                start = data.find(code.to_bytes(8, "little")[:_BLOCK])
+                self.by_code[code] = start * count + number
         self._found: dict[str, bool] = {}
 
     def _blocks(self, text: str) -> dict[int, int]:
@@ -408,28 +452,44 @@ def redact_report(report: Report, level: str = "standard", secrets: tuple[str, .
     """The report with every text field passed through the level's redaction; ``secrets`` are values
     known to be secret (they are removed whatever their shape)."""
     names = resource_names(report) if level == "strict" else frozenset()
+    index: _SliceIndex | None = None
+    if secrets:
+        texts: list[str] = []
+
+        def collect(text: str) -> str:
+            texts.append(text)
+            return text
+
+        _map_texts(report, collect)
+        index = _index_for(secrets, texts)
 
     def clean(text: str) -> str:
-        text = scrub(mask_known(text, secrets))
+        text = scrub(_mask(text, index) if index and text else text)
         return strict_text(text, names) if level == "strict" else text
 
-    def clean_finding(f: Finding) -> Finding:
-        return dataclasses.replace(f, message=clean(f.message), fix=_opt(clean, f.fix), detail=_opt(clean, f.detail))
+    return _map_texts(report, clean)
 
-    def clean_result(r: CheckResult) -> CheckResult:
+
+def _map_texts(report: Report, fn: Callable[[str], str]) -> Report:
+    """The report with ``fn`` applied to each of its texts."""
+
+    def finding(f: Finding) -> Finding:
+        return dataclasses.replace(f, message=fn(f.message), fix=_opt(fn, f.fix), detail=_opt(fn, f.detail))
+
+    def result(r: CheckResult) -> CheckResult:
         return dataclasses.replace(
             r,
-            findings=tuple(clean_finding(f) for f in r.findings),
-            skip_reason=_opt(clean, r.skip_reason),
-            data=_walk(r.data, clean),
+            findings=tuple(finding(f) for f in r.findings),
+            skip_reason=_opt(fn, r.skip_reason),
+            data=_walk(r.data, fn),
         )
 
     return dataclasses.replace(
         report,
-        target={k: Setting(clean(s.value), clean(s.source)) for k, s in report.target.items()},
-        results=tuple(clean_result(r) for r in report.results),
-        sources_read=tuple(clean(s) for s in report.sources_read),
-        environment=_walk(report.environment, clean),
+        target={k: Setting(fn(s.value), fn(s.source)) for k, s in report.target.items()},
+        results=tuple(result(r) for r in report.results),
+        sources_read=tuple(fn(s) for s in report.sources_read),
+        environment=_walk(report.environment, fn),
     )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import secrets as random_secrets
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aoai_doctor import redaction
 from aoai_doctor.model import CheckResult, Finding, Report, Setting, Severity, Status
 from aoai_doctor.redaction import PLACEHOLDER, SLICE, KnownSecrets, mask_known, redact_report
 
@@ -41,14 +43,39 @@ def texts_with_secrets(draw: st.DrawFn) -> tuple[str, tuple[str, ...]]:
     return "".join(parts), known
 
 
+# Both ways of indexing the secrets: whole, once per set (small secrets), and per text, on just the blocks the
+# text holds (what secrets over redaction.WHOLE_INDEX characters get).
+INDEX_MODES = pytest.mark.parametrize("whole_index", [redaction.WHOLE_INDEX, 0], ids=["whole", "per-text"])
+
+
+def masked(text: str, known: tuple[str, ...], whole_index: int) -> str:
+    saved, redaction.WHOLE_INDEX = redaction.WHOLE_INDEX, whole_index
+    try:
+        return mask_known(text, known)
+    finally:
+        redaction.WHOLE_INDEX = saved
+
+
+@INDEX_MODES
 @settings(max_examples=40, deadline=None)
-@given(texts_with_secrets())
-def test_no_slice_of_a_known_secret_survives(case: tuple[str, tuple[str, ...]]) -> None:
+@given(case=texts_with_secrets())
+def test_no_slice_of_a_known_secret_survives(whole_index: int, case: tuple[str, tuple[str, ...]]) -> None:
     text, known = case
-    out = mask_known(text, known)
+    out = masked(text, known, whole_index)
     assert survivors(out, known) == set()
     if not survivors(text, known):
         assert out == text
+
+
+@INDEX_MODES
+def test_a_placeholder_never_completes_a_slice(whole_index: int) -> None:
+    """A secret holding '<' or '>' is looked for again around each placeholder put in: here masking the first
+    secret makes the text start with a slice of the second."""
+    first, second = "0123456789abcdef-first", f"{PLACEHOLDER}yy-second-secret"
+    text = f"{first}yy-sec and more"
+    out = masked(text, (first, second), whole_index)
+    assert survivors(out, (first, second)) == set()
+    assert out == f"{PLACEHOLDER} and more"
 
 
 @settings(max_examples=25, deadline=None)
