@@ -56,6 +56,8 @@ CONFIG_JSON_KEYS: Mapping[str, str] = {
 }
 
 TARGET_KEYS = ("endpoint", "deployment", "deployment_kind", "api_version", "auth", "scope", "expected_tenant")
+FLEET_KEYS = (*TARGET_KEYS, "deployments")
+"""Keys of a ``[[targets]]`` table: a target's keys, with ``deployments`` (a list) instead of one ``deployment``."""
 COMMON_CHECK_OPTIONS: Mapping[str, object] = {"required": True, "timeout": 30.0}
 
 
@@ -195,11 +197,66 @@ class ChecksFile:
     ignore: tuple[str, ...] = ()
     check_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     local_checks: tuple[str, ...] = ()
+    targets: tuple[FleetEntry, ...] = ()
+    """The ``[[targets]]`` tables: a fleet to check in one run."""
 
     @property
     def label(self) -> str:
         """How messages name the file."""
         return self.path.name if self.path else "checks.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class FleetEntry:
+    """One ``[[targets]]`` table: the values it gives (what it leaves out comes from the usual places) and the
+    deployments it names, each checked as a target of its own."""
+
+    values: Mapping[str, str]
+    deployments: tuple[str, ...]
+    source: str
+    """Where it stands, as settings name their source: ``checks.toml:targets[2]``."""
+
+
+def _fleet_entries(root: strict_toml.Table, label: str) -> tuple[FleetEntry, ...]:
+    """The ``[[targets]]`` tables of a file; raises :class:`strict_toml.TomlError`."""
+    entries = []
+    for index, table in enumerate(root.tables("targets")):
+        values = {key: value for key in TARGET_KEYS if key != "deployment" and (value := table.text(key)) is not None}
+        one = table.text("deployment")
+        many = table.strings("deployments")
+        if one is not None and many:
+            raise table.error("deployments", "give deployment or deployments, not both")
+        if values.get("deployment_kind", "chat") not in DEPLOYMENT_KINDS:
+            raise table.error("deployment_kind", f"must be one of {', '.join(DEPLOYMENT_KINDS)}")
+        if values.get("auth", "entra") not in AUTH_MODES:
+            raise table.error("auth", f"must be one of {', '.join(AUTH_MODES)}")
+        table.done()
+        entries.append(FleetEntry(values, (one,) if one is not None else many, f"{label}:targets[{index}]"))
+    return tuple(entries)
+
+
+def fleet_entries(tables: tuple[Mapping[str, object], ...], source: str) -> tuple[FleetEntry, ...]:
+    """Target tables given as data (the library's ``diagnose(targets=[...])``), read as ``[[targets]]``."""
+    try:
+        return _fleet_entries(strict_toml.Table({"targets": list(tables)}, source=source), source)
+    except strict_toml.TomlError as exc:
+        raise ConfigError(exc.source, exc.problem) from None
+
+
+def load_targets_file(path: Path) -> tuple[FleetEntry, ...]:
+    """The ``[[targets]]`` tables of the file named by ``--targets`` (nothing else may be in it)."""
+    if not path.is_file():
+        raise ConfigError(str(path), "file not found")
+    try:
+        root = strict_toml.Table(strict_toml.read(path, source=path.name), source=path.name,
+                                 style=strict_toml.Style.HEADER)
+        entries = _fleet_entries(root, path.name)
+        root.done()
+    except strict_toml.TomlError as exc:
+        raise ConfigError(exc.source, exc.problem) from None
+    if not entries:
+        raise ConfigError(path.name, "no [[targets]] tables: each names an endpoint and its deployments")
+    return entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +298,7 @@ def _checks_file(path: Path, data: Mapping[str, Any]) -> ChecksFile:
     plugins.done()
     checks = root.table("checks")
     options = {check_id: checks.table(check_id).rest() for check_id in checks.unread_keys()}
+    targets = _fleet_entries(root, path.name)
     root.done()
     return ChecksFile(
         path=path,
@@ -249,6 +307,7 @@ def _checks_file(path: Path, data: Mapping[str, Any]) -> ChecksFile:
         ignore=ignore,
         check_options=options,
         local_checks=local_checks,
+        targets=targets,
     )
 
 

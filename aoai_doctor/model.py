@@ -204,6 +204,27 @@ class Report:
         return sum(1 for r in self.results if r.status is status)
 
 
+@dataclass(frozen=True, slots=True)
+class FleetReport:
+    """A run over many targets (``[[targets]]``, ``--targets``, ``--all-deployments``): one report each, in the
+    order they were given."""
+
+    tool_version: str
+    reports: tuple[Report, ...]
+    started_at: str
+    duration_ms: float
+
+    @property
+    def billable_calls(self) -> int:
+        """How many billable calls the run made, all targets together."""
+        return sum(r.billable_calls for r in self.reports)
+
+    @property
+    def passed(self) -> bool:
+        """No target has a required check that failed or crashed."""
+        return all(r.passed for r in self.reports)
+
+
 def status_from(findings: tuple[Finding, ...]) -> Status:
     """A check's status from the worst severity among its findings."""
     worst = max((f.severity for f in findings), default=Severity.INFO)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,6 +96,17 @@ class Options:
     """Hosts besides Azure's own that may receive a token or key (gateways of yours)."""
     resolve: tuple[str, ...] = ()
     """``HOST:PORT:ADDRESS`` pins, as curl ``--resolve``."""
+
+    # A fleet: many targets in one run (see aoai_doctor.fleet).
+    targets_file: Path | None = None
+    """A file of ``[[targets]]`` tables (``--targets``); without it, those of ``checks.toml`` when no target
+    flag is given."""
+    targets: tuple[Mapping[str, object], ...] = ()
+    """Target tables given directly (the library's ``diagnose(targets=[...])``), as ``[[targets]]`` would."""
+    all_deployments: bool = False
+    """Check every deployment Resource Manager lists for each endpoint (``--all-deployments``)."""
+    parallel: int = 8
+    """Targets checked at once."""
 
     # Configuration files.
     config_file: Path | None = None

@@ -28,6 +28,19 @@ def is_reasoning(name: str) -> bool:
     return bool(_REASONING.match(name.strip()))
 
 
+def kind_of_model(name: str) -> str | None:
+    """The deployment kind a model is called as (``chat``, ``completion``, ``embedding``), or None for a model
+    the test call cannot exercise (images, audio)."""
+    name = name.strip().lower()
+    if name.startswith("text-embedding"):
+        return "embedding"
+    if name in ("davinci-002", "babbage-002") or name.endswith("-instruct"):
+        return "completion"
+    if name.startswith(("dall-e", "whisper", "tts", "sora", "gpt-image")) or "realtime" in name or "audio" in name:
+        return None
+    return "chat"
+
+
 class Lifecycle(str, enum.Enum):
     """Where a model version stands."""
 

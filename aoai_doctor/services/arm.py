@@ -1,14 +1,15 @@
-"""Reading a deployment's model from Azure Resource Manager, with the identity the run already uses.
+"""Reading a resource's deployments and their models from Azure Resource Manager, with the identity the run
+already uses.
 
-Only asked when the answer alone cannot tell causes apart (a 404 "Resource not found" is the same
-body for a retired model and a wrong api-version). Read-only ``GET`` requests; every role that lets
+Asked when the answer alone cannot tell causes apart (a 404 "Resource not found" is the same body for a
+retired model and a wrong api-version), and by ``--all-deployments``. Read-only ``GET`` requests; every role that lets
 an identity call the data plane on its own resource does not necessarily grant
 ``Microsoft.CognitiveServices/accounts/deployments/read``, so "could not read" is a normal outcome.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -66,16 +67,11 @@ class DeploymentModel:
     deployment_id: str
 
 
-def deployment_model(
-    token: Secret,
-    base: str,
-    resource: str | None,
-    deployment: str,
-    policy: http.Policy,
-    environ: Mapping[str, str],
-) -> DeploymentModel | str:
-    """The model and version behind ``resource``/``deployment``, or one line on why it could not be read.
-    Without a resource name (a loopback endpoint), the one readable resource that has the deployment."""
+Get = Callable[[str], "dict[str, Any] | str"]
+
+
+def _reader(token: Secret, base: str, policy: http.Policy, environ: Mapping[str, str]) -> Get:
+    """A GET on Resource Manager with ``token``: the decoded answer, or one line on why there is none."""
     host = urlsplit(base).hostname or ""
     allowed = policy.allow_hosts | ({host} if host in HOSTS.values() else set())
     policy = http.Policy(allow_hosts=allowed, resolve=policy.resolve, timeout=policy.timeout)
@@ -94,30 +90,74 @@ def deployment_model(
             return f"{host} answered {answer.status} {code}".rstrip()
         return data
 
+    return get
+
+
+def _accounts(get: Get, resource: str | None) -> Iterator[tuple[Mapping[str, Any], dict[str, Any] | str]] | str:
+    """The Azure OpenAI accounts this identity can read (the one named ``resource``, when given), each with
+    its deployments' listing; or why the subscriptions could not be listed."""
     subscriptions = get(f"/subscriptions?api-version={SUBSCRIPTIONS_API}")
     if isinstance(subscriptions, str):
         return subscriptions
     ids = [str(s["subscriptionId"]) for s in _values(subscriptions) if isinstance(s.get("subscriptionId"), str)]
-    found: list[DeploymentModel] = []
-    for subscription in ids[:MAX_SUBSCRIPTIONS]:
-        accounts = get(f"/subscriptions/{quote(subscription)}/providers/Microsoft.CognitiveServices/accounts"
-                       f"?api-version={ACCOUNTS_API}")
-        if isinstance(accounts, str):
-            continue
-        for account in _values(accounts)[:MAX_ACCOUNTS]:
-            if not isinstance(account.get("id"), str) or (resource is not None and not _names(account, resource)):
+
+    def walk() -> Iterator[tuple[Mapping[str, Any], dict[str, Any] | str]]:
+        for subscription in ids[:MAX_SUBSCRIPTIONS]:
+            accounts = get(f"/subscriptions/{quote(subscription)}/providers/Microsoft.CognitiveServices/accounts"
+                           f"?api-version={ACCOUNTS_API}")
+            if isinstance(accounts, str):
                 continue
-            deployments = get(f"{account['id']}/deployments?api-version={ACCOUNTS_API}")
-            model = _model(deployments, deployment) if not isinstance(deployments, str) else None
-            if resource is not None:
-                return model or (deployments if isinstance(deployments, str) else
-                                 f"the resource {resource} has no deployment {deployment} in ARM")
-            found += [model] if model else []
+            for account in _values(accounts)[:MAX_ACCOUNTS]:
+                if isinstance(account.get("id"), str) and (resource is None or _names(account, resource)):
+                    yield account, get(f"{account['id']}/deployments?api-version={ACCOUNTS_API}")
+
+    return walk()
+
+
+def deployment_model(
+    token: Secret,
+    base: str,
+    resource: str | None,
+    deployment: str,
+    policy: http.Policy,
+    environ: Mapping[str, str],
+) -> DeploymentModel | str:
+    """The model and version behind ``resource``/``deployment``, or one line on why it could not be read.
+    Without a resource name (a loopback endpoint), the one readable resource that has the deployment."""
+    accounts = _accounts(_reader(token, base, policy, environ), resource)
+    if isinstance(accounts, str):
+        return accounts
+    found: list[DeploymentModel] = []
+    for _account, deployments in accounts:
+        model = _model(deployments, deployment) if not isinstance(deployments, str) else None
+        if resource is not None:
+            return model or (deployments if isinstance(deployments, str) else
+                             f"the resource {resource} has no deployment {deployment} in ARM")
+        found += [model] if model else []
     if resource is not None:
         return f"no subscription this identity can read holds the resource {resource}"
     if len(found) != 1:  # a loopback endpoint names no resource: only an unambiguous deployment will do
         return f"{len(found) or 'no'} resources this identity can read have a deployment {deployment}"
     return found[0]
+
+
+def deployments(token: Secret, base: str, resource: str | None, policy: http.Policy,
+                environ: Mapping[str, str]) -> tuple[tuple[str, DeploymentModel], ...] | str:
+    """Every deployment of ``resource`` (of the one readable resource, for a loopback endpoint): its name and
+    its model; or one line on why they could not be listed."""
+    accounts = _accounts(_reader(token, base, policy, environ), resource)
+    if isinstance(accounts, str):
+        return accounts
+    listings = list(accounts)
+    if len(listings) != 1:
+        named = f"the resource {resource}" if resource else "a resource"
+        return (f"no subscription this identity can read holds {named}" if not listings else
+                f"{len(listings)} resources this identity can read; name one with its endpoint")
+    listing = listings[0][1]
+    if isinstance(listing, str):
+        return listing
+    names = [str(item["name"]) for item in _values(listing) if isinstance(item.get("name"), str)]
+    return tuple((name, model) for name in names if (model := _model(listing, name)) is not None)
 
 
 def _model(deployments: Mapping[str, Any], deployment: str) -> DeploymentModel | None:
