@@ -28,6 +28,7 @@ from aoai_doctor.check import Check, CheckContext, Outcome
 from aoai_doctor.config import ConfigError, Deployment, FleetEntry, Target
 from aoai_doctor.model import FleetReport, Report, Setting, Stage, Status
 from aoai_doctor.options import Options
+from aoai_doctor.redaction import KnownSecrets
 
 if TYPE_CHECKING:
     from aoai_doctor.services.arm import DeploymentModel
@@ -47,13 +48,16 @@ class Fleet:
     plans: tuple[app.Plan, ...]
     """In the order given; a plan with no deployment stands for all of its endpoint's deployments when
     ``options.all_deployments``."""
+    secrets: KnownSecrets
+    """Every secret any target holds, shared by all of them: what one target obtains is masked in every
+    report."""
 
 
 def entries(options: Options) -> tuple[FleetEntry, ...]:
     """The target tables this run names: given as data, in ``--targets FILE``, or in ``checks.toml`` when no
     target flag names a single target. Raises :class:`ConfigError`."""
     if options.targets:
-        return config.fleet_entries(options.targets, "targets")
+        return config.fleet_entries(options.targets, "diagnose()")
     if options.targets_file is not None:
         return config.load_targets_file(options.targets_file)
     if options.endpoint or options.deployment:
@@ -82,7 +86,8 @@ def plan(options: Options, environ: Mapping[str, str]) -> Fleet | None:
             if options.all_deployments and not entry.deployments:
                 target = dataclasses.replace(target, deployments=())  # Resource Manager names them
             plans.append(dataclasses.replace(planned, target=target))
-    return Fleet(options, environ, tuple(plans))
+    secrets = KnownSecrets(value for planned in plans for value in planned.secrets.values)
+    return Fleet(options, environ, tuple(dataclasses.replace(p, secrets=secrets) for p in plans), secrets)
 
 
 def _labelled(target: Target, entry: FleetEntry) -> Target:

@@ -146,4 +146,10 @@ def test_the_readme_example_keys_work() -> None:
                                   api_version="2024-10-21", live=False, select=["AOAI1"], environ={})
     assert report.passed is True
     assert report.results[0].findings[0].cause is None
-    assert textwrap.dedent(aoai_doctor.__doc__ or "").count("aoai_doctor.diagnose(") == 1
+    fleet = aoai_doctor.diagnose(targets=[
+        {"endpoint": "https://east.openai.azure.com", "deployments": ["chat", "emb"], "api_version": "2024-10-21"},
+        {"endpoint": "https://west.openai.azure.com", "deployment": "chat", "api_version": "2024-10-21"}],
+        live=False, select=["AOAI1"], environ={})
+    assert [r.target["deployment"].value for r in fleet.reports] == ["chat", "emb", "chat"]
+    assert fleet.reports[1].passed is True
+    assert textwrap.dedent(aoai_doctor.__doc__ or "").count("aoai_doctor.diagnose(") == 2

@@ -14,11 +14,11 @@ import click
 
 from aoai_doctor.cli.common import fail
 from aoai_doctor.config import DEPLOYMENT_KINDS, ConfigError
+from aoai_doctor.model import FleetReport, Report
 from aoai_doctor.options import DEFAULT_DEADLINE, FailOn, Format, NetworkErrors, Options, Output, Redaction
 from aoai_doctor.redaction import Secret
 
 if TYPE_CHECKING:
-    from aoai_doctor.model import Report
     from aoai_doctor.redaction import KnownSecrets
 
 FORMATS = tuple(f.value for f in Format)
@@ -45,6 +45,12 @@ def run_options(func: Any) -> Any:
                      help="Also send the token or key to HOST (a gateway or proxy of yours; repeatable)."),
         click.option("--resolve", multiple=True, metavar="HOST:PORT:ADDR",
                      help="Connect to ADDR for HOST:PORT, as curl --resolve (e.g. a private endpoint's IP)."),
+        click.option("--targets", "targets_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="Check every target of FILE's [[targets]] tables in one run (as checks.toml's)."),
+        click.option("--all-deployments", is_flag=True,
+                     help="Check every deployment Resource Manager lists for the endpoint (with the same identity)."),
+        click.option("--parallel", type=click.IntRange(1, 64), default=8, show_default=True, metavar="N",
+                     help="With many targets: how many are checked at once."),
         click.option("--no-live", is_flag=True, help="Skip the billable test call (and the checks that read it)."),
         click.option("--repeat", type=click.IntRange(0, 1000), default=0, metavar="N",
                      help="Make N more calls and report p50/p95/max latency (billable)."),
@@ -113,6 +119,9 @@ def options_from(opts: Mapping[str, Any], read_cwd: bool = True) -> Options:
         token_source=token_source,
         allow_hosts=tuple(opts.get("allow_host") or ()),
         resolve=tuple(opts.get("resolve") or ()),
+        targets_file=opts.get("targets_path"),
+        all_deployments=bool(opts.get("all_deployments")),
+        parallel=int(opts.get("parallel") or 8),
         config_file=opts.get("config_path"),
         checks_file=opts.get("checks_path"),
         read_cwd=read_cwd,
@@ -141,18 +150,28 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
     """Run the doctor from the click keyword arguments, write the report; return the exit code.
     ``read_cwd``: also read ./checks.toml and ./config.json when no file is named; ``adjust``: a last
     change to the options (the demo points them at its stand-in)."""
-    from aoai_doctor import app
+    from aoai_doctor import app, fleet
 
     try:
         options = options_from(opts, read_cwd)
         if adjust is not None:
             options = adjust(options)
         _writable(options.outputs)  # before any billable call
-        plan = app.plan(options, environ)
+        many = fleet.plan(options, environ)
+        plan = app.plan(options, environ) if many is None else None
     except ConfigError as exc:
         fail(str(exc))
 
     ci = bool(opts.get("ci")) or environ.get("CI", "").lower() in ("true", "1")
+    if many is not None:
+        if opts.get("debug"):
+            _debug_logging(many.secrets)
+        result = fleet.execute(many)
+        _emit(result, options, environ, ci, str(opts.get("color") or "auto"), ci_flag=bool(opts.get("ci")))
+        if all(o.path is not None for o in options.outputs):
+            click.echo(_one_line(result, options, ci), err=True)
+        return _ended(fleet.exit_code(result, options), fleet.reports(result))
+    assert plan is not None
     if opts.get("debug"):
         _debug_logging(plan.secrets)
     is_tty = sys.stderr.isatty() and sys.stdout.isatty() and not ci
@@ -168,22 +187,29 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
     _emit(report, options, environ, ci, str(opts.get("color") or "auto"), ci_flag=bool(opts.get("ci")))
     if all(o.path is not None for o in options.outputs):  # every report went to a file: one line for the log
         click.echo(_one_line(report, options, ci), err=True)
-    code = app.exit_code(report, options)
-    if any(r.data.get("hung") for r in report.results):
-        # Something still hangs in a check's thread (or a tool it started): the report is out, so end now
-        # rather than wait for it at interpreter exit.
+    return _ended(app.exit_code(report, options), (report,))
+
+
+def _ended(code: int, reports: tuple[Report, ...]) -> int:
+    """``code``, once the reports are out; when something still hangs in a check's thread (or a tool it
+    started), the process ends now rather than wait for it at interpreter exit."""
+    if any(r.data.get("hung") for report in reports for r in report.results):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
     return code
 
 
-def _one_line(report: Report, options: Options, ci: bool) -> str:
+def _one_line(report: Report | FleetReport, options: Options, ci: bool) -> str:
     """``aoai-doctor: <cause or ready line>; wrote a.json, b.xml``."""
     from aoai_doctor.diagnosis import diagnosis_of
 
-    diagnosis = diagnosis_of(report, options.fail_on_warning)
-    said = f"{diagnosis.cause}: {diagnosis.summary}" if diagnosis.cause else diagnosis.summary
+    if isinstance(report, FleetReport):
+        failing = sum(1 for r in report.reports if not r.passed)
+        said = f"{len(report.reports)} targets, {len(report.reports) - failing} ready, {failing} failing"
+    else:
+        diagnosis = diagnosis_of(report, options.fail_on_warning)
+        said = f"{diagnosis.cause}: {diagnosis.summary}" if diagnosis.cause else diagnosis.summary
     said = said if len(said) <= 160 else said[:159] + "…"
     files = ", ".join(str(o.path) for o in options.outputs)
     line = f"aoai-doctor: {said}; wrote {files}"
@@ -278,10 +304,11 @@ def color_wanted(choice: str, environ: Mapping[str, str], tty: bool) -> bool:
     return bool(environ.get("FORCE_COLOR")) or tty
 
 
-def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool,
+def _emit(report: Report | FleetReport, options: Options, environ: Mapping[str, str], ci: bool,
           color_choice: str = "auto", ci_flag: bool = False) -> None:
-    """Render the report in every requested format and write each where it belongs."""
-    from aoai_doctor.reporters import Style, reporter
+    """Render the report (one target's, or a fleet's) in every requested format and write each where it
+    belongs."""
+    from aoai_doctor.reporters import Style, fleet_reporter, reporter
 
     fail_on_warning = options.fail_on_warning
     stdout_format = next((o.format for o in options.outputs if o.path is None), None)
@@ -292,7 +319,10 @@ def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool
         unicode = not ci and tty and _can_encode("✓✗‼·→…")
         style = Style(unicode=unicode, color=color, verbose=options.verbose,
                       fail_on_warning=fail_on_warning, width=shutil.get_terminal_size((80, 24)).columns)
-        text = reporter(output.format)(report, style)
+        if isinstance(report, FleetReport):
+            text = fleet_reporter(output.format)(report, style)
+        else:
+            text = reporter(output.format)(report, style)
         if output.path is None:
             click.echo(text, nl=False, color=color)  # click would strip the colour off a terminal
             continue
@@ -303,7 +333,16 @@ def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool
     if environ.get("GITHUB_ACTIONS") == "true":
         from aoai_doctor.reporters import github
 
-        annotations = github.annotations(report, fail_on_warning=fail_on_warning)
+        if isinstance(report, FleetReport):
+            from aoai_doctor.reporters.markdown import render_fleet
+            from aoai_doctor.reporters.text import target_label
+
+            annotations = "".join(github.annotations(r, fail_on_warning=fail_on_warning, label=target_label(r))
+                                  for r in report.reports)
+            step_summary = render_fleet(report, fail_on_warning=fail_on_warning)
+        else:
+            annotations = github.annotations(report, fail_on_warning=fail_on_warning)
+            step_summary = github.summary(report, fail_on_warning=fail_on_warning)
         if annotations:
             # Workflow commands are read from the step's output; keep them out of a machine format on stdout.
             click.echo(annotations, nl=not annotations.endswith("\n"),
@@ -312,7 +351,7 @@ def _emit(report: Report, options: Options, environ: Mapping[str, str], ci: bool
         if summary_path:
             try:
                 with open(summary_path, "a", encoding="utf-8") as summary:
-                    summary.write(github.summary(report, fail_on_warning=fail_on_warning) + "\n")
+                    summary.write(step_summary + "\n")
             except OSError as exc:
                 click.echo(f"aoai-doctor: warning: cannot append to GITHUB_STEP_SUMMARY: {exc}", err=True)
 

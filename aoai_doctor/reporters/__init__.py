@@ -9,11 +9,11 @@ from __future__ import annotations
 import sys
 from typing import Protocol
 
-from aoai_doctor.model import Report
+from aoai_doctor.model import FleetReport, Report
 from aoai_doctor.options import Format
 from aoai_doctor.reporters.style import Style
 
-__all__ = ["Reporter", "Style", "reporter"]
+__all__ = ["FleetReporter", "Reporter", "Style", "fleet_reporter", "reporter"]
 
 if sys.version_info >= (3, 11):
     from typing import assert_never
@@ -46,4 +46,32 @@ def reporter(fmt: Format) -> Reporter:
         from aoai_doctor.reporters import markdown
 
         return lambda report, style: markdown.render(report, fail_on_warning=style.fail_on_warning)
+    assert_never(fmt)
+
+
+class FleetReporter(Protocol):
+    """Renders a run over many targets in one format."""
+
+    def __call__(self, report: FleetReport, style: Style, /) -> str:
+        """The reports as this format's text."""
+
+
+def fleet_reporter(fmt: Format) -> FleetReporter:
+    """The reporter of a run over many targets, for a format."""
+    if fmt is Format.TEXT:
+        from aoai_doctor.reporters import text
+
+        return text.render_fleet
+    if fmt is Format.JSON:
+        from aoai_doctor.reporters import json
+
+        return lambda report, style: json.render_fleet(report, fail_on_warning=style.fail_on_warning)
+    if fmt is Format.JUNIT:
+        from aoai_doctor.reporters import junit
+
+        return lambda report, style: junit.render_fleet(report, fail_on_warning=style.fail_on_warning)
+    if fmt is Format.MARKDOWN:
+        from aoai_doctor.reporters import markdown
+
+        return lambda report, style: markdown.render_fleet(report, fail_on_warning=style.fail_on_warning)
     assert_never(fmt)

@@ -19,15 +19,16 @@ from aoai_doctor.reporters.markdown import clean_text
 from aoai_doctor.sanitize import sanitize_all
 
 
-def annotations(report: Report, *, fail_on_warning: bool = False) -> str:
-    """Workflow commands (``::error`` / ``::warning``), one line per problem finding; "" when none."""
+def annotations(report: Report, *, fail_on_warning: bool = False, label: str = "") -> str:
+    """Workflow commands (``::error`` / ``::warning``), one line per problem finding; "" when none. ``label``
+    names the target in each title (a fleet's reports)."""
     report = sanitize_all(report)
     lines: list[str] = []
     for result in report.results:
         if result.status is Status.SKIP:
             continue
         level = "error" if result.fails_gate(fail_on_warning) else "warning"
-        title = f"{result.check_id} {result.name}"
+        title = f"{label}: {result.check_id} {result.name}" if label else f"{result.check_id} {result.name}"
         if not result.required and result.status in (Status.FAIL, Status.ERROR, Status.WARN):
             title += " (optional)"
         for finding in result.findings:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from aoai_doctor.diagnosis import diagnosis_of
-from aoai_doctor.model import CheckResult, Diagnosis, Finding, Report, Status
+from aoai_doctor.model import CheckResult, Diagnosis, Finding, FleetReport, Report, Status
 from aoai_doctor.sanitize import sanitize_all
 
 SCHEMA_VERSION = 1
@@ -33,6 +33,26 @@ def to_dict(report: Report, fail_on_warning: bool = False) -> dict[str, Any]:
         },
         "checks": [_check(r) for r in report.results],
     }
+
+
+def fleet_to_dict(fleet: FleetReport, fail_on_warning: bool = False) -> dict[str, Any]:
+    """A run over many targets: one report object each (the same shape as a single run's) and a summary."""
+    targets = [to_dict(r, fail_on_warning) for r in fleet.reports]
+    failed = sum(1 for t in targets if not t["summary"]["passed"])
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "aoai-doctor", "version": fleet.tool_version},
+        "started_at": fleet.started_at,
+        "duration_ms": fleet.duration_ms,
+        "summary": {"passed": failed == 0, "targets": len(targets), "failed_targets": failed,
+                    "billable_calls": fleet.billable_calls},
+        "targets": targets,
+    }
+
+
+def render_fleet(fleet: FleetReport, fail_on_warning: bool = False) -> str:
+    """A fleet's report as pretty-printed JSON."""
+    return json.dumps(fleet_to_dict(fleet, fail_on_warning), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def _diagnosis(report: Report, fail_on_warning: bool) -> Diagnosis:

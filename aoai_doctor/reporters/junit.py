@@ -9,9 +9,10 @@ Layout (valid against Jenkins' ``junit-10.xsd``, the schema those tools read)::
         ...
 
 One suite per run: the run has one start time, one wall time and one verdict, and the suite's
-counts are the gate's. The stage is in every testcase's ``classname``, which is what all four tools
-group by. Stage suites would need times that do not exist: checks run concurrently, so a stage's
-checks overlap and their sum is not how long the stage took.
+counts are the gate's (a run over many targets has one suite per target, named after it). The
+stage is in every testcase's ``classname``, which is what all four tools group by. Stage suites
+would need times that do not exist: checks run concurrently, so a stage's checks overlap and
+their sum is not how long the stage took.
 
 Every check is a testcase, whatever its status:
 
@@ -37,7 +38,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 from aoai_doctor.diagnosis import diagnosis_of
-from aoai_doctor.model import CheckResult, Finding, Report, Severity, Status
+from aoai_doctor.model import CheckResult, Finding, FleetReport, Report, Severity, Status
 from aoai_doctor.reporters.markdown import clean_text
 from aoai_doctor.sanitize import sanitize_all
 
@@ -47,16 +48,36 @@ SUITE_NAME = "aoai-doctor"
 
 def render(report: Report, *, fail_on_warning: bool = False) -> str:
     """The report as a JUnit XML document (UTF-8, with declaration)."""
-    report = sanitize_all(report)
+    return _document([_suite(sanitize_all(report), SUITE_NAME, fail_on_warning)], report.duration_ms)
+
+
+def render_fleet(fleet: FleetReport, *, fail_on_warning: bool = False) -> str:
+    """A run over many targets: one ``<testsuite>`` per target, named ``aoai-doctor <host>/<deployment>``."""
+    from aoai_doctor.reporters.text import target_label
+
+    suites = [_suite(r, f"{SUITE_NAME} {target_label(r)}", fail_on_warning)
+              for r in (sanitize_all(r) for r in fleet.reports)]
+    return _document(suites, fleet.duration_ms)
+
+
+def _document(suites: list[ET.Element], duration_ms: float) -> str:
+    root = ET.Element("testsuites", {"name": SUITE_NAME, **{key: str(sum(int(s.get(key, "0")) for s in suites))
+                                                           for key in ("tests", "failures", "errors")},
+                                     "time": _seconds(duration_ms)})
+    root.extend(suites)
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _suite(report: Report, name: str, fail_on_warning: bool) -> ET.Element:
+    """One run's suite: a testcase per check, the diagnosis and the target as properties."""
     cases = [_testcase(r, fail_on_warning) for r in report.results]
     failures = sum(1 for c in cases if c.find("failure") is not None)
     errors = sum(1 for c in cases if c.find("error") is not None)
     skipped = sum(1 for c in cases if c.find("skipped") is not None)
     counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors)}
-    wall = _seconds(report.duration_ms)
-
-    root = ET.Element("testsuites", {"name": SUITE_NAME, **counts, "time": wall})
-    suite = ET.SubElement(root, "testsuite", {"name": SUITE_NAME, **counts, "skipped": str(skipped), "time": wall})
+    suite = ET.Element("testsuite", {"name": _attr(name), **counts, "skipped": str(skipped),
+                                     "time": _seconds(report.duration_ms)})
     timestamp = _ant_timestamp(report.started_at)
     if timestamp:
         suite.set("timestamp", timestamp)
@@ -65,11 +86,10 @@ def render(report: Report, *, fail_on_warning: bool = False) -> str:
     lead = [("diagnosis.cause", diagnosis.cause or "none"), ("diagnosis.summary", diagnosis.summary)]
     lead += [("diagnosis.fix", diagnosis.fix)] if diagnosis.fix else []
     lead += [("diagnosis.checks", " ".join(diagnosis.checks))] if diagnosis.checks else []
-    for name, value in [*lead, *_properties(report)]:
-        ET.SubElement(properties, "property", {"name": _attr(name), "value": _attr(value)})
+    for prop, value in [*lead, *_properties(report)]:
+        ET.SubElement(properties, "property", {"name": _attr(prop), "value": _attr(value)})
     suite.extend(cases)
-    ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return suite
 
 
 def _testcase(result: CheckResult, fail_on_warning: bool) -> ET.Element:

@@ -15,7 +15,7 @@ import re
 
 from aoai_doctor.diagnosis import diagnosis_of
 from aoai_doctor.explainer.kb import docs_path as cause_docs_path
-from aoai_doctor.model import CheckResult, Finding, Report, Severity, Stage, Status
+from aoai_doctor.model import CheckResult, Finding, FleetReport, Report, Severity, Stage, Status
 from aoai_doctor.sanitize import sanitize, sanitize_all
 
 EMOJI = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️", Status.ERROR: "💥"}
@@ -76,6 +76,27 @@ def render(report: Report, *, fail_on_warning: bool = False, docs_base_url: str 
         shown_fixes: dict[tuple[str | None, str], str] = {}
         for result in problems:
             lines += _problem_section(result, fail_on_warning, docs_base_url, shown_fixes)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def render_fleet(fleet: FleetReport, *, fail_on_warning: bool = False, docs_base_url: str | None = None) -> str:
+    """A run over many targets: a table with a row per target (its one answer), then the diagnosis of each
+    failing one."""
+    from aoai_doctor.reporters.text import target_label
+
+    reports = [sanitize_all(r) for r in fleet.reports]
+    failing = [r for r in reports if any(x.fails_gate(fail_on_warning) for x in r.results)]
+    mark = EMOJI[Status.FAIL] if failing else EMOJI[Status.PASS]
+    lines = [f"## {mark} aoai-doctor: {len(reports) - len(failing)} of {_plural(len(reports), 'target')} ready", "",
+             "| | Target | Answer |", "| :-: | --- | --- |"]
+    for report in reports:
+        diagnosis = diagnosis_of(report, fail_on_warning)
+        said = f"{diagnosis.cause}: {diagnosis.summary}" if diagnosis.cause else diagnosis.summary
+        lines.append(f"| {EMOJI[Status.FAIL if report in failing else Status.PASS]} | {_cell(target_label(report))} "
+                     f"| {_cell(said.splitlines()[0])} |")
+    lines.append("")
+    for report in failing:
+        lines += [f"### {_inline(target_label(report))}", "", *_diagnosis(report, fail_on_warning)]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -16,11 +16,11 @@ import re
 import textwrap
 
 from aoai_doctor.diagnosis import diagnosis_of, told_by
-from aoai_doctor.model import CheckResult, Diagnosis, Finding, Report, Severity, Status
+from aoai_doctor.model import CheckResult, Diagnosis, Finding, FleetReport, Report, Severity, Status
 from aoai_doctor.reporters.style import Style
 from aoai_doctor.sanitize import sanitize_all
 
-__all__ = ["Style", "render"]
+__all__ = ["Style", "render", "render_fleet", "target_label"]
 
 _GLYPHS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "·", Status.ERROR: "‼"}
 _ASCII = {Status.PASS: "[ok]", Status.WARN: "[warn]", Status.FAIL: "[fail]", Status.SKIP: "[skip]",
@@ -402,3 +402,44 @@ def _plural(count: int, noun: str) -> str:
 
 def _ms(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+def render_fleet(fleet: FleetReport, style: Style | None = None) -> str:
+    """A run over many targets: a line per target (its one answer), then the diagnosis of each failing one;
+    with ``-v``, each target's whole report after the lines."""
+    style = style or Style()
+    draw = _Drawer(style)
+    reports = [sanitize_all(r) for r in fleet.reports]
+    answers = [diagnosis_of(r, style.fail_on_warning) for r in reports]
+    failing = [i for i, r in enumerate(reports) if any(x.fails_gate(style.fail_on_warning) for x in r.results)]
+    labels = [target_label(r) for r in reports]
+    width = min(max((len(label) for label in labels), default=0), max(16, draw.width // 3))
+    ready = f"{len(reports) - len(failing)} ready, {len(failing)} failing"
+    lines = [draw.clip(f"aoai-doctor {fleet.tool_version} · {_plural(len(reports), 'target')} · {ready} · "
+                       f"{fleet.duration_ms / 1000:.1f} s")]
+    for i, (report, answer, label) in enumerate(zip(reports, answers, labels, strict=True)):
+        status = Status.FAIL if i in failing else Status.WARN if _warned(report) else Status.PASS
+        # A target that is ready needs no sentence (it would repeat the label): how long it took says more.
+        said = f"{answer.cause}: {answer.summary}" if answer.cause else (
+            f"ready with {_plural(report.count(Status.WARN), 'warning')}" if status is Status.WARN else "ready")
+        shown = label if len(label) <= width else label[: width - 1] + ("…" if style.unicode else "~")
+        mark = draw.glyph(status).ljust(1 if style.unicode else 6)
+        tail = "" if answer.cause else f"  {_ms(report.duration_ms)}"
+        line = draw.clip(f"  {mark} {shown.ljust(width)}  {_clean(said).splitlines()[0]}{tail}")
+        lines.append(draw.paint(line, _COLORS[status]) if style.color else line)
+    for i in failing:
+        lines += ["", draw.paint(draw.clip(labels[i]), "1"), *_diagnosis_block(draw, reports[i], answers[i])]
+    if style.verbose:
+        for report in reports:
+            lines += ["", draw.paint("─" * min(draw.width, 40) if style.unicode else "-" * 40, "2"),
+                      render(report, style).rstrip("\n")]
+    out = "\n".join(lines) + "\n"
+    return out if style.unicode else ascii_only(out)
+
+
+def target_label(report: Report) -> str:
+    """``host/deployment``: how a fleet's reports name a target."""
+    endpoint = report.target.get("endpoint")
+    host = endpoint.value.split("://", 1)[-1].rstrip("/") if endpoint else "(no endpoint)"
+    deployment = report.target.get("deployment")
+    return f"{host}/{deployment.value.split(' (', 1)[0]}" if deployment else host
