@@ -55,18 +55,18 @@ def diagnose(*, targets: None = None, all_deployments: Literal[False] = False, *
 
 
 @overload
-def diagnose(*, targets: Sequence[Mapping[str, object]], all_deployments: bool = False,
+def diagnose(*, targets: Sequence[Mapping[str, object]] | str | Path, all_deployments: bool = False,
              **options: Any) -> FleetReport: ...
 
 
 @overload
-def diagnose(*, targets: Sequence[Mapping[str, object]] | None = None, all_deployments: Literal[True],
+def diagnose(*, targets: Sequence[Mapping[str, object]] | str | Path | None = None, all_deployments: Literal[True],
              **options: Any) -> FleetReport: ...
 
 
 def diagnose(
     *,
-    targets: Sequence[Mapping[str, object]] | None = None,
+    targets: Sequence[Mapping[str, object]] | str | Path | None = None,
     all_deployments: bool = False,
     parallel: int = 8,
     environ: Mapping[str, str] | None = None,
@@ -79,21 +79,29 @@ def diagnose(
     ``read_cwd=True``. ``live=False`` skips the billable test call.
 
     With ``targets`` (tables as ``[[targets]]`` in checks.toml: ``endpoint``, ``deployment`` or ``deployments``,
-    ``api_version``, ``auth``, ``deployment_kind``, ``scope``, ``expected_tenant``) or ``all_deployments=True``
-    it checks many targets in one run, ``parallel`` at a time, and returns a :class:`FleetReport`.
+    ``api_version``, ``auth``, ``deployment_kind``, ``scope``, ``expected_tenant``; or the path of a file of
+    them) or ``all_deployments=True`` it checks many targets in one run, ``parallel`` at a time, and returns a
+    :class:`FleetReport`. Without them it checks one target (``[[targets]]`` in ``checks_file`` are left to
+    the CLI).
 
     Raises :class:`ConfigError` (one line naming the source) for a configuration it cannot use.
     """
     from aoai_doctor import app, fleet
 
     try:
-        asked = dataclasses.replace(_options(**options), targets=tuple(targets or ()),
-                                    all_deployments=all_deployments, parallel=parallel)
+        asked = _options(**options)
     except ValueError as exc:
         raise ConfigError("diagnose()", str(exc)) from None
     env = dict(os.environ if environ is None else environ)
+    if targets is None and not all_deployments:
+        return app.run_doctor(asked, env)
+    file = Path(targets) if isinstance(targets, (str, Path)) else None
+    asked = dataclasses.replace(asked, targets=() if file or targets is None else tuple(targets), targets_file=file,
+                                all_deployments=all_deployments, parallel=parallel)
     many = fleet.plan(asked, env)
-    return app.run_doctor(asked, env) if many is None else fleet.execute(many)
+    if many is None:
+        raise ConfigError("diagnose()", "targets names no target")
+    return fleet.execute(many)
 
 
 def _options(

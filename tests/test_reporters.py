@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import tomllib
+
+import aoai_doctor
 from aoai_doctor.model import CheckResult, Finding, Report, Setting, Severity, Status
 from aoai_doctor.reporters import text
 
@@ -105,3 +111,13 @@ def test_every_line_fits_the_width_but_commands() -> None:
         long = [ln for ln in out.splitlines() if len(ln) > width]
         assert all(ln.strip().startswith("az ") for ln in long), long
         assert "az cognitiveservices account update --name contoso-openai --resource-group rg" in out
+
+
+def test_the_json_schema_names_every_cause_id() -> None:
+    """A report's cause must validate: the schema's enum is the knowledge base's list of root causes."""
+    package = Path(aoai_doctor.__file__).parent
+    schema = json.loads((package / "reporters" / "report.schema.json").read_text())
+    finding = schema["$defs"]["report"]["properties"]["checks"]["items"]["properties"]["findings"]["items"]
+    enum = finding["properties"]["cause"]["oneOf"][1]["enum"]
+    causes = tomllib.loads((package / "explainer" / "data" / "causes.toml").read_text())["cause"]
+    assert sorted(enum) == sorted(causes)

@@ -413,16 +413,21 @@ def render_fleet(fleet: FleetReport, style: Style | None = None) -> str:
     answers = [diagnosis_of(r, style.fail_on_warning) for r in reports]
     failing = [i for i, r in enumerate(reports) if any(x.fails_gate(style.fail_on_warning) for x in r.results)]
     labels = [target_label(r) for r in reports]
+    hosts = {label.rsplit("/", 1)[0] for label in labels}
+    where = ""
+    if len(hosts) == 1 and all("/" in label for label in labels):  # one endpoint: say it once, name deployments
+        where, labels = hosts.pop(), [label.rsplit("/", 1)[1] for label in labels]
     width = min(max((len(label) for label in labels), default=0), max(16, draw.width // 3))
     ready = f"{len(reports) - len(failing)} ready, {len(failing)} failing"
     lines = [draw.clip(f"aoai-doctor {fleet.tool_version} · {_plural(len(reports), 'target')} · {ready} · "
                        f"{fleet.duration_ms / 1000:.1f} s")]
+    lines += [draw.clip(f"  deployments of {where}")] if where else []
     for i, (report, answer, label) in enumerate(zip(reports, answers, labels, strict=True)):
         status = Status.FAIL if i in failing else Status.WARN if _warned(report) else Status.PASS
         # A target that is ready needs no sentence (it would repeat the label): how long it took says more.
         said = f"{answer.cause}: {answer.summary}" if answer.cause else (
             f"ready with {_plural(report.count(Status.WARN), 'warning')}" if status is Status.WARN else "ready")
-        shown = label if len(label) <= width else label[: width - 1] + ("…" if style.unicode else "~")
+        shown = _fit_label(label, width, "…" if style.unicode else "~")
         mark = draw.glyph(status).ljust(1 if style.unicode else 6)
         tail = "" if answer.cause else f"  {_ms(report.duration_ms)}"
         line = draw.clip(f"  {mark} {shown.ljust(width)}  {_clean(said).splitlines()[0]}{tail}")
@@ -435,6 +440,15 @@ def render_fleet(fleet: FleetReport, style: Style | None = None) -> str:
                       render(report, style).rstrip("\n")]
     out = "\n".join(lines) + "\n"
     return out if style.unicode else ascii_only(out)
+
+
+def _fit_label(label: str, width: int, ellipsis: str) -> str:
+    """``host/deployment`` in ``width`` columns: the host is cut, the deployment name kept whole."""
+    if len(label) <= width:
+        return label
+    host, _, deployment = label.rpartition("/")
+    room = width - len(deployment) - 2
+    return f"{host[:room]}{ellipsis}/{deployment}" if host and room >= 4 else label[: width - 1] + ellipsis
 
 
 def target_label(report: Report) -> str:

@@ -1,0 +1,154 @@
+"""Fleet mode end to end on the stand-in: one resource with six deployments, one of them retired, checked in
+one run from a targets file and from Resource Manager's own list (real azure-identity, requests, TLS)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+import aoai_doctor
+from aoai_doctor import config
+from aoai_doctor.cli import main as cli
+from aoai_doctor.config import ConfigError
+from aoai_doctor.services import sandbox
+from aoai_doctor.standin import StandIn, load_scenario
+from aoai_doctor.standin.wire import ServiceName
+
+WORLD = Path(__file__).parent / "worlds" / "fleet.toml"
+SCHEMA = json.loads((Path(aoai_doctor.__file__).parent / "reporters" / "report.schema.json").read_text())
+
+pytestmark = pytest.mark.xdist_group("fleet")  # one stand-in, the process environment applied around it
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[StandIn]:
+    with StandIn(load_scenario(WORLD)) as standin:
+        yield standin
+
+
+@pytest.fixture
+def world(running: StandIn) -> Iterator[tuple[StandIn, dict[str, str], str]]:
+    """The fleet world, its client environment applied (azure-identity reads os.environ), and the --resolve
+    pin for the resource's real name."""
+    with sandbox.scenario_run(running, dict(os.environ)) as (env, aim):
+        env.pop("AZURE_OPENAI_DEPLOYMENT", None)
+        yield running, env, aim(aoai_doctor.options.Options()).resolve[0]
+
+
+def _token_requests(standin: StandIn, scope_part: str) -> int:
+    return sum(1 for r in standin.requests_log
+               if r.service is ServiceName.ENTRA and scope_part in r.form.get("scope", ""))
+
+
+def test_a_targets_file_gets_a_line_per_target_and_the_failing_ones_diagnosis(
+        world: tuple[StandIn, dict[str, str], str], tmp_path: Path) -> None:
+    _standin, env, pin = world
+    targets = tmp_path / "fleet.toml"
+    targets.write_text(f'[[targets]]\nendpoint = "{env["AZURE_OPENAI_ENDPOINT"]}"\n'
+                       'deployments = ["chat", "gpt4", "support"]\n\n'
+                       f'[[targets]]\nendpoint = "{env["AZURE_OPENAI_ENDPOINT"]}"\ndeployment = "gpt4o"\n')
+    report_json, report_xml = tmp_path / "fleet.json", tmp_path / "fleet.xml"
+    result = CliRunner().invoke(cli, ["run", "--targets", str(targets), "--resolve", pin, "--ci",
+                                      "--format", "text", "--format", f"json={report_json}",
+                                      "--format", f"junit={report_xml}"],
+                                env={**env, "COLUMNS": "80"}, catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    # One endpoint: named once in the header, each line names its deployment.
+    assert re.match(r"aoai-doctor \S+ - 4 targets - 3 ready, 1 failing - [\d.]+ s$", lines[0])
+    assert re.match(r"  deployments of contoso-openai\.openai\.azure\.com:\d+$", lines[1])
+    rows = [line.split() for line in lines[2:6]]
+    assert [row[:2] for row in rows] == [["[ok]", "chat"], ["[fail]", "gpt4"], ["[ok]", "support"], ["[ok]", "gpt4o"]]
+    assert rows[1][2] == "model_retired:" and rows[0][2] == "ready"
+    diagnosis = result.output.split("\n\n", 1)[1]
+    assert diagnosis.splitlines()[1].startswith("[fail] model_retired")
+    assert "gpt-4 0613" in diagnosis and "/chat" not in diagnosis  # only the failing target is explained
+    assert all(len(line) <= 80 or line.startswith("       az ") for line in lines)
+
+    data = json.loads(report_json.read_text())
+    jsonschema.validate(data, SCHEMA)
+    assert data["summary"] == {"passed": False, "targets": 4, "failed_targets": 1, "billable_calls": 4}
+    assert [t["target"]["deployment"]["value"] for t in data["targets"]] == ["chat", "gpt4", "support", "gpt4o"]
+    assert data["targets"][0]["target"]["deployment"]["source"] == "fleet.toml:targets[0].deployments"
+    assert data["targets"][3]["target"]["endpoint"]["source"] == "fleet.toml:targets[1].endpoint"
+    assert data["targets"][1]["diagnosis"]["cause"] == "model_retired"
+
+    suites = ET.parse(report_xml).getroot().findall("testsuite")
+    assert [s.get("name", "").rsplit("/", 1)[-1] for s in suites] == ["chat", "gpt4", "support", "gpt4o"]
+    assert [s.get("failures") for s in suites] == ["0", "1", "0", "0"]
+
+
+def test_all_deployments_checks_what_resource_manager_lists_with_one_credential_stage(
+        world: tuple[StandIn, dict[str, str], str]) -> None:
+    standin, env, pin = world
+    asked_before = _token_requests(standin, "cognitiveservices")
+    fleet = aoai_doctor.diagnose(all_deployments=True, resolve=[pin], environ=env)
+    names = [r.target["deployment"].value for r in fleet.reports]
+    assert names == ["chat (chat)", "chat-eu (chat)", "gpt4o (chat)", "gpt4 (chat)", "summaries (chat)",
+                     "support (chat)"]
+    assert {r.target["deployment"].source for r in fleet.reports} == {"Resource Manager (--all-deployments)"}
+    failing = [r for r in fleet.reports if not r.passed]
+    assert [r.target["deployment"].value for r in failing] == ["gpt4 (chat)"]
+    assert failing[0].diagnosis is not None and failing[0].diagnosis.cause == "model_retired"
+    # The credential sources were asked once for the six targets (each token check reuses that credential).
+    asked = _token_requests(standin, "cognitiveservices") - asked_before
+    assert 1 <= asked < len(fleet.reports), asked
+    winners = {next(c.data["winner"] for c in r.results if c.check_id == "AOAI210") for r in fleet.reports}
+    assert winners == {"EnvironmentCredential"}
+
+
+def test_a_fleet_report_never_holds_a_secret(world: tuple[StandIn, dict[str, str], str]) -> None:
+    _standin, env, pin = world
+    fleet = aoai_doctor.diagnose(targets=[{"endpoint": env["AZURE_OPENAI_ENDPOINT"], "deployments": ["chat", "gpt4"]}],
+                                 resolve=[pin], environ=env, select=["AOAI5"])
+    rendered = json.dumps(aoai_doctor.reporters.json.fleet_to_dict(fleet))
+    assert env["AZURE_CLIENT_SECRET"][:12] not in rendered
+    assert "eyJ" not in rendered
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('[[targets]]\nendpoint = "https://a.openai.azure.com"\ndeploymnt = "x"\n', "did you mean 'deployment'"),
+    ('[[targets]]\ndeployment = "x"\ndeployments = ["y"]\n', "give deployment or deployments, not both"),
+    ('[[targets]]\ndeployments = "x"\n', "deployments"),
+    ('[[targets]]\nauth = "password"\n', "auth"),
+    ('[run]\nselect = []\n', "unknown key 'run'"),
+    ('# nothing yet\n', "no [[targets]] tables"),
+])
+def test_a_bad_targets_file_is_one_line_naming_the_problem(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "targets.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        config.load_targets_file(path)
+    assert problem in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_checks_toml_targets_are_the_fleet_unless_a_flag_names_one_target(tmp_path: Path) -> None:
+    checks = tmp_path / "checks.toml"
+    checks.write_text('[[targets]]\nendpoint = "https://east.openai.azure.com"\ndeployments = ["a", "b"]\n'
+                      'api_version = "2024-10-21"\n')
+    common = ["run", "--checks", str(checks), "--select", "AOAI1", "--no-live", "--format", "json"]
+    fleet = json.loads(CliRunner().invoke(cli, common, env={}).output)
+    assert [t["target"]["deployment"]["value"] for t in fleet["targets"]] == ["a", "b"]
+    single = json.loads(CliRunner().invoke(cli, [*common, "--endpoint", "https://west.openai.azure.com",
+                                                 "--deployment", "c", "--api-version", "2024-10-21"], env={}).output)
+    assert "targets" not in single and single["target"]["endpoint"]["value"] == "https://west.openai.azure.com"
+
+
+def test_the_library_takes_target_tables_or_a_targets_file(tmp_path: Path) -> None:
+    table = {"endpoint": "https://east.openai.azure.com", "deployments": ["a", "b"], "api_version": "2024-10-21"}
+    path = tmp_path / "targets.toml"
+    path.write_text('[[targets]]\nendpoint = "https://east.openai.azure.com"\ndeployments = ["a", "b"]\n'
+                    'api_version = "2024-10-21"\n')
+    for targets in ([table], path, str(path)):
+        fleet = aoai_doctor.diagnose(targets=targets, select=["AOAI1"], live=False, environ={})
+        assert [r.target["deployment"].value for r in fleet.reports] == ["a", "b"] and fleet.passed
+    with pytest.raises(ConfigError, match="targets names no target"):
+        aoai_doctor.diagnose(targets=[], environ={})
