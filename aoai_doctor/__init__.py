@@ -96,8 +96,9 @@ def diagnose(
     if targets is None and not all_deployments:
         return app.run_doctor(asked, env)
     file = Path(targets) if isinstance(targets, (str, Path)) else None
-    asked = dataclasses.replace(asked, targets=() if file or targets is None else tuple(targets), targets_file=file,
-                                all_deployments=all_deployments, parallel=parallel)
+    tables = () if isinstance(targets, (str, Path)) or targets is None else tuple(targets)
+    asked = dataclasses.replace(asked, targets=tables, targets_file=file, all_deployments=all_deployments,
+                                parallel=parallel)
     many = fleet.plan(asked, env)
     if many is None:
         raise ConfigError("diagnose()", "targets names no target")

@@ -57,6 +57,25 @@ class Plan:
 def plan(options: Options, environ: Mapping[str, str]) -> Plan:
     """Read the configuration (flags over environment over ``config.json`` over ``checks.toml``), pick
     the checks and settle their options. Raises :class:`ConfigError` with a one-line message."""
+    target, checks_file = _target(options, environ)
+    base_dir = checks_file.path.parent if checks_file.path else None
+    reg = registry.load(checks_file.local_checks, base_dir)
+    selection = options.select or checks_file.select
+    chosen = registry.select(reg, selection, options.ignore or checks_file.ignore)
+    gating = frozenset(c.id for c in chosen if registry.matches(c.id, selection)) if selection else None
+    check_options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label, options)
+    return Plan(options, environ, target, chosen, check_options, reg.errors, _secrets(target, environ), gating)
+
+
+def retarget(base: Plan, options: Options) -> Plan:
+    """``base`` for the target ``options`` name (a fleet's next one): the same checks and check options,
+    the target resolved anew. Raises :class:`ConfigError`."""
+    target, _checks_file = _target(options, base.environ)
+    return dataclasses.replace(base, options=options, target=target, secrets=_secrets(target, base.environ))
+
+
+def _target(options: Options, environ: Mapping[str, str]) -> tuple[Target, config.ChecksFile]:
+    """The target the options name, resolved from every source, and the checks.toml read on the way."""
     default_checks = config.find_default("checks.toml") if options.read_cwd else None
     checks_file = config.load_checks_file(options.checks_file or default_checks,
                                           explicit=options.checks_file is not None)
@@ -72,14 +91,11 @@ def plan(options: Options, environ: Mapping[str, str]) -> Plan:
                          allow_hosts=options.allow_hosts, resolve=options.resolve),
         environ, config_json, checks_file)
     _check_resolve(target.resolve)
-    base_dir = checks_file.path.parent if checks_file.path else None
-    reg = registry.load(checks_file.local_checks, base_dir)
-    selection = options.select or checks_file.select
-    chosen = registry.select(reg, selection, options.ignore or checks_file.ignore)
-    gating = frozenset(c.id for c in chosen if registry.matches(c.id, selection)) if selection else None
-    check_options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label, options)
-    secrets = KnownSecrets.of_environment(environ, *(s.reveal() if s else None for s in (target.api_key, target.token)))
-    return Plan(options, environ, target, chosen, check_options, reg.errors, secrets, gating)
+    return target, checks_file
+
+
+def _secrets(target: Target, environ: Mapping[str, str]) -> KnownSecrets:
+    return KnownSecrets.of_environment(environ, *(s.reveal() if s else None for s in (target.api_key, target.token)))
 
 
 def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> Report:

@@ -74,14 +74,14 @@ def plan(options: Options, environ: Mapping[str, str]) -> Fleet | None:
         return None
     if not 1 <= options.parallel <= 64:
         raise ConfigError("--parallel", f"must be between 1 and 64, not {options.parallel}")
-    plans = []
+    plans: list[app.Plan] = []
     for entry in tables or (FleetEntry({}, (), ""),):
         given: dict[str, Any] = {key: entry.values[key] for key in _OPTION_KEYS if key in entry.values}
         tenant = entry.values.get("expected_tenant")
         for deployment in entry.deployments or (None,):
             opts = dataclasses.replace(options, **given, expect_tenant=tenant or options.expect_tenant,
                                        deployment=deployment or options.deployment)
-            planned = app.plan(opts, environ)
+            planned = app.plan(opts, environ) if not plans else app.retarget(plans[0], opts)
             target = _labelled(planned.target, entry)
             if options.all_deployments and not entry.deployments:
                 target = dataclasses.replace(target, deployments=())  # Resource Manager names them

@@ -5,6 +5,7 @@ Names only, never values: the report says that AZURE_CLIENT_SECRET is set, not w
 
 from __future__ import annotations
 
+import functools
 import platform
 from collections.abc import Mapping
 from importlib import metadata
@@ -29,12 +30,6 @@ TARGET_VARS = (
 
 def describe(environ: Mapping[str, str]) -> dict[str, Any]:
     """Tool, Python, OS, installed package versions, and the relevant variables that are set."""
-    packages: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            packages[name] = None
     names = (*TARGET_VARS, *IDENTITY_VARS, *NETWORK_VARS)
     return {
         "tool": {"name": "aoai-doctor", "version": __version__},
@@ -43,6 +38,19 @@ def describe(environ: Mapping[str, str]) -> dict[str, Any]:
             "implementation": platform.python_implementation(),
         },
         "os": {"system": platform.system(), "release": platform.release(), "machine": platform.machine()},
-        "packages": packages,
+        "packages": dict(_packages()),
         "variables_set": sorted({n for n in names if environ.get(n, "").strip()}),
     }
+
+
+@functools.cache
+def _packages() -> tuple[tuple[str, str | None], ...]:
+    """The installed versions of :data:`PACKAGES`, read once a process (each lookup scans every installed
+    distribution; a fleet's reports would repeat it per target)."""
+    found: list[tuple[str, str | None]] = []
+    for name in PACKAGES:
+        try:
+            found.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            found.append((name, None))
+    return tuple(found)
