@@ -63,12 +63,13 @@ def test_a_targets_file_gets_a_line_per_target_and_the_failing_ones_diagnosis(
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
     # One endpoint: named once in the header, each line names its deployment.
-    assert re.match(r"aoai-doctor \S+ - 4 targets - 3 ready, 1 failing - [\d.]+ s$", lines[0])
+    assert re.match(r"aoai-doctor \S+ - 4 targets - 3 ready, 1 failing - 4 billable calls - [\d.]+ s$", lines[0])
     assert re.match(r"  deployments of contoso-openai\.openai\.azure\.com:\d+$", lines[1])
     rows = [line.split() for line in lines[2:6]]
     assert [row[:2] for row in rows] == [["[ok]", "chat"], ["[fail]", "gpt4"], ["[ok]", "support"], ["[ok]", "gpt4o"]]
     assert rows[1][2] == "model_retired:" and rows[0][2] == "ready"
     diagnosis = result.output.split("\n\n", 1)[1]
+    assert re.match(r"contoso-openai\.openai\.azure\.com:\d+/gpt4$", diagnosis.splitlines()[0])
     assert diagnosis.splitlines()[1].startswith("[fail] model_retired")
     assert "gpt-4 0613" in diagnosis and "/chat" not in diagnosis  # only the failing target is explained
     assert all(len(line) <= 80 or line.startswith("       az ") for line in lines)

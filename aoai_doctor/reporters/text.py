@@ -419,7 +419,8 @@ def render_fleet(fleet: FleetReport, style: Style | None = None) -> str:
         where, labels = hosts.pop(), [label.rsplit("/", 1)[1] for label in labels]
     width = min(max((len(label) for label in labels), default=0), max(16, draw.width // 3))
     ready = f"{len(reports) - len(failing)} ready, {len(failing)} failing"
-    lines = [draw.clip(f"aoai-doctor {fleet.tool_version} · {_plural(len(reports), 'target')} · {ready} · "
+    calls = f" · {_plural(fleet.billable_calls, 'billable call')}" if fleet.billable_calls else ""
+    lines = [draw.clip(f"aoai-doctor {fleet.tool_version} · {_plural(len(reports), 'target')} · {ready}{calls} · "
                        f"{fleet.duration_ms / 1000:.1f} s")]
     lines += [draw.clip(f"  deployments of {where}")] if where else []
     for i, (report, answer, label) in enumerate(zip(reports, answers, labels, strict=True)):
@@ -433,7 +434,8 @@ def render_fleet(fleet: FleetReport, style: Style | None = None) -> str:
         line = draw.clip(f"  {mark} {shown.ljust(width)}  {_clean(said).splitlines()[0]}{tail}")
         lines.append(draw.paint(line, _COLORS[status]) if style.color else line)
     for i in failing:
-        lines += ["", draw.paint(draw.clip(labels[i]), "1"), *_diagnosis_block(draw, reports[i], answers[i])]
+        heading = draw.clip(target_label(reports[i]))
+        lines += ["", draw.paint(heading, "1"), *_diagnosis_block(draw, reports[i], answers[i])]
     if style.verbose:
         for report in reports:
             lines += ["", draw.paint("─" * min(draw.width, 40) if style.unicode else "-" * 40, "2"),
