@@ -102,19 +102,33 @@ def _labelled(target: Target, entry: FleetEntry) -> Target:
     return dataclasses.replace(target, deployments=deployments, **named)
 
 
-def execute(fleet: Fleet) -> FleetReport:
-    """Run every target (listing deployments first where asked) and collect their reports."""
+def execute(fleet: Fleet, on_progress: Callable[[str, str], None] | None = None,
+            on_total: Callable[[int], None] | None = None) -> FleetReport:
+    """Run every target (listing deployments first where asked) and collect their reports. ``on_progress``
+    hears ``(target, "start")`` and ``(target, status)`` as each one starts and ends; ``on_total`` how many
+    targets there are, once the lists are in."""
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     t0 = time.monotonic()
     shared = _Shared()
+    notify = on_progress or (lambda _target, _event: None)
+    expanded: list[app.Plan] = []
+    for planned in fleet.plans:
+        if fleet.options.all_deployments and not planned.target.deployments:
+            expanded += _every_deployment(planned, shared)
+        else:
+            expanded.append(planned)
+    if on_total is not None:
+        on_total(len(expanded))
+
+    def run(planned: app.Plan) -> Report:
+        label = "/".join(d.name for d in planned.target.deployments) or "(no deployment)"
+        notify(label, "start")
+        report = app.execute(_sharing(planned, shared))
+        notify(label, "pass" if report.passed else "fail")
+        return report
+
     with ThreadPoolExecutor(max_workers=fleet.options.parallel, thread_name_prefix="target") as pool:
-        expanded: list[app.Plan] = []
-        for planned in fleet.plans:
-            if fleet.options.all_deployments and not planned.target.deployments:
-                expanded += _every_deployment(planned, shared)
-            else:
-                expanded.append(planned)
-        reports = list(pool.map(lambda p: app.execute(_sharing(p, shared)), expanded))
+        reports = list(pool.map(run, expanded))
     return FleetReport(__version__, tuple(reports), started_at, round((time.monotonic() - t0) * 1000, 1))
 
 

@@ -166,7 +166,13 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
     if many is not None:
         if opts.get("debug"):
             _debug_logging(many.secrets)
-        result = fleet.execute(many)
+        if sys.stderr.isatty() and sys.stdout.isatty() and not ci and not opts.get("quiet"):
+            from aoai_doctor.reporters.progress import Progress
+
+            with Progress(sys.stderr, len(many.plans), unicode=_can_encode("✓⠋"), heading="Targets") as progress:
+                result = fleet.execute(many, on_progress=progress.update, on_total=progress.expect)
+        else:
+            result = fleet.execute(many)
         _emit(result, options, environ, ci, str(opts.get("color") or "auto"), ci_flag=bool(opts.get("ci")))
         if all(o.path is not None for o in options.outputs):
             click.echo(_one_line(result, options, ci), err=True)

@@ -19,7 +19,9 @@ class Progress:
     check with its time so far and its time limit."""
 
     def __init__(self, stream: TextIO, total: int, unicode: bool = True, limits: Mapping[str, float] | None = None,
-                 width: int | None = None) -> None:
+                 width: int | None = None, heading: str | None = None) -> None:
+        """``heading`` names what is running when it is not checks (a fleet's "Targets"); without it the
+        stage of the first running check does."""
         self._stream = stream
         self._total = total
         self._limits = dict(limits or {})
@@ -31,6 +33,12 @@ class Progress:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
         self._t0 = time.monotonic()
+        self._heading = heading
+
+    def expect(self, total: int) -> None:
+        """How many there are to do, once known (a fleet's deployments, once Resource Manager listed them)."""
+        with self._lock:
+            self._total = total
 
     def __enter__(self) -> Progress:
         self._thread.start()
@@ -56,13 +64,13 @@ class Progress:
         while not self._stop.wait(0.1):
             with self._lock:
                 running = sorted(self._running.items())
-                done = self._done
+                done, total = self._done, self._total
             now = time.monotonic()
-            stage = Stage.of(running[0][0]).title if running else "Finishing"
+            stage = self._heading or (Stage.of(running[0][0]).title if running else "Finishing")
             elapsed = now - self._t0
             names = " ".join(f"{cid} {now - since:.1f}/{self._limits[cid]:.0f}s" if cid in self._limits else cid
                              for cid, since in running[:3]) + (" …" if len(running) > 3 else "")
-            line = f"{self._frames[frame % len(self._frames)]} {stage}: {names} {elapsed:.1f}s [{done}/{self._total}]"
+            line = f"{self._frames[frame % len(self._frames)]} {stage}: {names} {elapsed:.1f}s [{done}/{total}]"
             self._stream.write("\r\x1b[2K" + sanitize(line).replace("\n", " ").replace("\t", " ")[: self._width - 1])
             self._stream.flush()
             frame += 1
