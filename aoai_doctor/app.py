@@ -64,13 +64,15 @@ def plan(options: Options, environ: Mapping[str, str]) -> Plan:
     if options.config_file is not None and not options.config_file.exists():
         raise ConfigError(str(options.config_file), "file not found")
     config_json = config.load_config_json(json_path) if json_path else None
+    app_env = config.load_app_environment(options.env_files, options.read_cwd, environ)
+    environ = app_env.environ  # what the app's process would see, .env files included
     target = config.resolve_target(
         config.Overrides(endpoint=options.endpoint, deployment=options.deployment,
                          deployment_kind=options.deployment_kind, api_version=options.api_version,
                          auth=options.auth, scope=options.scope, expected_tenant=options.expect_tenant,
                          token=options.token, token_source=options.token_source,
                          allow_hosts=options.allow_hosts, resolve=options.resolve),
-        environ, config_json, checks_file)
+        environ, config_json, checks_file, app_env)
     _check_resolve(target.resolve)
     base_dir = checks_file.path.parent if checks_file.path else None
     reg = registry.load(checks_file.local_checks, base_dir)
@@ -78,7 +80,8 @@ def plan(options: Options, environ: Mapping[str, str]) -> Plan:
     chosen = registry.select(reg, selection, options.ignore or checks_file.ignore)
     gating = frozenset(c.id for c in chosen if registry.matches(c.id, selection)) if selection else None
     check_options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label, options)
-    secrets = KnownSecrets.of_environment(environ, *(s.reveal() if s else None for s in (target.api_key, target.token)))
+    secrets = KnownSecrets.of_environment(environ, *app_env.secrets,
+                                          *(s.reveal() if s else None for s in (target.api_key, target.token)))
     return Plan(options, environ, target, chosen, check_options, reg.errors, secrets, gating)
 
 
