@@ -62,7 +62,9 @@ def read(path: Path, label: str, environ: Mapping[str, str]) -> EnvFile:
     lines: dict[str, int] = {}
     skipped: list[int] = []
     for binding in parse_stream(io.StringIO(text)):
-        line = binding.original.line
+        text_of = binding.original.string
+        # python-dotenv counts a binding from the blank lines before it; the report names the line itself
+        line = binding.original.line + text_of[:len(text_of) - len(text_of.lstrip())].count("\n")
         if binding.error:
             skipped.append(line)
             continue
