@@ -1,13 +1,11 @@
 """Where the doctor learns what to diagnose: flags, environment, ``.env`` files, the seed
 ``config.json`` and ``checks.toml``, resolved into frozen values that each remember their source.
 
-Precedence, highest first: command-line flags; environment variables (the names in
-:data:`ENV_NAMES`, each field's names in order); ``.env`` files (``--env-file`` files, a later one over
-an earlier one; without ``--env-file``, azd's ``.azure/<env>/.env`` over ``./.env``); ``config.json``
-(the Azure OpenAI samples' notebook config); ``checks.toml`` ``[target]``. The files are read, never
-exported: their variables join the environment the run diagnoses (:func:`load_app_environment`), below
-the real environment, as the app's own ``load_dotenv()`` puts them in its process.
-Everything malformed raises :class:`ConfigError` naming the file and the problem.
+Precedence, highest first: command-line flags; environment variables (:mod:`aoai_doctor.azure.variables`);
+``.env`` files (``--env-file`` files, a later one first; else azd's ``.azure/<env>/.env``, then ``./.env``),
+read, never exported, and merged below the real environment as ``load_dotenv()`` does
+(:func:`load_app_environment`); ``config.json`` (the Azure OpenAI samples' notebook config);
+``checks.toml`` ``[target]``. Everything malformed raises :class:`ConfigError` naming the source.
 """
 
 from __future__ import annotations
@@ -23,64 +21,20 @@ from urllib.parse import urlsplit
 
 from aoai_doctor import strict_toml
 from aoai_doctor.azure import endpoints as ep
+from aoai_doctor.azure import variables as av
 from aoai_doctor.model import Setting
-from aoai_doctor.redaction import SECRET_VARS, Secret
+from aoai_doctor.redaction import Secret
+from aoai_doctor.services.envfiles import AppEnvironment as AppEnvironment  # re-exported
 from aoai_doctor.strict_toml import did_you_mean as did_you_mean  # re-exported: callers import it from here
 
 AUTH_MODES = ("entra", "api-key")
 DEPLOYMENT_KINDS = ("chat", "completion", "embedding", "responses")
 
 # Environment variables read for the target, in precedence order per field: the openai SDK's own
-# names first, then the names apps, templates and frameworks keep the same value under. Checked
-# against public sources:
-# - openai 1.x: AzureOpenAI() reads AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN and
-#   OPENAI_API_VERSION; OpenAI() reads OPENAI_BASE_URL and OPENAI_API_KEY, which Microsoft's v1 examples
-#   point at https://NAME.openai.azure.com/openai/v1/ (read here only when the URL is an Azure one).
-# - openai 0.x (openai/__init__.py up to 0.28): OPENAI_API_TYPE ("azure"; "azure_ad" when OPENAI_API_KEY
-#   holds an Entra ID token), OPENAI_API_BASE, OPENAI_API_KEY, OPENAI_API_VERSION.
-# - azd templates: Azure-Samples/azure-search-openai-demo app/backend/app.py reads AZURE_OPENAI_SERVICE
-#   (the resource name: the endpoint is https://{AZURE_OPENAI_SERVICE}.openai.azure.com),
-#   AZURE_OPENAI_CHATGPT_DEPLOYMENT and AZURE_OPENAI_EMB_DEPLOYMENT (so does
-#   Azure-Samples/openai-chat-app-quickstart src/quartapp/chat.py); Azure-Samples' chat and agent demos
-#   read AZURE_OPENAI_CHAT_DEPLOYMENT and AZURE_OPENAI_EMBEDDING_DEPLOYMENT.
-# - Semantic Kernel: microsoft/semantic-kernel python/semantic_kernel/connectors/ai/open_ai/settings/
-#   azure_open_ai_settings.py, prefix AZURE_OPENAI_: CHAT_DEPLOYMENT_NAME, EMBEDDING_DEPLOYMENT_NAME,
-#   API_VERSION (and ENDPOINT, API_KEY).
-# - LangChain: langchain-openai's AzureChatOpenAI (libs/partners/openai/langchain_openai/chat_models/
-#   azure.py) reads AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION, AZURE_OPENAI_API_KEY, AZURE_OPENAI_AD_TOKEN
-#   but no deployment variable; the code around it commonly passes AZURE_OPENAI_DEPLOYMENT_NAME.
-# - Microsoft Foundry: Azure/azure-sdk-for-python sdk/ai/azure-ai-projects README: FOUNDRY_PROJECT_ENDPOINT
-#   and FOUNDRY_MODEL_NAME (a deployment, called with responses.create); earlier samples named the
-#   project endpoint AZURE_AI_PROJECT_ENDPOINT.
-ENV_ENDPOINT = ("AZURE_OPENAI_ENDPOINT",)
-ENV_SERVICE = ("AZURE_OPENAI_SERVICE",)
-"""The resource name alone; the endpoint is ``https://NAME.openai.azure.com``."""
-ENV_BASE_URL = ("OPENAI_BASE_URL",)
-"""The v1 pattern's base URL; read only when it names an Azure (or loopback) host."""
-ENV_LEGACY_BASE = ("OPENAI_API_BASE",)
-"""openai 0.x; read only with ``OPENAI_API_TYPE`` azure or azure_ad."""
-ENV_LEGACY_TYPE = ("OPENAI_API_TYPE",)
-ENV_PROJECT = ("FOUNDRY_PROJECT_ENDPOINT", "AZURE_AI_PROJECT_ENDPOINT")
-"""A Foundry project; the target when no Azure OpenAI endpoint is named."""
+# names here, the names apps, templates and frameworks keep the same values under in azure/variables.py.
 ENV_DEPLOYMENT = ("AZURE_OPENAI_DEPLOYMENT",)
-ENV_DEPLOYMENTS: tuple[tuple[str, str | None], ...] = (
-    ("AZURE_OPENAI_DEPLOYMENT", None),
-    ("AZURE_OPENAI_DEPLOYMENT_NAME", None),
-    ("AZURE_OPENAI_CHATGPT_DEPLOYMENT", "chat"),
-    ("AZURE_OPENAI_CHAT_DEPLOYMENT", "chat"),
-    ("AZURE_OPENAI_CHAT_DEPLOYMENT_NAME", "chat"),
-    ("AZURE_OPENAI_EMB_DEPLOYMENT", "embedding"),
-    ("AZURE_OPENAI_EMBEDDING_DEPLOYMENT", "embedding"),
-    ("AZURE_OPENAI_EMBEDDING_DEPLOYMENT_NAME", "embedding"),
-    ("FOUNDRY_MODEL_NAME", "responses"),
-)
-"""Every deployment variable and the kind of model its name implies (None: unknown, so
-``--deployment-kind`` or ``AOAI_DOCTOR_DEPLOYMENT_KIND`` decides, else chat). Each distinct
-deployment named is checked, on its kind's route."""
 ENV_API_VERSION = ("OPENAI_API_VERSION", "AZURE_OPENAI_API_VERSION")
 ENV_API_KEY = ("AZURE_OPENAI_API_KEY",)
-ENV_OPENAI_KEY = ("OPENAI_API_KEY",)
-"""The key with the v1 pattern's Azure base URL, or with openai 0.x's ``OPENAI_API_TYPE=azure``."""
 ENV_TOKEN = ("AZURE_OPENAI_AD_TOKEN",)
 ENV_SCOPE = ("AZURE_OPENAI_SCOPE",)
 # The doctor's own variables (``aoai-doctor emulate`` prints them for its scenarios).
@@ -93,13 +47,6 @@ GATEWAY_KEY_HEADER = ep.APIM_KEY_HEADER
 # Resource Manager, when not the cloud's default host (the stand-in serves it on a port of its own).
 ENV_ARM_ENDPOINT = ("AOAI_DOCTOR_ARM_ENDPOINT",)
 
-ENV_NAMES: tuple[str, ...] = tuple(dict.fromkeys((
-    *ENV_ENDPOINT, *ENV_SERVICE, *ENV_BASE_URL, *ENV_LEGACY_BASE, *ENV_LEGACY_TYPE, *ENV_PROJECT,
-    *(name for name, _ in ENV_DEPLOYMENTS), *ENV_API_VERSION, *ENV_API_KEY, *ENV_OPENAI_KEY, *ENV_TOKEN,
-    "AZURE_OPENAI_SCOPE", "AOAI_DOCTOR_AUTH", "AOAI_DOCTOR_DEPLOYMENT_KIND", "AOAI_DOCTOR_GATEWAY_KEY",
-    "AOAI_DOCTOR_GATEWAY_KEY_HEADER", "AOAI_DOCTOR_ARM_ENDPOINT",
-)))
-"""Every variable the doctor reads for the target: a name close to one of these is a likely typo."""
 
 # The Azure OpenAI samples' config.json keys, and what each one means here.
 CONFIG_JSON_KEYS: Mapping[str, str] = {
@@ -204,8 +151,7 @@ class Target:
     arm_endpoint: str | None = None
     """Resource Manager's address, when it is not the cloud's default (``AOAI_DOCTOR_ARM_ENDPOINT``)."""
     notices: tuple[Setting, ...] = ()
-    """One line each for what was seen but not used, and why: a variable name close to one the doctor
-    reads, a ``.env`` file present but not read. ``value`` is the line, ``source`` where it was seen."""
+    """Seen but not used, one line each: a name close to a known one, a file not read (value: the line)."""
 
     def settings(self) -> dict[str, Setting]:
         """The resolved values by name, for reports. The API key shows only where it came from."""
@@ -338,161 +284,15 @@ def load_config_json(path: Path) -> ConfigJson:
     return ConfigJson(path, values)
 
 
-@dataclass(frozen=True, slots=True)
-class AppEnvironment:
-    """The environment the app's process would see: the real environment over the ``.env`` files it
-    loads (``load_dotenv()`` never overrides a variable that is already set). The run diagnoses this
-    mapping, so the credential checks see an ``AZURE_CLIENT_ID`` kept in ``.env`` as the app's
-    ``DefaultAzureCredential`` does."""
-
-    environ: Mapping[str, str]
-    origins: Mapping[str, str] = field(default_factory=dict)
-    """For each variable that came from a file: where, as ``.env:3``."""
-    files: tuple[str, ...] = ()
-    """The files read, highest precedence first."""
-    notices: tuple[Setting, ...] = ()
-    """Files present but not read, lines python-dotenv skips; see :attr:`Target.notices`."""
-    secrets: tuple[str, ...] = ()
-    """Secret values from the files (keys, client secrets, passwords), for redaction."""
-
-    def label(self, name: str) -> str:
-        """Where variable ``name`` came from: ``.env:3 NAME`` or ``env NAME``."""
-        origin = self.origins.get(name)
-        return f"{origin} {name}" if origin else f"env {name}"
-
-
-DOTENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.tmpl")
-_SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|PASSWD|TOKEN|CONNECTION_STRING|\bSAS\b|_SAS_", re.IGNORECASE)
-_NOT_SECRET_NAME = re.compile(r"(ENDPOINT|URL|URI|HOST|HEADER|FILE|PATH|NAME|VERSION|SCOPE)$", re.IGNORECASE)
-
-
 def load_app_environment(env_files: tuple[Path, ...] | list[Path], read_cwd: bool, environ: Mapping[str, str],
                          cwd: Path | None = None) -> AppEnvironment:
-    """Read the ``.env`` files and merge them under ``environ``. ``env_files`` (``--env-file``, a later
-    file over an earlier one) replace the defaults; without them and with ``read_cwd``: azd's
-    ``.azure/<env>/.env`` (the environment from ``AZURE_ENV_NAME`` or ``.azure/config.json``) over
-    ``./.env``, as azd's templates load them (azure-search-openai-demo ``load_azd_env.py``). A named
-    file that cannot be read raises :class:`ConfigError`; a default one becomes a notice."""
+    """:func:`aoai_doctor.services.envfiles.load_app_environment`, raising :class:`ConfigError`."""
     from aoai_doctor.services import envfiles
 
-    if not env_files and not read_cwd:
-        return AppEnvironment(environ)
-    folder = cwd or Path(os.getcwd())
-    notices: list[Setting] = []
-    read: list[envfiles.EnvFile] = []  # lowest precedence first
-    merged: dict[str, str] = {}
-
-    def load(path: Path, label: str, explicit: bool) -> None:
-        try:
-            found = envfiles.read(path, label, {**merged, **environ})
-        except envfiles.EnvFileError as exc:
-            if explicit:
-                raise ConfigError(label, str(exc)) from None
-            notices.append(Setting(f"found {label} but did not read it: it {exc}", label))
-            return
-        read.append(found)
-        merged.update(found.values)
-
-    defaults = [".env", *(f".azure/{p.parent.name}/.env" for p in sorted(folder.glob(".azure/*/.env")))]
-    if env_files:
-        for path in env_files:
-            load(path, str(path), explicit=True)
-        given = {Path(p).resolve() for p in env_files}
-        unread = [d for d in defaults if (folder / d).is_file() and (folder / d).resolve() not in given]
-        if unread:
-            notices.append(Setting(f"found {', '.join(unread)} but did not read it: --env-file names the files "
-                                   "to read (add --env-file for each one the app loads)", "--env-file"))
-    elif read_cwd:
-        if (folder / ".env").exists():
-            load(folder / ".env", ".env", explicit=False)
-        azd = envfiles.azd_environment(folder, environ)
-        if azd.name is not None:
-            label = f".azure/{azd.name}/.env"
-            if (folder / label).exists():
-                load(folder / label, label, explicit=False)
-            elif (folder / ".azure").is_dir():
-                notices.append(Setting(f"{azd.chosen_by} names the azd environment '{azd.name}', but {label} does "
-                                       f"not exist{did_you_mean(azd.name, azd.available)}", azd.chosen_by))
-        elif azd.available:
-            names = ", ".join(f".azure/{n}/.env" for n in azd.available)
-            notices.append(Setting(f"found {names} but did not read it: no azd environment is selected "
-                                   f"({azd.chosen_by}); run azd env select {azd.available[0]}, or set "
-                                   "AZURE_ENV_NAME", ".azure"))
-        variants = sorted(p.name for p in folder.glob(".env.*") if p.is_file())
-        if variants:
-            why = ", ".join(f"{n} (a template)" if n.lower() in DOTENV_TEMPLATES else n for n in variants[:5])
-            notices.append(Setting(f"found {why} but did not read it: load_dotenv() reads .env; name a file the app "
-                                   "loads with --env-file", "."))
-    for found in read:
-        if found.skipped:
-            lines = ", ".join(str(n) for n in found.skipped[:5])
-            notices.append(Setting(f"{found.label} line{'s' * (len(found.skipped) > 1)} {lines}: not NAME=value, so "
-                                   "python-dotenv skips it, and so does the app's load_dotenv()", found.label))
-    origins: dict[str, str] = {}
-    for found in read:
-        for name in found.values:
-            origins[name] = f"{found.label}:{found.lines[name]}"
-    for name in environ:
-        origins.pop(name, None)
-    from aoai_doctor.services.environment import IDENTITY_VARS
-
-    credential_vars = [n for n in IDENTITY_VARS if n in origins]
-    if credential_vars:
-        notices.append(Setting(f"{', '.join(credential_vars)} come from a file: the app's credential sees them only "
-                               "if load_dotenv() runs before the credential is created",
-                               origins[credential_vars[0]]))
-    secrets = tuple(value for found in read for name, value in found.values.items()
-                    if name in origins and (name in SECRET_VARS or (_SECRET_NAME.search(name)
-                                                                     and not _NOT_SECRET_NAME.search(name))))
-    return AppEnvironment({**merged, **environ}, origins, tuple(f.label for f in reversed(read)), tuple(notices),
-                          secrets)
-
-
-_LOOKALIKES = {"AZURE_OPENAI_KEY": "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_VERSION": "AZURE_OPENAI_API_VERSION",
-               "AZURE_OPENAI_BASE": "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_BASE": "AZURE_OPENAI_ENDPOINT",
-               "AZURE_OPENAI_URL": "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_AD_TOKEN_PROVIDER": "AZURE_OPENAI_AD_TOKEN"}
-"""Names apps often write for one the SDKs read (beyond typos)."""
-
-
-def _edits(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` once it exceeds ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
-
-
-def close_name(name: str, known: tuple[str, ...] = ENV_NAMES) -> str | None:
-    """The variable the doctor reads that ``name`` most likely meant: the same but for case, a typo
-    (at most two edits), or a well-known near miss; None when ``name`` is known or not close."""
-    if name in known or not any(part in name.upper() for part in ("OPENAI", "FOUNDRY", "AI_PROJECT", "AOAI")):
-        return None
-    upper = name.upper()
-    if upper in known:
-        return upper
-    if upper in _LOOKALIKES:
-        return _LOOKALIKES[upper]
-    best = min(known, key=lambda k: _edits(upper, k, 2))
-    if _edits(upper, best, 2) <= 2 and best not in upper:  # AZURE_OPENAI_API_KEY_2 is another key, not a typo
-        return best
-    return None
-
-
-def _name_notices(environ: Mapping[str, str], app_env: AppEnvironment) -> list[Setting]:
-    notices = []
-    for name in sorted(environ):
-        meant = close_name(name)
-        if meant is not None and not environ.get(meant):
-            where = app_env.origins.get(name, "environment")
-            notices.append(Setting(f"{name} is not a variable the doctor reads (did you mean {meant}?)", where))
-    return notices[:10]
+    try:
+        return envfiles.load_app_environment(env_files, read_cwd, environ, cwd)
+    except envfiles.EnvFileError as exc:
+        raise ConfigError(exc.label, str(exc)) from None
 
 
 def resolve_target(
@@ -502,9 +302,8 @@ def resolve_target(
     checks: ChecksFile,
     app_env: AppEnvironment | None = None,
 ) -> Target:
-    """Merge every source into one :class:`Target`, highest precedence first. ``environ`` is the
-    environment the run diagnoses; ``app_env`` (from :func:`load_app_environment`) says which of its
-    variables came from ``.env`` files, and what was found but not read."""
+    """Merge every source into one :class:`Target`, highest precedence first. ``app_env`` says which
+    variables of ``environ`` came from ``.env`` files, and what was found but not read."""
     app_env = app_env or AppEnvironment(environ)
     label = app_env.label
     json_label = config_json.path.name if config_json else ""
@@ -512,7 +311,7 @@ def resolve_target(
     toml = checks.target
     toml_label = checks.label
     conflicts: list[str] = []
-    notices: list[Setting] = [*app_env.notices, *_name_notices(environ, app_env)]
+    notices: list[Setting] = [*app_env.notices, *av.name_notices(environ, app_env.origins)]
 
     def pick(flag: str | None, flag_name: str, env_names: tuple[str, ...], json_key: str | None,
              toml_key: str, found: list[tuple[str, str]] | None = None) -> Setting | None:
@@ -531,11 +330,8 @@ def resolve_target(
             return Setting(toml[toml_key], f"{toml_label}:[target].{toml_key}")
         return None
 
-    legacy_type = next((environ[n].strip().lower() for n in ENV_LEGACY_TYPE if environ.get(n, "").strip()), "")
-    named, projects = _env_endpoints(environ, legacy_type, label, notices)
-    if named and projects and not overrides.endpoint:
-        notices.append(Setting(f"{projects[0][0]} is set too; this run checks {named[0][0]} (run with --endpoint "
-                               "set to the project endpoint to check the project)", label(projects[0][0])))
+    legacy_type = next((environ[n].strip().lower() for n in av.ENV_LEGACY_TYPE if environ.get(n, "").strip()), "")
+    named, projects = av.env_endpoints(environ, legacy_type, label, notices, bool(overrides.endpoint))
     endpoint = pick(overrides.endpoint, "--endpoint", (), "OPENAI_API_BASE", "endpoint", named or projects)
     api_version = pick(overrides.api_version, "--api-version", ENV_API_VERSION, "OPENAI_API_VERSION",
                        "api_version")
@@ -546,14 +342,11 @@ def resolve_target(
         raise ConfigError(auth.source, f"auth must be one of {', '.join(AUTH_MODES)}, not '{auth.value}'"
                           f"{did_you_mean(auth.value, AUTH_MODES)}")
     deployments = _deployments(overrides, environ, json_values, json_label, toml, toml_label, label)
-    # OPENAI_API_KEY is Azure's key with the v1 pattern's Azure base URL or openai 0.x's api_type azure;
-    # with api_type azure_ad, openai 0.x sent it as a bearer token.
-    openai_key_meaning = ("token" if legacy_type in ("azure_ad", "azuread")
-                          else "key" if legacy_type == "azure" or any(n in ENV_BASE_URL for n, _ in named) else None)
+    openai_key_meaning = av.openai_key_meaning(legacy_type, named)
 
     api_key: Secret | None = None
     key_source: str | None = None
-    key_names = (*ENV_API_KEY, *(ENV_OPENAI_KEY if openai_key_meaning == "key" else ()))
+    key_names = (*ENV_API_KEY, *(av.ENV_OPENAI_KEY if openai_key_meaning == "key" else ()))
     for name in key_names:
         if environ.get(name):
             api_key, key_source = Secret(environ[name]), label(name)
@@ -567,7 +360,7 @@ def resolve_target(
     if overrides.token and overrides.token.reveal().strip():
         token, token_source = Secret(overrides.token.reveal().strip()), overrides.token_source or "flag --token-file"
     else:
-        for name in (*ENV_TOKEN, *(ENV_OPENAI_KEY if openai_key_meaning == "token" else ())):
+        for name in (*ENV_TOKEN, *(av.ENV_OPENAI_KEY if openai_key_meaning == "token" else ())):
             if environ.get(name, "").strip():
                 token, token_source = Secret(environ[name].strip()), label(name)
                 break
@@ -652,58 +445,12 @@ def _sources_read(overrides: Overrides, environ: Mapping[str, str], config_json:
     if any(getattr(overrides, f) for f in ("endpoint", "deployment", "api_version", "auth", "scope",
                                             "expected_tenant")):
         sources.append("command-line flags")
-    real = [n for n in ENV_NAMES if environ.get(n) and n not in app_env.origins]
-    if real:
+    if real := [n for n in av.ENV_NAMES if environ.get(n) and n not in app_env.origins]:
         sources.append("environment (" + ", ".join(real) + ")")
     for file_label in app_env.files:
-        names = [n for n in ENV_NAMES if app_env.origins.get(n, "").rsplit(":", 1)[0] == file_label]
+        names = [n for n in av.ENV_NAMES if app_env.origins.get(n, "").rsplit(":", 1)[0] == file_label]
         sources.append(f"{file_label} (" + (", ".join(names) if names else "no variable the doctor reads") + ")")
-    if config_json:
-        sources.append(str(config_json.path))
-    if checks.path:
-        sources.append(str(checks.path))
-    return tuple(sources)
-
-
-def _env_endpoints(environ: Mapping[str, str], legacy_type: str, label: Callable[[str], str],
-                   notices: list[Setting]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The endpoints the environment names, by variable, in precedence order: an Azure OpenAI endpoint
-    (``AZURE_OPENAI_ENDPOINT``, azd's ``AZURE_OPENAI_SERVICE``, an Azure ``OPENAI_BASE_URL``, openai 0.x's
-    ``OPENAI_API_BASE``), and apart, Foundry project endpoints. A variable set but not read is a notice."""
-    named = [(n, environ[n]) for n in ENV_ENDPOINT if environ.get(n, "").strip()]
-    for name in ENV_SERVICE:
-        value = environ.get(name, "").strip()
-        if value:
-            if not ep.valid_subdomain(value):
-                notices.append(Setting(f"{name} should be the resource name alone: azd templates build "
-                                       f"https://{{{name}}}.openai.azure.com from it", label(name)))
-            named.append((name, f"https://{value}.openai.azure.com"))
-    for name in ENV_BASE_URL:
-        value = environ.get(name, "").strip()
-        if value:
-            family = _family(value)
-            if family is not None and family not in (ep.HostFamily.OPENAI_PLATFORM, ep.HostFamily.OTHER):
-                named.append((name, value))
-            else:
-                notices.append(Setting(f"{name} is not read: it does not name an Azure OpenAI endpoint, so the "
-                                       "openai SDK's OpenAI() calls that host, not Azure", label(name)))
-    for name in ENV_LEGACY_BASE:
-        value = environ.get(name, "").strip()
-        if value:
-            if legacy_type in ("azure", "azure_ad", "azuread"):
-                named.append((name, value))
-            else:
-                notices.append(Setting(f"{name} is not read: OPENAI_API_TYPE is {legacy_type or 'not set'}, not "
-                                       "azure (openai 0.x then calls OpenAI's own API)", label(name)))
-    projects = [(n, environ[n]) for n in ENV_PROJECT if environ.get(n, "").strip()]
-    return named, projects
-
-
-def _family(url: str) -> ep.HostFamily | None:
-    try:
-        return ep.parse(url).family
-    except ep.EndpointParseError:
-        return None
+    return tuple([*sources, *(str(p) for p in (config_json.path if config_json else None, checks.path) if p)])
 
 
 def _deployments(overrides: Overrides, environ: Mapping[str, str], json_values: Mapping[str, str],
@@ -719,14 +466,8 @@ def _deployments(overrides: Overrides, environ: Mapping[str, str], json_values: 
                           f"'{kind}'{did_you_mean(kind, DEPLOYMENT_KINDS)}")
     if overrides.deployment:
         return (Deployment(overrides.deployment, kind, "flag --deployment"),)
-    from_env: dict[tuple[str, str], Deployment] = {}
-    for name, implied in ENV_DEPLOYMENTS:
-        value = environ.get(name, "").strip()
-        if value:
-            dep_kind = implied or kind
-            from_env.setdefault((value, dep_kind or "chat"), Deployment(value, dep_kind, label(name)))
-    if from_env:
-        return tuple(from_env.values())
+    if found := av.env_deployments(environ, kind):
+        return tuple(Deployment(value, dep_kind, label(name)) for name, value, dep_kind in found)
     from_json = tuple(
         Deployment(value, meaning.split(":", 1)[1], f"{json_label}:{key}")
         for key, meaning in CONFIG_JSON_KEYS.items()
