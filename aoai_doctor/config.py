@@ -32,6 +32,7 @@ DEPLOYMENT_KINDS = ("chat", "completion", "embedding", "responses")
 
 # Environment variables read for the target, in precedence order per field: the openai SDK's own
 # names here, the names apps, templates and frameworks keep the same values under in azure/variables.py.
+ENV_ENDPOINT = av.ENV_ENDPOINT
 ENV_DEPLOYMENT = ("AZURE_OPENAI_DEPLOYMENT",)
 ENV_API_VERSION = ("OPENAI_API_VERSION", "AZURE_OPENAI_API_VERSION")
 ENV_API_KEY = ("AZURE_OPENAI_API_KEY",)
