@@ -57,25 +57,26 @@ class Plan:
 def plan(options: Options, environ: Mapping[str, str]) -> Plan:
     """Read the configuration (flags over environment over ``config.json`` over ``checks.toml``), pick
     the checks and settle their options. Raises :class:`ConfigError` with a one-line message."""
-    target, checks_file = _target(options, environ)
+    target, checks_file, app_env = _target(options, environ)
     base_dir = checks_file.path.parent if checks_file.path else None
     reg = registry.load(checks_file.local_checks, base_dir)
     selection = options.select or checks_file.select
     chosen = registry.select(reg, selection, options.ignore or checks_file.ignore)
     gating = frozenset(c.id for c in chosen if registry.matches(c.id, selection)) if selection else None
     check_options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label, options)
-    return Plan(options, environ, target, chosen, check_options, reg.errors, _secrets(target, environ), gating)
+    return Plan(options, app_env.environ, target, chosen, check_options, reg.errors, _secrets(target, app_env), gating)
 
 
-def retarget(base: Plan, options: Options) -> Plan:
-    """``base`` for the target ``options`` name (a fleet's next one): the same checks and check options,
-    the target resolved anew. Raises :class:`ConfigError`."""
-    target, _checks_file = _target(options, base.environ)
-    return dataclasses.replace(base, options=options, target=target, secrets=_secrets(target, base.environ))
+def retarget(base: Plan, options: Options, environ: Mapping[str, str]) -> Plan:
+    """``base`` for the target ``options`` name (a fleet's next one), in the same process ``environ``: the same
+    checks and check options, the target resolved anew. Raises :class:`ConfigError`."""
+    target, _checks_file, app_env = _target(options, environ)
+    return dataclasses.replace(base, options=options, target=target, secrets=_secrets(target, app_env))
 
 
-def _target(options: Options, environ: Mapping[str, str]) -> tuple[Target, config.ChecksFile]:
-    """The target the options name, resolved from every source, and the checks.toml read on the way."""
+def _target(options: Options, environ: Mapping[str, str]) -> tuple[Target, config.ChecksFile, config.AppEnvironment]:
+    """The target the options name, resolved from every source, and what was read on the way: checks.toml, and
+    the environment the app's process would see (``.env`` files below the real environment)."""
     default_checks = config.find_default("checks.toml") if options.read_cwd else None
     checks_file = config.load_checks_file(options.checks_file or default_checks,
                                           explicit=options.checks_file is not None)
@@ -83,19 +84,22 @@ def _target(options: Options, environ: Mapping[str, str]) -> tuple[Target, confi
     if options.config_file is not None and not options.config_file.exists():
         raise ConfigError(str(options.config_file), "file not found")
     config_json = config.load_config_json(json_path) if json_path else None
+    app_env = config.load_app_environment(options.env_files, options.read_cwd, environ)
+    environ = app_env.environ  # what the app's process would see, .env files included
     target = config.resolve_target(
         config.Overrides(endpoint=options.endpoint, deployment=options.deployment,
                          deployment_kind=options.deployment_kind, api_version=options.api_version,
                          auth=options.auth, scope=options.scope, expected_tenant=options.expect_tenant,
                          token=options.token, token_source=options.token_source,
                          allow_hosts=options.allow_hosts, resolve=options.resolve),
-        environ, config_json, checks_file)
+        environ, config_json, checks_file, app_env)
     _check_resolve(target.resolve)
-    return target, checks_file
+    return target, checks_file, app_env
 
 
-def _secrets(target: Target, environ: Mapping[str, str]) -> KnownSecrets:
-    return KnownSecrets.of_environment(environ, *(s.reveal() if s else None for s in (target.api_key, target.token)))
+def _secrets(target: Target, app_env: config.AppEnvironment) -> KnownSecrets:
+    return KnownSecrets.of_environment(app_env.environ, *app_env.secrets,
+                                       *(s.reveal() if s else None for s in (target.api_key, target.token)))
 
 
 def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> Report:

@@ -1,9 +1,11 @@
-"""Where the doctor learns what to diagnose: flags, environment, the seed ``config.json`` and
-``checks.toml``, resolved into frozen values that each remember their source.
+"""Where the doctor learns what to diagnose: flags, environment, ``.env`` files, the seed
+``config.json`` and ``checks.toml``, resolved into frozen values that each remember their source.
 
-Precedence, highest first: command-line flags; environment variables (the names the openai SDK
-uses); ``config.json`` (the Azure OpenAI samples' notebook config); ``checks.toml`` ``[target]``.
-Everything malformed raises :class:`ConfigError` naming the file and the problem.
+Precedence, highest first: command-line flags; environment variables (:mod:`aoai_doctor.azure.variables`);
+``.env`` files (``--env-file`` files, a later one first; else azd's ``.azure/<env>/.env``, then ``./.env``),
+read, never exported, and merged below the real environment as ``load_dotenv()`` does
+(:func:`load_app_environment`); ``config.json`` (the Azure OpenAI samples' notebook config);
+``checks.toml`` ``[target]``. Everything malformed raises :class:`ConfigError` naming the source.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,15 +21,18 @@ from urllib.parse import urlsplit
 
 from aoai_doctor import strict_toml
 from aoai_doctor.azure import endpoints as ep
+from aoai_doctor.azure import variables as av
 from aoai_doctor.model import Setting
 from aoai_doctor.redaction import Secret
+from aoai_doctor.services.envfiles import AppEnvironment as AppEnvironment  # re-exported
 from aoai_doctor.strict_toml import did_you_mean as did_you_mean  # re-exported: callers import it from here
 
 AUTH_MODES = ("entra", "api-key")
 DEPLOYMENT_KINDS = ("chat", "completion", "embedding", "responses")
 
-# Environment variables read for the target, in precedence order per field.
-ENV_ENDPOINT = ("AZURE_OPENAI_ENDPOINT",)
+# Environment variables read for the target, in precedence order per field: the openai SDK's own
+# names here, the names apps, templates and frameworks keep the same values under in azure/variables.py.
+ENV_ENDPOINT = av.ENV_ENDPOINT
 ENV_DEPLOYMENT = ("AZURE_OPENAI_DEPLOYMENT",)
 ENV_API_VERSION = ("OPENAI_API_VERSION", "AZURE_OPENAI_API_VERSION")
 ENV_API_KEY = ("AZURE_OPENAI_API_KEY",)
@@ -42,6 +47,7 @@ ENV_GATEWAY_KEY_HEADER = ("AOAI_DOCTOR_GATEWAY_KEY_HEADER",)
 GATEWAY_KEY_HEADER = ep.APIM_KEY_HEADER
 # Resource Manager, when not the cloud's default host (the stand-in serves it on a port of its own).
 ENV_ARM_ENDPOINT = ("AOAI_DOCTOR_ARM_ENDPOINT",)
+
 
 # The Azure OpenAI samples' config.json keys, and what each one means here.
 CONFIG_JSON_KEYS: Mapping[str, str] = {
@@ -147,6 +153,8 @@ class Target:
     gateway_key_header: str = GATEWAY_KEY_HEADER
     arm_endpoint: str | None = None
     """Resource Manager's address, when it is not the cloud's default (``AOAI_DOCTOR_ARM_ENDPOINT``)."""
+    notices: tuple[Setting, ...] = ()
+    """Seen but not used, one line each: a name close to a known one, a file not read (value: the line)."""
 
     def settings(self) -> dict[str, Setting]:
         """The resolved values by name, for reports. The API key shows only where it came from."""
@@ -167,6 +175,8 @@ class Target:
             out["token"] = Setting("(set)", self.token_source)
         if self.gateway_key_source:
             out["gateway_key"] = Setting(f"(set, header {self.gateway_key_header})", self.gateway_key_source)
+        for i, notice in enumerate(self.notices):
+            out["notice" if i == 0 else f"notice[{i}]"] = notice
         return out
 
 
@@ -334,36 +344,55 @@ def load_config_json(path: Path) -> ConfigJson:
     return ConfigJson(path, values)
 
 
+def load_app_environment(env_files: tuple[Path, ...] | list[Path], read_cwd: bool, environ: Mapping[str, str],
+                         cwd: Path | None = None) -> AppEnvironment:
+    """:func:`aoai_doctor.services.envfiles.load_app_environment`, raising :class:`ConfigError`."""
+    from aoai_doctor.services import envfiles
+
+    try:
+        return envfiles.load_app_environment(env_files, read_cwd, environ, cwd)
+    except envfiles.EnvFileError as exc:
+        raise ConfigError(exc.label, str(exc)) from None
+
+
 def resolve_target(
     overrides: Overrides,
     environ: Mapping[str, str],
     config_json: ConfigJson | None,
     checks: ChecksFile,
+    app_env: AppEnvironment | None = None,
 ) -> Target:
-    """Merge every source into one :class:`Target`, highest precedence first."""
+    """Merge every source into one :class:`Target`, highest precedence first. ``app_env`` says which
+    variables of ``environ`` came from ``.env`` files, and what was found but not read."""
+    app_env = app_env or AppEnvironment(environ)
+    label = app_env.label
     json_label = config_json.path.name if config_json else ""
     json_values = dict(config_json.values) if config_json else {}
     toml = checks.target
     toml_label = checks.label
     conflicts: list[str] = []
+    notices: list[Setting] = [*app_env.notices, *av.name_notices(environ, app_env.origins)]
 
     def pick(flag: str | None, flag_name: str, env_names: tuple[str, ...], json_key: str | None,
-             toml_key: str) -> Setting | None:
+             toml_key: str, found: list[tuple[str, str]] | None = None) -> Setting | None:
         if flag:
             return Setting(flag, f"flag {flag_name}")
-        found = [(n, environ[n]) for n in env_names if environ.get(n, "").strip()]
-        if len({v for _, v in found}) > 1:
+        if found is None:
+            found = [(n, environ[n]) for n in env_names if environ.get(n, "").strip()]
+        if len({v.strip().rstrip("/").lower() for _, v in found}) > 1:
             conflicts.append(" and ".join(f"{n}={v!r}" for n, v in found) + " disagree; "
                              f"{found[0][0]} wins")
         if found:
-            return Setting(found[0][1], f"env {found[0][0]}")
+            return Setting(found[0][1], label(found[0][0]))
         if json_key and json_values.get(json_key, "").strip():
             return Setting(json_values[json_key], f"{json_label}:{json_key}")
         if toml.get(toml_key, "").strip():
             return Setting(toml[toml_key], f"{toml_label}:[target].{toml_key}")
         return None
 
-    endpoint = pick(overrides.endpoint, "--endpoint", ENV_ENDPOINT, "OPENAI_API_BASE", "endpoint")
+    legacy_type = next((environ[n].strip().lower() for n in av.ENV_LEGACY_TYPE if environ.get(n, "").strip()), "")
+    named, projects = av.env_endpoints(environ, legacy_type, label, notices, bool(overrides.endpoint))
+    endpoint = pick(overrides.endpoint, "--endpoint", (), "OPENAI_API_BASE", "endpoint", named or projects)
     api_version = pick(overrides.api_version, "--api-version", ENV_API_VERSION, "OPENAI_API_VERSION",
                        "api_version")
     scope = pick(overrides.scope, "--scope", ENV_SCOPE, None, "scope")
@@ -372,13 +401,15 @@ def resolve_target(
     if auth.value not in AUTH_MODES:
         raise ConfigError(auth.source, f"auth must be one of {', '.join(AUTH_MODES)}, not '{auth.value}'"
                           f"{did_you_mean(auth.value, AUTH_MODES)}")
-    deployments = _deployments(overrides, environ, json_values, json_label, toml, toml_label)
+    deployments = _deployments(overrides, environ, json_values, json_label, toml, toml_label, label)
+    openai_key_meaning = av.openai_key_meaning(legacy_type, named)
 
     api_key: Secret | None = None
     key_source: str | None = None
-    for name in ENV_API_KEY:
+    key_names = (*ENV_API_KEY, *(av.ENV_OPENAI_KEY if openai_key_meaning == "key" else ()))
+    for name in key_names:
         if environ.get(name):
-            api_key, key_source = Secret(environ[name]), f"env {name}"
+            api_key, key_source = Secret(environ[name]), label(name)
             break
     else:
         if json_values.get("OPENAI_API_KEY"):
@@ -389,12 +420,12 @@ def resolve_target(
     if overrides.token and overrides.token.reveal().strip():
         token, token_source = Secret(overrides.token.reveal().strip()), overrides.token_source or "flag --token-file"
     else:
-        for name in ENV_TOKEN:
+        for name in (*ENV_TOKEN, *(av.ENV_OPENAI_KEY if openai_key_meaning == "token" else ())):
             if environ.get(name, "").strip():
-                token, token_source = Secret(environ[name].strip()), f"env {name}"
+                token, token_source = Secret(environ[name].strip()), label(name)
                 break
 
-    gateway_key, gateway_source = next(((Secret(environ[n].strip()), f"env {n}") for n in ENV_GATEWAY_KEY
+    gateway_key, gateway_source = next(((Secret(environ[n].strip()), label(n)) for n in ENV_GATEWAY_KEY
                                          if environ.get(n, "").strip()), (None, None))
     gateway_header = next((environ[n].strip() for n in ENV_GATEWAY_KEY_HEADER if environ.get(n, "").strip()),
                           GATEWAY_KEY_HEADER)
@@ -454,7 +485,7 @@ def resolve_target(
         api_key_source=key_source,
         notes=tuple(notes),
         conflicts=tuple(conflicts),
-        sources_read=_sources_read(overrides, environ, config_json, checks),
+        sources_read=_sources_read(overrides, environ, config_json, checks, app_env),
         token=token,
         token_source=token_source,
         allow_hosts=frozenset(h.lower() for h in overrides.allow_hosts),
@@ -463,28 +494,30 @@ def resolve_target(
         gateway_key_source=gateway_source,
         gateway_key_header=gateway_header,
         arm_endpoint=arm_endpoint,
+        notices=tuple(notices),
     )
 
 
 def _sources_read(overrides: Overrides, environ: Mapping[str, str], config_json: ConfigJson | None,
-                  checks: ChecksFile) -> tuple[str, ...]:
+                  checks: ChecksFile, app_env: AppEnvironment) -> tuple[str, ...]:
+    """The sources consulted, highest precedence first, each with the variables it gave."""
     sources = []
     if any(getattr(overrides, f) for f in ("endpoint", "deployment", "api_version", "auth", "scope",
                                             "expected_tenant")):
         sources.append("command-line flags")
-    env_names = (*ENV_ENDPOINT, *ENV_DEPLOYMENT, *ENV_API_VERSION, *ENV_API_KEY)
-    if any(environ.get(n) for n in env_names):
-        sources.append("environment (" + ", ".join(n for n in env_names if environ.get(n)) + ")")
-    if config_json:
-        sources.append(str(config_json.path))
-    if checks.path:
-        sources.append(str(checks.path))
-    return tuple(sources)
+    if real := [n for n in av.ENV_NAMES if environ.get(n) and n not in app_env.origins]:
+        sources.append("environment (" + ", ".join(real) + ")")
+    for file_label in app_env.files:
+        names = [n for n in av.ENV_NAMES if app_env.origins.get(n, "").rsplit(":", 1)[0] == file_label]
+        sources.append(f"{file_label} (" + (", ".join(names) if names else "no variable the doctor reads") + ")")
+    return tuple([*sources, *(str(p) for p in (config_json.path if config_json else None, checks.path) if p)])
 
 
 def _deployments(overrides: Overrides, environ: Mapping[str, str], json_values: Mapping[str, str],
-                 json_label: str, toml: Mapping[str, str], toml_label: str) -> tuple[Deployment, ...]:
-    """Deployments from the highest source that names any."""
+                 json_label: str, toml: Mapping[str, str], toml_label: str,
+                 label: Callable[[str], str]) -> tuple[Deployment, ...]:
+    """Deployments from the highest source that names any. The environment may name several (a chat
+    and an embeddings deployment): each distinct one, with the kind its variable implies."""
     kind = overrides.deployment_kind or next((environ[n].strip() for n in ENV_DEPLOYMENT_KIND
                                               if environ.get(n, "").strip()), None)
     if kind is not None and kind not in DEPLOYMENT_KINDS:
@@ -493,9 +526,8 @@ def _deployments(overrides: Overrides, environ: Mapping[str, str], json_values: 
                           f"'{kind}'{did_you_mean(kind, DEPLOYMENT_KINDS)}")
     if overrides.deployment:
         return (Deployment(overrides.deployment, kind, "flag --deployment"),)
-    for name in ENV_DEPLOYMENT:
-        if environ.get(name, "").strip():
-            return (Deployment(environ[name], kind, f"env {name}"),)
+    if found := av.env_deployments(environ, kind):
+        return tuple(Deployment(value, dep_kind, label(name)) for name, value, dep_kind in found)
     from_json = tuple(
         Deployment(value, meaning.split(":", 1)[1], f"{json_label}:{key}")
         for key, meaning in CONFIG_JSON_KEYS.items()

@@ -81,7 +81,7 @@ def plan(options: Options, environ: Mapping[str, str]) -> Fleet | None:
         for deployment in entry.deployments or (None,):
             opts = dataclasses.replace(options, **given, expect_tenant=tenant or options.expect_tenant,
                                        deployment=deployment or options.deployment)
-            planned = app.plan(opts, environ) if not plans else app.retarget(plans[0], opts)
+            planned = app.plan(opts, environ) if not plans else app.retarget(plans[0], opts, environ)
             target = _labelled(planned.target, entry)
             if options.all_deployments and not entry.deployments:
                 target = dataclasses.replace(target, deployments=())  # Resource Manager names them

@@ -113,8 +113,12 @@ class Options:
     """A samples-style ``config.json``."""
     checks_file: Path | None = None
     """A ``checks.toml``."""
+    env_files: tuple[Path, ...] = ()
+    """``.env`` files to read (``--env-file``), a later one over an earlier one; they replace the
+    default ``./.env`` and azd's ``.azure/<env>/.env``. Always below the real environment."""
     read_cwd: bool = False
-    """Also read ``./config.json`` and ``./checks.toml`` when no file is named (the CLI does)."""
+    """Also read ``./config.json``, ``./checks.toml``, ``./.env`` and azd's ``.azure/<env>/.env`` when no
+    file is named (the CLI does)."""
 
     # Which checks.
     select: tuple[str, ...] = ()

@@ -61,6 +61,9 @@ def run_options(func: Any) -> Any:
                      help="Samples-style config.json (default: ./config.json when present)."),
         click.option("--checks", "checks_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="checks.toml (default: ./checks.toml when present)."),
+        click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+                     help="A .env file the app loads (repeatable; a later one wins; below the real environment). "
+                          "Default: ./.env and azd's .azure/<env>/.env when present."),
         click.option("--select", multiple=True, metavar="PREFIX",
                      help="Run only checks whose id starts with PREFIX (repeatable; AOAI1 = config stage)."),
         click.option("--ignore", multiple=True, metavar="PREFIX", help="Skip checks whose id starts with PREFIX."),
@@ -124,6 +127,7 @@ def options_from(opts: Mapping[str, Any], read_cwd: bool = True) -> Options:
         parallel=int(opts.get("parallel") or 8),
         config_file=opts.get("config_path"),
         checks_file=opts.get("checks_path"),
+        env_files=tuple(opts.get("env_files") or ()),
         read_cwd=read_cwd,
         select=tuple(opts.get("select") or ()),
         ignore=tuple(opts.get("ignore") or ()),
