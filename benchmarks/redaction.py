@@ -17,7 +17,8 @@ import statistics
 import time
 
 from aoai_doctor.model import CheckResult, Finding, Report, Setting, Severity, Status
-from aoai_doctor.redaction import _index, redact_report
+from aoai_doctor.redaction import redact_report
+from aoai_doctor.secret_slices import _index
 
 SIZES = {"1 KB": 1024, "256 KB": 256 * 1024, "20 MB": 20 * 1024 * 1024}
 

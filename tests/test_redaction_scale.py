@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aoai_doctor import redaction
+from aoai_doctor import secret_slices
 from aoai_doctor.model import CheckResult, Finding, Report, Setting, Severity, Status
-from aoai_doctor.redaction import PLACEHOLDER, SLICE, KnownSecrets, mask_known, redact_report
+from aoai_doctor.redaction import KnownSecrets, redact_report
+from aoai_doctor.secret_slices import PLACEHOLDER, SLICE, mask_known
 
 # '<' and '>' are left out of the alphabet so that a slice found in the output is never one that the
 # placeholder itself completes.
@@ -44,16 +45,16 @@ def texts_with_secrets(draw: st.DrawFn) -> tuple[str, tuple[str, ...]]:
 
 
 # Both ways of indexing the secrets: whole, once per set (small secrets), and per text, on just the blocks the
-# text holds (what secrets over redaction.WHOLE_INDEX characters get).
-INDEX_MODES = pytest.mark.parametrize("whole_index", [redaction.WHOLE_INDEX, 0], ids=["whole", "per-text"])
+# text holds (what secrets over secret_slices.WHOLE_INDEX characters get).
+INDEX_MODES = pytest.mark.parametrize("whole_index", [secret_slices.WHOLE_INDEX, 0], ids=["whole", "per-text"])
 
 
 def masked(text: str, known: tuple[str, ...], whole_index: int) -> str:
-    saved, redaction.WHOLE_INDEX = redaction.WHOLE_INDEX, whole_index
+    saved, secret_slices.WHOLE_INDEX = secret_slices.WHOLE_INDEX, whole_index
     try:
         return mask_known(text, known)
     finally:
-        redaction.WHOLE_INDEX = saved
+        secret_slices.WHOLE_INDEX = saved
 
 
 @INDEX_MODES
