@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 from aoai_doctor.azure import endpoints as ep
 from aoai_doctor.model import Report, Status
 
-__all__ = ["PROMPT", "TOKEN_CREDENTIALS_VALUES", "Style", "snippet", "why_not"]
+__all__ = ["PROMPT", "TOKEN_CREDENTIALS_VALUES", "Style", "model_answer", "snippet", "why_not"]
 
 PROMPT = "ping"
 """What the program asks: the test call's default prompt."""
@@ -132,6 +132,43 @@ def snippet(report: Report, style: str | Style = "openai") -> str:
     if chosen is Style.REQUESTS:
         return _requests(proof)
     return _curl(proof)
+
+
+def model_answer(output: str) -> str:
+    """What a program's standard output says the model answered, on one line: the answer a Python style
+    prints, or, from the service's JSON that the curl style prints, the message text (chat, completion,
+    Responses) or the embedding's size."""
+    answers: list[str] = []
+    for line in output.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            answers.append(line)
+            continue
+        answers.append(_json_answer(data) if isinstance(data, dict) else line)
+    return " ".join(answers)
+
+
+def _json_answer(data: Mapping[str, Any]) -> str:
+    choices = data.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        message = choices[0].get("message")
+        if isinstance(message, dict) and isinstance(message.get("content"), str):
+            return str(message["content"])
+        if isinstance(choices[0].get("text"), str):
+            return str(choices[0]["text"])
+    items = data.get("data")
+    if isinstance(items, list) and items and isinstance(items[0], dict) and isinstance(items[0].get("embedding"), list):
+        return f"embedding of {len(items[0]['embedding'])} dimensions"
+    output = data.get("output")
+    if isinstance(output, list):
+        return "".join(str(part.get("text", "")) for item in output if isinstance(item, dict)
+                       and item.get("type") == "message" for part in item.get("content") or ()
+                       if isinstance(part, dict) and part.get("type") == "output_text")
+    return json.dumps(data)
 
 
 # --- what the report proves ------------------------------------------------------------------------

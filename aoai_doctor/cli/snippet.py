@@ -91,10 +91,12 @@ def run_program(program: str, style: str, environ: dict[str, str], secrets: Know
             return 124, f"the {style} program did not finish in {VERIFY_TIMEOUT_S:.0f} s"
         except OSError as exc:
             return 127, f"cannot run the {style} program: {exc.strerror or exc}"
+    from aoai_doctor.snippet import model_answer
+
     out = secrets.clean(done.stdout).strip()
     err = secrets.clean(done.stderr).strip()
     if done.returncode == 0:
-        answer = " ".join(out.split())
+        answer = " ".join(model_answer(out).split()) or "(nothing)"
         answer = answer if len(answer) <= 300 else answer[:299] + "…"
         return 0, f"the {style} program exited 0; the model answered: {answer}"
     return done.returncode, f"the {style} program exited {done.returncode}: {_failure(err or out, style)}"
