@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -102,11 +103,15 @@ def run_program(program: str, style: str, environ: dict[str, str], secrets: Know
     return done.returncode, f"the {style} program exited {done.returncode}: {_failure(err or out, style)}"
 
 
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)(: |$)")
+
+
 def _failure(text: str, style: str) -> str:
-    """The line that says why a program failed: its last line (a Python traceback ends with the
-    exception), with the package to install when one is missing."""
+    """What says why a program failed: a Python traceback's exception (with the lines after it), else
+    the last line; with the package to install when one is missing."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    last = lines[-1] if lines else "no output"
+    raised = [i for i, ln in enumerate(lines) if _EXCEPTION.match(ln)]
+    last = " ".join(lines[raised[-1]:]) if raised else lines[-1] if lines else "no output"
     if "No module named" in last:
         package = last.split("No module named", 1)[1].strip(" '\"").split(".")[0].replace("_", "-")
         return f"{last} (install it where the program runs: pip install {package})"
