@@ -163,10 +163,9 @@ def _check(out: dict[str, Any], verify: str, kind: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", HEALTHY)
-def test_every_style_runs_unmodified_in_the_sealed_stand_in(scenario: str, sealed: SealedRunner,
-                                                            request: pytest.FixtureRequest) -> None:
-    request.applymarker(pytest.mark.xdist_group(f"snippet-{scenario}"))
+@pytest.mark.parametrize("scenario", [pytest.param(s, marks=pytest.mark.xdist_group(f"snippet-{s}")) for s in HEALTHY])
+def test_every_style_runs_unmodified_in_the_sealed_stand_in(scenario: str, sealed: SealedRunner) -> None:
+    # One group per scenario: loadgroup spreads these, the suite's longest tests, over the workers.
     verify = STYLES[HEALTHY.index(scenario) % len(STYLES)]
     out = _drive(sealed, scenario, verify, _doctor_env(scenario))
     _check(out, verify, _doctor_env(scenario).get("AOAI_DOCTOR_DEPLOYMENT_KIND", "chat"))
