@@ -38,7 +38,7 @@ def snippet(style: str, verify: bool, **opts: Any) -> None:
     deployment kind. Secrets stay in the variables they came from, read by name. When the target is
     not healthy, no program: one line with the diagnosis on standard error and exit 1 (`aoai-doctor
     run` shows the whole report). `--verify` runs the program (python, or sh for curl) in a subprocess
-    and reports its exit code and the model's answer, or the failure; it exits as the program did.
+    and reports its exit code and the model's answer, or the failure; then it exits 0 when the program did, else 1.
     Exits 2 for a usage or configuration error.
     """
     from aoai_doctor import app
