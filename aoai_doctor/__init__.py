@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from aoai_doctor._version import __version__
 from aoai_doctor.config import ConfigError
 from aoai_doctor.model import CheckResult, Finding, FleetReport, Report, Severity, Status
+from aoai_doctor.snippet import snippet
 
 if TYPE_CHECKING:
     from aoai_doctor.explainer.answer import Explanation
@@ -45,6 +46,7 @@ __all__ = [
     "__version__",
     "diagnose",
     "explain",
+    "snippet",
 ]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from aoai_doctor._version import __version__
-from aoai_doctor.cli import emulation, info
+from aoai_doctor.cli import emulation, info, snippet
 from aoai_doctor.cli import run as run_command
 from aoai_doctor.cli.common import EXIT_INTERRUPTED
 
@@ -48,5 +48,5 @@ def main() -> None:
 
 
 for command in (run_command.run, info.explain, run_command.report, emulation.demo, emulation.emulate,
-                info.list_checks, info.schema):
+                info.list_checks, info.schema, snippet.snippet):
     main.add_command(command)

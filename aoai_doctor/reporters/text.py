@@ -19,6 +19,7 @@ from aoai_doctor.diagnosis import diagnosis_of, told_by
 from aoai_doctor.model import CheckResult, Diagnosis, Finding, FleetReport, Report, Severity, Status
 from aoai_doctor.reporters.style import Style
 from aoai_doctor.sanitize import sanitize_all
+from aoai_doctor.snippet import SNIPPET_LINE, why_not
 
 __all__ = ["Style", "render", "render_fleet", "target_label"]
 
@@ -333,7 +334,7 @@ def _diagnosis_block(draw: _Drawer, report: Report, diagnosis: Diagnosis) -> lis
         if diagnosis.fix and warned:
             lines += [ln for ln in draw.wrap(_essential(diagnosis.fix), "  ", first="fix: ") if ln]
         return [draw.paint(lines[0], "1;33" if warned else "1;32") if draw.style.color else lines[0], *lines[1:],
-                *draw.wrap(counts, "  ")]
+                *([] if why_not(report) else draw.wrap(SNIPPET_LINE, "  ")), *draw.wrap(counts, "  ")]
     title = f"{draw.glyph(Status.FAIL)} {diagnosis.cause}"
     evidence = ", ".join(diagnosis.checks)
     head = draw.clip(f"{title}  ({evidence})") if len(title) + len(evidence) + 4 <= draw.width else title
