@@ -295,3 +295,23 @@ def test_chat_and_embedding_deployments_from_dotenv_are_each_called_on_their_rou
     routes = sorted((c["deployment"], c["url"].rsplit("/", 1)[-1].split("?")[0]) for c in call["data"]["calls"])
     assert routes == [("chat", "completions"), ("emb", "embeddings")]
     assert report["target"]["deployment[1]"]["source"] == ".env:2 AZURE_OPENAI_EMBEDDING_DEPLOYMENT_NAME"
+
+
+def test_a_service_principal_kept_in_dotenv_is_the_one_the_chain_uses(clean_env: Path,
+                                                                        standin: StartStandIn) -> None:
+    """The app's load_dotenv() puts .env's variables in its process environment, where EnvironmentCredential
+    reads them: the run sees them there too (for its duration only), and the secret is never printed."""
+    import os
+
+    s = standin("healthy", env=False)
+    client = s.client_env()
+    kept = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST")
+    _write(clean_env / ".env", "".join(f"{name}={client[name]}\n" for name in kept))
+    others = {k: v for k, v in client.items() if k not in kept}
+    code, out = _run("--select", "AOAI210", "--format", "json", env={**others, **doctor_env(s)})
+    report = json.loads(out)
+    assert code == 0, out
+    verdict = next(c for c in report["checks"] if c["id"] == "AOAI210")
+    assert verdict["data"]["winner"] == "EnvironmentCredential"
+    assert client["AZURE_CLIENT_SECRET"] not in out
+    assert not any(name in os.environ for name in kept)  # put back as it was

@@ -24,11 +24,12 @@ class ConfigPresent(Check):
     """Checks that the doctor (and so your app) has what it needs to make a call.
 
     ## What it detects
-    - No endpoint, or no deployment, in any source: command-line flags, the environment
-      (`AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_DEPLOYMENT`, `OPENAI_API_VERSION`,
-      `AZURE_OPENAI_API_VERSION`, `AZURE_OPENAI_API_KEY`), a samples-style `config.json`
-      (`OPENAI_API_BASE`, `COMPLETIONS_MODEL`, `CHAT_MODEL`, `EMBEDDING_MODEL`, `OPENAI_API_VERSION`),
-      or `checks.toml` `[target]`.
+    - No endpoint, or no deployment, in any source: command-line flags, the environment and `.env`
+      files (the openai SDK's names, and those azd templates, Semantic Kernel, LangChain code, the
+      openai 0.x style, the v1 `OPENAI_BASE_URL` and Foundry projects use; see docs/settings.md), a
+      samples-style `config.json` (`OPENAI_API_BASE`, `COMPLETIONS_MODEL`, `CHAT_MODEL`,
+      `EMBEDDING_MODEL`, `OPENAI_API_VERSION`), or `checks.toml` `[target]`. A variable whose name is
+      close to one of those, or a settings file found but not read, is named with the reason.
     - Half-set configuration: an API key in the environment while the auth mode is `entra`; auth mode
       `api-key` with no key; two api-version variables that disagree; a key stored in `config.json`.
 
@@ -62,14 +63,18 @@ class ConfigPresent(Check):
         target = ctx.target
         found: list[Finding] = []
         read = ", ".join(target.sources_read) or "none"
+        # What resolution noticed (a name close to one the doctor reads, a file found but not read): said
+        # where a value is missing, since it is likely why, else as notes.
+        noticed = [n.value for n in target.notices]
+        why = f"; {'; '.join(noticed)}" if noticed else ""
         if target.endpoint is None:
             found.append(finding(
-                Severity.ERROR, "no endpoint configured", cause="client_config_missing",
+                Severity.ERROR, f"no endpoint configured{why}", cause="client_config_missing",
                 fix=f"{ENDPOINT_FIX}  (or --endpoint); find it with: {FIND_ENDPOINT}",
                 detail=f"sources read: {read}"))
         if not target.deployments:
             found.append(finding(
-                Severity.ERROR, "no deployment configured", cause="client_config_missing",
+                Severity.ERROR, f"no deployment configured{why}", cause="client_config_missing",
                 fix=f"export AZURE_OPENAI_DEPLOYMENT=<deployment-name>  (or --deployment); list them with: "
                     f"{LIST_DEPLOYMENTS}",
                 detail=f"sources read: {read}"))
@@ -100,6 +105,8 @@ class ConfigPresent(Check):
             deployments = ", ".join(d.name for d in target.deployments)
             found.insert(0, ok(f"endpoint and deployment configured ({deployments})",
                                detail=f"sources read: {read}"))
+        if target.endpoint is not None and target.deployments:
+            found += [ok(note) for note in (*target.notes, *noticed)]
         return Outcome(tuple(found))
 
 

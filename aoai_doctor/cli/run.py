@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from aoai_doctor.options import DEFAULT_DEADLINE, FailOn, Format, NetworkErrors,
 from aoai_doctor.redaction import Secret
 
 if TYPE_CHECKING:
+    from aoai_doctor import app, fleet
     from aoai_doctor.redaction import KnownSecrets
 
 FORMATS = tuple(f.value for f in Format)
@@ -167,21 +169,48 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
         fail(str(exc))
 
     ci = bool(opts.get("ci")) or environ.get("CI", "").lower() in ("true", "1")
-    if many is not None:
-        if opts.get("debug"):
-            _debug_logging(many.secrets)
-        if sys.stderr.isatty() and sys.stdout.isatty() and not ci and not opts.get("quiet"):
-            from aoai_doctor.reporters.progress import Progress
+    with _file_settings_applied(plan.environ if plan is not None else many.plans[0].environ if many else environ):
+        if many is not None:
+            return _run_fleet(many, options, opts, environ, ci)
+        assert plan is not None
+        return _run_one(plan, options, opts, environ, ci)
 
-            with Progress(sys.stderr, len(many.plans), unicode=_can_encode("✓⠋"), heading="Targets") as progress:
-                result = fleet.execute(many, on_progress=progress.update, on_total=progress.expect)
-        else:
-            result = fleet.execute(many)
-        _emit(result, options, environ, ci, str(opts.get("color") or "auto"), ci_flag=bool(opts.get("ci")))
-        if all(o.path is not None for o in options.outputs):
-            click.echo(_one_line(result, options, ci), err=True)
-        return _ended(fleet.exit_code(result, options), fleet.reports(result))
-    assert plan is not None
+
+@contextlib.contextmanager
+def _file_settings_applied(merged: Mapping[str, str]) -> Iterator[None]:
+    """The variables only ``.env`` files set, in this process's environment for the run: the app's
+    ``load_dotenv()`` puts them there, and azure-identity's credentials read nothing else."""
+    added = {name: value for name, value in merged.items() if name not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+def _run_fleet(many: fleet.Fleet, options: Options, opts: Mapping[str, Any], environ: Mapping[str, str],
+               ci: bool) -> int:
+    from aoai_doctor import fleet
+
+    if opts.get("debug"):
+        _debug_logging(many.secrets)
+    if sys.stderr.isatty() and sys.stdout.isatty() and not ci and not opts.get("quiet"):
+        from aoai_doctor.reporters.progress import Progress
+
+        with Progress(sys.stderr, len(many.plans), unicode=_can_encode("✓⠋"), heading="Targets") as progress:
+            result = fleet.execute(many, on_progress=progress.update, on_total=progress.expect)
+    else:
+        result = fleet.execute(many)
+    _emit(result, options, environ, ci, str(opts.get("color") or "auto"), ci_flag=bool(opts.get("ci")))
+    if all(o.path is not None for o in options.outputs):
+        click.echo(_one_line(result, options, ci), err=True)
+    return _ended(fleet.exit_code(result, options), fleet.reports(result))
+
+
+def _run_one(plan: app.Plan, options: Options, opts: Mapping[str, Any], environ: Mapping[str, str], ci: bool) -> int:
+    from aoai_doctor import app
+
     if opts.get("debug"):
         _debug_logging(plan.secrets)
     is_tty = sys.stderr.isatty() and sys.stdout.isatty() and not ci
