@@ -130,6 +130,7 @@ def _options(
     ignore: Iterable[str] = (),
     checks_file: str | Path | None = None,
     config_file: str | Path | None = None,
+    env_files: Iterable[str | Path] = (),
     read_cwd: bool = False,
     fail_on: str = "error",
     network_errors: str = "fail",
@@ -148,7 +149,8 @@ def _options(
         allow_hosts=tuple(allow_hosts), resolve=tuple(resolve), live=live, repeat=repeat,
         concurrency=concurrency, stream=stream, expect_region=expect_region, select=tuple(select),
         ignore=tuple(ignore), checks_file=Path(checks_file) if checks_file else None,
-        config_file=Path(config_file) if config_file else None, read_cwd=read_cwd, fail_on=FailOn(fail_on),
+        config_file=Path(config_file) if config_file else None, env_files=tuple(Path(f) for f in env_files),
+        read_cwd=read_cwd, fail_on=FailOn(fail_on),
         network_errors=NetworkErrors(network_errors), redaction=Redaction(redact),
     )
 

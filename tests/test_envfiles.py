@@ -315,3 +315,14 @@ def test_a_service_principal_kept_in_dotenv_is_the_one_the_chain_uses(clean_env:
     assert verdict["data"]["winner"] == "EnvironmentCredential"
     assert client["AZURE_CLIENT_SECRET"] not in out
     assert not any(name in os.environ for name in kept)  # put back as it was
+
+
+def test_the_library_reads_the_env_files_it_is_given(tmp_path: Path) -> None:
+    import aoai_doctor
+
+    settings = tmp_path / "app.env"
+    _write(settings, "AZURE_OPENAI_ENDPOINT=https://east.openai.azure.com\nAZURE_OPENAI_CHATGPT_DEPLOYMENT=chat\n"
+                     "OPENAI_API_VERSION=2024-10-21\n")
+    report = aoai_doctor.diagnose(env_files=[settings], select=["AOAI1"], live=False, environ={})
+    assert report.passed
+    assert report.target["deployment"].source == f"{settings}:2 AZURE_OPENAI_CHATGPT_DEPLOYMENT"
