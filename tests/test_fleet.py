@@ -153,3 +153,27 @@ def test_the_library_takes_target_tables_or_a_targets_file(tmp_path: Path) -> No
         assert [r.target["deployment"].value for r in fleet.reports] == ["a", "b"] and fleet.passed
     with pytest.raises(ConfigError, match="targets names no target"):
         aoai_doctor.diagnose(targets=[], environ={})
+
+
+def test_github_gets_an_annotation_per_failing_target_and_a_summary_table(
+        world: tuple[StandIn, dict[str, str], str], tmp_path: Path) -> None:
+    _standin, env, pin = world
+    summary = tmp_path / "summary.md"
+    result = CliRunner().invoke(
+        cli, ["run", "--resolve", pin, "--ci", "--targets", str(_targets(tmp_path, env, ["chat", "gpt4"]))],
+        env={**env, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}, catch_exceptions=False)
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("::error ")]
+    assert errors and all(re.match(r"::error title=contoso-openai\.openai\.azure\.com%3A\d+/gpt4%3A AOAI501", e)
+                          for e in errors)
+    table = summary.read_text()
+    assert "aoai-doctor: 1 of 2 targets ready" in table
+    assert re.search(r"\| ✅ \| contoso-openai\.openai\.azure\.com:\d+/chat \| ready", table)
+    assert re.search(r"### contoso-openai\.openai\.azure\.com:\d+/gpt4\n\n\*\*Root cause: `model_retired`", table)
+
+
+def _targets(tmp_path: Path, env: dict[str, str], deployments: list[str]) -> Path:
+    path = tmp_path / "targets.toml"
+    endpoint = env["AZURE_OPENAI_ENDPOINT"]
+    path.write_text(f'[[targets]]\nendpoint = "{endpoint}"\ndeployments = {json.dumps(deployments)}\n')
+    return path
