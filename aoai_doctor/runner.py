@@ -3,6 +3,12 @@
 A check that raises becomes an ``error`` result and the run goes on; a check whose requirement
 failed, crashed or was skipped is marked ``skip`` with the reason. Checks whose requirements are
 met start at once, so independent checks run concurrently.
+
+A check may settle early: a class that defines ``settled(ctx) -> tuple[object, ...] | None`` is asked,
+each time one of the checks it uses finishes, whether the facts its dependants need are already
+certain (the chain's winner, once every source before it is settled). When it returns facts, its
+dependants start with them while it keeps waiting for the rest; its own result (and the report's
+order) is unchanged.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ def run_checks(
     results: dict[str, CheckResult] = {}
     facts: dict[str, tuple[object, ...]] = {}
     started: dict[str, float] = {}
+    early: set[str] = set()  # settled before finishing: their dependants may start
     done_queue: queue.Queue[_Done] = queue.Queue()
 
     def ancestors(check_id: str) -> list[str]:
@@ -73,9 +80,28 @@ def run_checks(
         value = options.get(check_id, {}).get("timeout", by_id[check_id].timeout)
         return float(value) if isinstance(value, (int, float)) else by_id[check_id].timeout
 
+    def inherited_by(check_id: str) -> tuple[object, ...]:
+        return tuple(f for dep in ancestors(check_id) for f in facts.get(dep, ()))
+
+    def settle() -> None:
+        """Ask each unfinished check that can settle early whether what its dependants need is certain."""
+        for check in checks:
+            settled = getattr(check, "settled", None)
+            if check.id in results or check.id in early or not callable(settled):
+                continue
+            ctx = CheckContext(target=target, environ=environ, options=options.get(check.id, {}),
+                               facts=inherited_by(check.id))
+            try:
+                ready = settled(ctx)
+            except Exception:  # the check itself will say what is wrong when it runs
+                continue
+            if isinstance(ready, tuple):
+                early.add(check.id)
+                facts[check.id] = ready
+
     def start(check: type[Check]) -> None:
         opts = options.get(check.id, {})
-        inherited = tuple(f for dep in ancestors(check.id) for f in facts.get(dep, ()))
+        inherited = inherited_by(check.id)
         started[check.id] = clock()
         ends = started[check.id] + limit_of(check.id)
         ctx = CheckContext(target=target, environ=environ, options=opts, facts=inherited,
@@ -113,6 +139,7 @@ def run_checks(
         )
 
     pending = list(checks)
+    settle()
     while len(results) < len(checks):
         progressed = False
         if until is not None and clock() >= until:  # nothing new starts once the run's time is up
@@ -140,7 +167,7 @@ def run_checks(
                 )
                 finish(base(check, Status.SKIP, 0.0, skip=f"requires {', '.join(blocked)} ({reason})"))
                 progressed = True
-            elif all(d in results for d in (*deps, *(u for u in check.uses if u in by_id))):
+            elif all(d in results or d in early for d in (*deps, *(u for u in check.uses if u in by_id))):
                 pending.remove(check)
                 start(check)
                 progressed = True
@@ -192,6 +219,8 @@ def run_checks(
             publish(done.outcome.facts)
             facts[check.id] = done.outcome.facts
             finish(base(check, status_from(done.outcome.findings), ms, done.outcome.findings, data=done.outcome.data))
+        if pending:  # a finished check may make another's facts certain
+            settle()
 
     ordered = [results[c.id] for c in checks if c.id in results]
     taken = {r.check_id for r in ordered}

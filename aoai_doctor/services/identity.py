@@ -24,6 +24,7 @@ from aoai_doctor.azure.jwt import Identity, decode_claims
 from aoai_doctor.facts import SourceProbe
 from aoai_doctor.redaction import Secret
 from aoai_doctor.redaction import scrub as redact
+from aoai_doctor.services import preconditions
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +120,16 @@ def probe(source: str, scope: str, bounds: Bounds = Bounds(), environ: Mapping[s
     azure-identity reads the process environment itself, so ``environ`` defaults to it and should
     be the same mapping.
     """
+    env = os.environ if environ is None else environ
+    t0 = time.monotonic()
+    phase.enter(f"looking for what {source} needs")
+    missing = preconditions.absent(source, env, bounds.connect)
+    if missing is not None:  # azure-identity would say just this: no need to import it or build the credential
+        return SourceProbe(source, State.UNAVAILABLE, round((time.monotonic() - t0) * 1000, 1), missing.error_type,
+                           missing.message, at_construction=missing.at_construction)
     from azure.identity import CredentialUnavailableError
 
-    env = os.environ if environ is None else environ
     quiet_azure_logging()
-    t0 = time.monotonic()
 
     def done(state: State, exc: BaseException | None = None, *, construction: bool = False,
              token: Any = None) -> SourceProbe:

@@ -48,6 +48,9 @@ class CredentialChain(Check):
     - Intent 6, cached: its token cache holds an account.
     - With a given token (`--token-file`, `AZURE_OPENAI_AD_TOKEN`), the chain is information only: it
       runs and is reported, but never decides the exit code.
+    - The token and data-plane checks do not wait for every source: once the winner is certain (it
+      succeeded, and every source before it is unavailable) they start with its token, while the later
+      sources finish alongside and only add what the winner hides.
 
     ## Why it matters
     DefaultAzureCredential's own error lists only the sources up to the first hard failure, and its
@@ -92,6 +95,39 @@ class CredentialChain(Check):
             hint = did_you_mean(expected, chain.SOURCES)
             raise ConfigError("--expect-credential", f"unknown source '{expected}'{hint}")
         options["expect_credential"] = known[expected.lower()]
+
+    @classmethod
+    def settled(cls, ctx: CheckContext) -> tuple[object, ...] | None:
+        """The winner, as soon as it is certain: it succeeded and every source before it in the chain's
+        order is settled as unavailable (or failed softly), while later sources may still be running
+        (they can only add what the winner hides). None while it is not certain, when the chain stops
+        at a hard failure, or when the winner misses an expectation (the check then decides as usual).
+        The runner lets AOAI302 and what follows start with these facts."""
+        if ctx.target.auth.value == "api-key":
+            return None
+        probes = {p.source: p for p in ctx.all_facts(SourceProbe)}
+        configured = ctx.options.get("exclude", [])
+        excluded = tuple(str(x) for x in configured) if isinstance(configured, list) else ()
+        if any(x not in chain.SOURCES for x in excluded):
+            return None
+        try:
+            order = chain.chain_order(ctx.environ.get("AZURE_TOKEN_CREDENTIALS"), excluded)
+        except chain.ChainConfigError:
+            return None
+        for index, source in enumerate(order):
+            probe = probes.get(source)
+            if probe is None:
+                return None  # not settled yet: it may still win or stop the chain
+            if probe.state is State.SUCCEEDED:
+                tried = order[: index + 1]
+                verdict = chain.predict(tried, {s: probes[s].state for s in tried})
+                missed = cls._expectations(source, probe, probes, verdict, ctx)
+                if any(f.severity >= Severity.ERROR for f in missed):
+                    return None
+                return (verdict, probe)
+            if probe.state is State.FAILED and source not in chain.SOFT_FAILING_IN_DAC:
+                return None
+        return None
 
     def run(self, ctx: CheckContext) -> Outcome:
         if ctx.target.auth.value == "api-key":

@@ -1,0 +1,109 @@
+"""A full healthy ``aoai-doctor run`` side by side with the seed notebook's flow, against one stand-in.
+
+The seed flow, as a script: read ``config.json`` -> ``DefaultAzureCredential().get_token(
+"https://cognitiveservices.azure.com/.default")`` -> one POST to chat/completions with ``requests``.
+Both run as fresh processes in the stand-in's private environment (``sandbox.client_environment``: no
+tools on PATH, an empty HOME, the scenario's service principal), interleaved, the order alternating
+within each pair; the figure is the median of the paired ratios doctor / seed flow.
+
+    python benchmarks/seed_flow.py [--rounds N] [--scenario healthy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+SEED = """\
+import json
+import requests
+from azure.identity import DefaultAzureCredential
+
+with open("config.json") as f:
+    config = json.load(f)
+# disable_instance_discovery: the stand-in's Entra is on loopback, unknown to MSAL (see StandIn.client_env)
+credential = DefaultAzureCredential(disable_instance_discovery=True)
+token = credential.get_token("https://cognitiveservices.azure.com/.default")
+url = (f"{config['OPENAI_API_BASE'].rstrip('/')}/openai/deployments/{config['CHAT_MODEL']}/chat/completions"
+       f"?api-version={config['OPENAI_API_VERSION']}")
+response = requests.post(url, headers={"Authorization": f"Bearer {token.token}"},
+                         json={"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 16}, timeout=30)
+response.raise_for_status()
+print(response.status_code, response.json()["choices"][0]["message"]["content"][:40])
+"""
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    t0 = time.monotonic()
+    proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    return time.monotonic() - t0, proc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--scenario", default="healthy")
+    args = parser.parse_args()
+
+    from aoai_doctor.services import sandbox
+    from aoai_doctor.standin import StandIn, load_scenario
+
+    with StandIn(load_scenario(args.scenario)) as standin, \
+            sandbox.client_environment(standin, dict(os.environ)) as env, \
+            tempfile.TemporaryDirectory(prefix="aoai-seed-") as seed_dir, \
+            tempfile.TemporaryDirectory(prefix="aoai-doctor-") as doctor_dir:
+        env["PYTHONPATH"] = str(REPO)
+        named, pin = sandbox.named_endpoint(standin, env["AZURE_OPENAI_ENDPOINT"])
+        common = {"OPENAI_API_VERSION": env.get("OPENAI_API_VERSION", "2024-10-21"),
+                  "CHAT_MODEL": env["AZURE_OPENAI_DEPLOYMENT"]}
+        # the seed calls the stand-in where it listens; the doctor calls it by its real name, pinned there
+        Path(seed_dir, "config.json").write_text(
+            json.dumps({"OPENAI_API_BASE": env["AZURE_OPENAI_ENDPOINT"], **common}), encoding="utf-8")
+        Path(doctor_dir, "config.json").write_text(json.dumps({"OPENAI_API_BASE": named, **common}), encoding="utf-8")
+        for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT", "OPENAI_API_VERSION"):
+            env.pop(name, None)  # config.json is the configuration, for both
+        Path(seed_dir, "seed.py").write_text(SEED, encoding="utf-8")
+        seed = [sys.executable, "seed.py"]
+        doctor = [sys.executable, "-m", "aoai_doctor", "run", "--resolve", pin, "--format", "json"]
+
+        _, proc = timed(seed, env, seed_dir)  # warm-up, and both must work
+        if proc.returncode != 0:
+            sys.exit(f"the seed flow failed: {proc.stderr[-2000:]}")
+        _, proc = timed(doctor, env, doctor_dir)
+        if proc.returncode != 0:
+            sys.exit(f"the doctor's healthy run did not pass (exit {proc.returncode}): {proc.stdout[-3000:]}")
+        seed_times: list[float] = []
+        doctor_times: list[float] = []
+        last = proc.stdout
+        for i in range(args.rounds):
+            pair = [("seed", seed, seed_dir), ("doctor", doctor, doctor_dir)]
+            for name, argv, cwd in pair if i % 2 == 0 else reversed(pair):
+                seconds, proc = timed(argv, env, cwd)
+                (seed_times if name == "seed" else doctor_times).append(seconds)
+                if name == "doctor":
+                    last = proc.stdout
+        ratios = [d / s for d, s in zip(doctor_times, seed_times, strict=True)]
+        print(f"scenario {args.scenario}: {args.rounds} interleaved pairs")
+        print(f"  seed flow (config.json -> DefaultAzureCredential -> one POST)  median "
+              f"{statistics.median(seed_times):6.3f} s")
+        print(f"  aoai-doctor run (every check)                                median "
+              f"{statistics.median(doctor_times):6.3f} s")
+        print(f"  median of paired ratios doctor/seed: {statistics.median(ratios):.2f}x")
+        report = json.loads(last)
+        print(f"  last doctor report: {report['duration_ms'] / 1000:.3f} s in checks")
+        for check in report["checks"]:
+            print(f"    {check['id']} {check['name']:32} {check['status']:5} {check['duration_ms'] / 1000:6.3f} s")
+
+
+if __name__ == "__main__":
+    main()
