@@ -816,7 +816,8 @@ def test_canary_run_and_report(world: str, verbosity: str, harness: Harness) -> 
     check_summary(harness, outcome)
     assert_took_path(docs["json"], outcome, plan.code, plan.statuses, plan.evidence)
     if verbosity == "--debug" and "api-key" not in w.args:  # the credential stage ran: its log is on stderr
-        assert re.search(r" (azure|msal)[\w.]* (DEBUG|INFO|WARNING) ", outcome.stderr), outcome.stderr[-2000:]
+        assert re.search(r" (azure|msal|aoai_doctor)[\w.]* (DEBUG|INFO|WARNING) ", outcome.stderr), \
+            outcome.stderr[-2000:]
     if bundle is not None:
         written = [p for p in bundle.files if p.name.startswith("aoai-doctor-report-")]
         assert len(written) == 1, bundle.files.keys()

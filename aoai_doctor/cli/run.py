@@ -396,8 +396,9 @@ def _emit(report: Report | FleetReport, options: Options, environ: Mapping[str, 
 
 
 def _debug_logging(secrets: KnownSecrets) -> None:
-    """azure-identity's, azure-core's and MSAL's own log on stderr, with secrets scrubbed (tokens
-    obtained during the run are masked as soon as their check finishes)."""
+    """azure-identity's, azure-core's and MSAL's own log on stderr, and the doctor's own (a source found
+    unavailable without building it), with secrets scrubbed (tokens obtained during the run are masked as soon
+    as their check finishes)."""
     import logging
 
     class Redacting(logging.Formatter):
@@ -406,7 +407,7 @@ def _debug_logging(secrets: KnownSecrets) -> None:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(Redacting("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    for name in ("azure", "msal"):
+    for name in ("azure", "msal", "aoai_doctor"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.setLevel(logging.DEBUG)

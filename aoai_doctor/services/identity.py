@@ -125,6 +125,8 @@ def probe(source: str, scope: str, bounds: Bounds = Bounds(), environ: Mapping[s
     phase.enter(f"looking for what {source} needs")
     missing = preconditions.absent(source, env, bounds.connect)
     if missing is not None:  # azure-identity would say just this: no need to import it or build the credential
+        logging.getLogger("aoai_doctor.credentials").debug("%s is unavailable without building it: %s", source,
+                                                           missing.message)
         return SourceProbe(source, State.UNAVAILABLE, round((time.monotonic() - t0) * 1000, 1), missing.error_type,
                            missing.message, at_construction=missing.at_construction)
     from azure.identity import CredentialUnavailableError
