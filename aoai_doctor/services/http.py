@@ -8,6 +8,10 @@ else certifi's bundle; verification is never turned off. ``HTTPS_PROXY``/``NO_PR
 Policy: a bearer token or key is only attached for a host in the Azure suffix list or named with
 ``--allow-host``; redirects are never followed, so no credential crosses one; ``--resolve`` (curl
 semantics) pins ``host:port`` to an address.
+
+:func:`send` opens a connection for the one request and closes it, so every phase is measured. A
+:class:`Session` keeps connections open between requests to the same place, as a production client does
+(``--repeat``): the same policy, deadline and body cap hold for each request on a kept connection.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import base64
 import http.client
 import json
 import os
+import select
 import socket
 import ssl
+import threading
 import time
 import urllib.request
 import uuid
@@ -151,6 +157,11 @@ class Response:
     tls_version: str | None = None
     peer_issuer: str | None = None
     truncated: bool = False
+    reused: bool = False
+    """Sent on a connection a :class:`Session` kept from an earlier request: no DNS, connect or TLS."""
+    attempts: int = 1
+    """2 when a kept connection turned out closed by the server before any answer and the request was
+    sent again on a new one (the server saw it at most once with an answer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +177,8 @@ class Failure:
     client_request_id: str
     deadline: bool = False
     """The request was cut at :attr:`Policy.deadline` while the peer was still (slowly) sending."""
+    attempts: int = 1
+    """As :attr:`Response.attempts`."""
 
 
 def _ca_file(environ: Mapping[str, str]) -> str | None:
@@ -258,7 +271,173 @@ def send(
     stream: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> Response | Failure:
-    """Send one request and measure it. Never raises for network trouble: that is a :class:`Failure`."""
+    """Send one request on a new connection and measure it. Never raises for network trouble: that is a
+    :class:`Failure`."""
+    return _send(method, url, headers, body, credential, policy, stream, environ, None)
+
+
+Route = tuple[str, int, str | None, str | None, str | None]
+"""Where a kept connection leads: host, port, proxy, ``--resolve`` pin, CA bundle."""
+
+
+@dataclass(slots=True)
+class _Kept:
+    """An open connection and what was learnt when it was made."""
+
+    conn: http.client.HTTPSConnection
+    address: str
+    tls_version: str | None
+    issuer: str | None
+
+
+class Session:
+    """Connections kept open between requests, as a production client (one ``AzureOpenAI`` per process)
+    keeps them: a request reuses an idle connection to the same host, port, proxy and ``--resolve`` pin,
+    else opens one, measured as :func:`send` measures it. Safe to share between threads; at most
+    ``maxsize`` idle connections are kept per place (give it the number of threads), more are closed.
+
+    Every guarantee of :func:`send` holds per request: the credential policy, the total deadline (a kept
+    connection is cut at it like a new one, and never kept after), the body cap. Only a connection whose
+    answer was read to its end, with no ``Connection: close`` and no cut, is kept. An idle connection the
+    server has closed is dropped before use; one it closes as the request is sent (before any status
+    line) is replaced once by a new connection (:attr:`Response.attempts`).
+    """
+
+    def __init__(self, maxsize: int = 1) -> None:
+        self.maxsize = max(1, maxsize)
+        self.opened = 0
+        """Connections opened so far."""
+        self._lock = threading.Lock()
+        self._idle: dict[Route, list[_Kept]] = {}
+        self._contexts: dict[str | None, ssl.SSLContext] = {}
+        self._trusted: dict[tuple[str, str, str], bool] = {}
+        self._closed = False
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        credential: Credential | tuple[Credential, ...] | None = None,
+        policy: Policy = Policy(),
+        stream: bool = False,
+        environ: Mapping[str, str] | None = None,
+    ) -> Response | Failure:
+        """As :func:`send`, on a kept connection when there is one."""
+        return _send(method, url, headers, body, credential, policy, stream, environ, self)
+
+    def post_json(
+        self,
+        url: str,
+        body: Mapping[str, object],
+        credential: Credential | tuple[Credential, ...] | None,
+        policy: Policy,
+        environ: Mapping[str, str],
+        stream: bool = False,
+    ) -> Response | Failure:
+        """As :func:`post_json`, on a kept connection when there is one."""
+        return self.send("POST", url, body=json.dumps(body).encode(), credential=credential, policy=policy,
+                         stream=stream, environ=environ)
+
+    def close(self) -> None:
+        """Close every idle connection; one still in use is closed when its request ends."""
+        with self._lock:
+            self._closed = True
+            idle = [kept for kept_list in self._idle.values() for kept in kept_list]
+            self._idle.clear()
+        for kept in idle:
+            kept.conn.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _context(self, env: Mapping[str, str]) -> ssl.SSLContext:
+        """The TLS context for the CA bundle ``env`` names, loaded once per bundle."""
+        ca = _ca_file(env)
+        with self._lock:
+            context = self._contexts.get(ca)
+        if context is None:
+            context = ssl.create_default_context(cafile=ca)
+            with self._lock:
+                context = self._contexts.setdefault(ca, context)
+        return context
+
+    def _standin_trusted(self, host: str, env: Mapping[str, str]) -> bool:
+        """:func:`standin_trusted`, decided once per host, marker and bundle."""
+        key = (host, env.get(STANDIN_MARKER, ""), env.get("REQUESTS_CA_BUNDLE", ""))
+        with self._lock:
+            known = self._trusted.get(key)
+        if known is None:
+            known = standin_trusted(host, env)
+            with self._lock:
+                self._trusted[key] = known
+        return known
+
+    def _checkout(self, route: Route) -> _Kept | None:
+        """An idle connection to ``route`` the server has not closed, most recently used first."""
+        while True:
+            with self._lock:
+                idle = self._idle.get(route)
+                kept = idle.pop() if idle else None
+            if kept is None:
+                return None
+            if kept.conn.sock is not None and not _dropped(kept.conn.sock):
+                return kept
+            kept.conn.close()
+
+    def _checkin(self, route: Route, kept: _Kept) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(route, [])
+            if not self._closed and len(idle) < self.maxsize:
+                idle.append(kept)
+                return
+        kept.conn.close()
+
+    def _count_open(self) -> None:
+        with self._lock:
+            self.opened += 1
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """Whether an idle connection has something to read: the server closed it (or sent what it should not
+    have between answers). Either way it cannot carry another request."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    try:
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
+        return bool(select.select([sock], [], [], 0)[0])  # pragma: no cover - no poll() on Windows
+    except (OSError, ValueError):
+        return True
+
+
+def _standin(session: Session | None, host: str, env: Mapping[str, str]) -> bool:
+    return session._standin_trusted(host, env) if session is not None else standin_trusted(host, env)
+
+
+def _closed_by_peer(exc: BaseException) -> bool:
+    """A kept connection's failure before any answer that means the server had closed it."""
+    return isinstance(exc, (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError))
+
+
+def _send(
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None,
+    body: bytes | None,
+    credential: Credential | tuple[Credential, ...] | None,
+    policy: Policy,
+    stream: bool,
+    environ: Mapping[str, str] | None,
+    session: Session | None,
+) -> Response | Failure:
     env = os.environ if environ is None else environ
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
@@ -267,11 +446,12 @@ def send(
     request_id = str(uuid.uuid4())
     if parts.scheme != "https":
         return Failure(url, "refused", "the doctor only calls https endpoints", Timings(), request_id)
+    proxy = proxy_for(host, env)
+    pinned = policy.resolve.get((host, port))
     # The stand-in exception holds only for a direct connection: no proxy, no --resolve pin elsewhere.
-    direct = (host, port) not in policy.resolve and proxy_for(host, env) is None
+    direct = pinned is None and proxy is None
     secrets = credential_headers(credential)
-    if secrets and not (host_allowed(host, policy.allow_hosts)
-                                       or (direct and standin_trusted(host, env))):
+    if secrets and not (host_allowed(host, policy.allow_hosts) or (direct and _standin(session, host, env))):
         return Failure(
             url,
             "refused",
@@ -291,52 +471,72 @@ def send(
     if body is not None:
         all_headers.setdefault("Content-Type", "application/json")
     try:
-        context = tls_context(env)
+        context = session._context(env) if session is not None else tls_context(env)
     except (OSError, ssl.SSLError) as exc:
         return Failure(url, "ca", ca_problem(env, exc), Timings(), request_id)
+    route: Route = (host, port, proxy, pinned, _ca_file(env))
     t0 = time.perf_counter()
-    proxy = proxy_for(host, env)
     watchdog = Watchdog(policy.deadline)
     state = State()
+    attempts = 1
     try:
-        if proxy:
-            conn, address, phases = _through_proxy(proxy, host, port, context, policy, t0, watchdog, state)
-        else:
-            conn, address, phases = _direct(host, port, context, policy, t0, watchdog, state)
-        sock = conn.sock
-        tls_version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
-        issuer = _issuer(sock)
-        t3 = time.perf_counter()
-        try:
-            state.phase = "request"
-            conn.request(method, target, body=body, headers=all_headers)
-            answer = conn.getresponse()
-            ttfb = _ms(t3)
-            state.phase = "body"
-            first_event = None
-            truncated = False
-            if stream and answer.status == 200:
-                data, first_event, truncated = read_stream(answer, t3, MAX_BODY)
+        kept = session._checkout(route) if session is not None else None
+        while True:
+            reused = kept is not None
+            if kept is None:
+                t1 = t0 if attempts == 1 else time.perf_counter()  # a second attempt's phases are its own
+                if proxy:
+                    conn, address, phases = _through_proxy(proxy, host, port, context, policy, t1, watchdog, state)
+                else:
+                    conn, address, phases = _direct(host, port, context, policy, t1, watchdog, state)
+                if session is not None:
+                    session._count_open()
+                kept = _Kept(conn, address, _tls_version(conn.sock), _issuer(conn.sock))
             else:
-                data = answer.read(MAX_BODY + 1)
-                truncated = len(data) > MAX_BODY
-                data = data[:MAX_BODY]
-                declared = answer.getheader("content-length", "")
-                if not truncated and declared.isdigit() and len(data) < int(declared):
-                    # read(amt) returns a short body quietly where read() would raise IncompleteRead
-                    raise http.client.IncompleteRead(data, int(declared) - len(data))
-            if watchdog.fired:  # a close-delimited body cut by the deadline reads as a short, clean answer
-                raise _Stop("timeout", deadline_message(state.phase, policy.deadline), _with_total(phases, t0),
-                            deadline=True)
-        except WIRE_ERRORS as exc:
-            raise _stop_for(exc, state.phase, policy, watchdog, _with_total(phases, t0)) from None
-        finally:
-            conn.close()
+                watchdog.watch(kept.conn.sock)
+                phases = Timings()
+            held, conn, keep = kept, kept.conn, False
+            t3 = time.perf_counter()
+            try:
+                state.phase = "request"
+                conn.request(method, target, body=body, headers=all_headers)
+                answer = conn.getresponse()
+                ttfb = _ms(t3)
+                state.phase = "body"
+                first_event = None
+                truncated = False
+                if stream and answer.status == 200:
+                    data, first_event, truncated = read_stream(answer, t3, MAX_BODY)
+                else:
+                    data = answer.read(MAX_BODY + 1)
+                    truncated = len(data) > MAX_BODY
+                    data = data[:MAX_BODY]
+                    declared = answer.getheader("content-length", "")
+                    if not truncated and declared.isdigit() and len(data) < int(declared):
+                        # read(amt) returns a short body quietly where read() would raise IncompleteRead
+                        raise http.client.IncompleteRead(data, int(declared) - len(data))
+                if watchdog.fired:  # a close-delimited body cut by the deadline reads as a short, clean answer
+                    raise _Stop("timeout", deadline_message(state.phase, policy.deadline), _with_total(phases, t0),
+                                deadline=True)
+                # kept only when the answer was read to its end and the server will take another request
+                keep = session is not None and not truncated and answer.isclosed() and conn.sock is not None
+            except WIRE_ERRORS as exc:
+                if reused and attempts == 1 and state.phase == "request" and _closed_by_peer(exc) \
+                        and not watchdog.fired:
+                    attempts, kept = 2, None  # the server closed the kept connection: once more on a new one
+                    continue
+                raise _stop_for(exc, state.phase, policy, watchdog, _with_total(phases, t0)) from None
+            finally:
+                if keep and session is not None and not watchdog.cancel():
+                    session._checkin(route, held)
+                else:
+                    conn.close()
+            break
     except _Stop as stop:
-        return Failure(url, stop.kind, stop.message, stop.timings, request_id, stop.deadline)
+        return Failure(url, stop.kind, stop.message, stop.timings, request_id, stop.deadline, attempts)
     except WIRE_ERRORS as exc:  # pragma: no cover - every phase raises _Stop; a last net for the unforeseen
         last = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
-        return Failure(url, last.kind, last.message, last.timings, request_id, last.deadline)
+        return Failure(url, last.kind, last.message, last.timings, request_id, last.deadline, attempts)
     finally:
         watchdog.cancel()
     timings = Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, ttfb, first_event, _ms(t0))
@@ -348,11 +548,13 @@ def send(
         headers_out,
         data,
         timings,
-        address,
+        held.address,
         request_id,
-        tls_version,
-        issuer,
+        held.tls_version,
+        held.issuer,
         truncated,
+        reused,
+        attempts,
     )
 
 
@@ -424,6 +626,7 @@ def _through_proxy(
                          stop.timings)
         raise stop from None
     conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
+    conn.auto_open = 0  # never a silent reconnect by http.client, unmeasured and unwatched
     conn.sock = wrapped
     return conn, f"via proxy {where}", Timings(connect_ms=connect, tls_ms=_ms(t2))
 
@@ -467,8 +670,13 @@ def _direct(
         raise _stop_for(exc, "tls", policy, watchdog, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))) \
             from None
     conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
+    conn.auto_open = 0  # never a silent reconnect by http.client, unmeasured and unwatched
     conn.sock = wrapped
     return conn, address, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
+
+
+def _tls_version(sock: object) -> str | None:
+    return sock.version() if isinstance(sock, ssl.SSLSocket) else None
 
 
 def _issuer(sock: object) -> str | None:

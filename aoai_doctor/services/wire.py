@@ -46,6 +46,7 @@ class Watchdog:
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
+        self._cancelled = False
         self._lock = threading.Lock()
         self._socks: list[socket.socket] = []
         self._timer = threading.Timer(seconds, self._fire)
@@ -63,13 +64,21 @@ class Watchdog:
 
     def _fire(self) -> None:
         with self._lock:
+            if self._cancelled:  # the timer ran out just as the request ended: its sockets may be kept
+                return
             self.fired = True
             socks = list(self._socks)
         for sock in socks:
             _shut(sock)
 
-    def cancel(self) -> None:
+    def cancel(self) -> bool:
+        """Stop watching; whether the deadline had fired. After this a late timer shuts nothing down, so
+        a socket the request leaves open (kept for the next request) is never cut under another one."""
         self._timer.cancel()
+        with self._lock:
+            self._cancelled = True
+            self._socks.clear()
+            return self.fired
 
 
 def _shut(sock: socket.socket) -> None:
