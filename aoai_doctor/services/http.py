@@ -17,6 +17,7 @@ semantics) pins ``host:port`` to an address.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -661,6 +662,7 @@ def _direct(
             Timings(dns_ms=dns, connect_ms=_ms(t1)),
         ) from None
     connect = _ms(t1)
+    _no_delay(raw)
     t2 = time.perf_counter()
     state.phase = "tls"
     try:
@@ -673,6 +675,14 @@ def _direct(
     conn.auto_open = 0  # never a silent reconnect by http.client, unmeasured and unwatched
     conn.sock = wrapped
     return conn, address, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
+
+
+def _no_delay(sock: socket.socket) -> None:
+    """TCP_NODELAY, as http.client's own connect() and urllib3 set it: http.client writes a request's
+    headers and body separately, and on a kept connection Nagle would hold the body back until the
+    server's delayed ACK (about 40 ms), time that would show up as the service's."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _tls_version(sock: object) -> str | None:
