@@ -42,7 +42,10 @@ class Latency(Check):
     token acquisition time; the service's own processing time when it reports one
     (`openai-processing-ms`, `x-envoy-upstream-service-time`) and so the network overhead. With
     `--repeat N [--concurrency C]` it makes N more calls and reports p50, p95, max and errors; with
-    `--stream` it measures the time to the first streamed token.
+    `--stream` it measures the time to the first streamed token. The repeated and streamed calls share
+    one pool of kept connections, as a production client does: each of the C workers opens one
+    connection for its first call and reuses it (`-v` says how many were opened); a connection the
+    server closes is replaced. The test call's DNS, connect and TLS are measured on its own new connection.
 
     ## Why it matters
     "Azure OpenAI is slow" is often DNS, a proxy, a cold TLS handshake or token acquisition. The
