@@ -17,6 +17,7 @@ import pytest
 
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services import http
+from aoai_doctor.services.session import Session
 from aoai_doctor.standin.certs import make_tls_material
 
 
@@ -138,7 +139,7 @@ def test_a_session_keeps_its_tunnel_through_the_proxy(tmp_path: Path) -> None:
     environ = {"HTTPS_PROXY": f"http://127.0.0.1:{proxy.port}", "REQUESTS_CA_BUNDLE": str(material.ca_path)}
     key = (("api-key", Secret("k" * 32)),)
     try:
-        with http.Session() as session:
+        with Session() as session:
             answers = [session.post_json("https://contoso.openai.azure.com/openai/x", {}, key, http.Policy(timeout=5),
                                          environ) for _ in range(3)]
     finally:

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from aoai_doctor.cli import main
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services import http
+from aoai_doctor.services.session import Session
 from aoai_doctor.services.wire import Watchdog
 from aoai_doctor.standin.certs import TlsMaterial, make_tls_material
 from tests.test_http_policy import OK_BODY, token_file
@@ -127,7 +128,7 @@ def serve(tls: TlsMaterial, servers: list[Counting], mode: str = "", at: int = 0
     return server
 
 
-def call(session: http.Session, server: Counting, timeout: float = 5.0) -> http.Response | http.Failure:
+def call(session: Session, server: Counting, timeout: float = 5.0) -> http.Response | http.Failure:
     return session.post_json(f"https://{HOST}:{server.port}/openai/x", {"ping": 1}, (KEY,),
                              http.Policy(resolve={(HOST, server.port): "127.0.0.1"}, timeout=timeout),
                              {"REQUESTS_CA_BUNDLE": server.ca})
@@ -178,7 +179,7 @@ def test_a_kept_connection_closed_as_the_request_goes_out_is_replaced_once(
     tls: TlsMaterial, servers: list[Counting]
 ) -> None:
     server = serve(tls, servers, "drop", at=2)
-    with http.Session() as session:
+    with Session() as session:
         first = call(session, server)
         second = call(session, server)
     assert isinstance(first, http.Response) and first.status == 200 and not first.reused
@@ -192,7 +193,7 @@ def test_a_kept_connection_carries_the_next_request_without_connect_or_tls(
     tls: TlsMaterial, servers: list[Counting]
 ) -> None:
     server = serve(tls, servers)
-    with http.Session() as session:
+    with Session() as session:
         answers = [call(session, server) for _ in range(3)]
     assert all(isinstance(a, http.Response) and a.status == 200 for a in answers)
     kept = answers[2]
@@ -207,7 +208,7 @@ def test_a_connection_is_not_kept_after_a_capped_body_or_connection_close(
     tls: TlsMaterial, servers: list[Counting], mode: str
 ) -> None:
     server = serve(tls, servers, mode, at=1)
-    with http.Session() as session:
+    with Session() as session:
         first = call(session, server)
         second = call(session, server)
     assert isinstance(first, http.Response) and first.truncated == (mode == "huge")
@@ -217,7 +218,7 @@ def test_a_connection_is_not_kept_after_a_capped_body_or_connection_close(
 
 def test_the_total_deadline_cuts_a_request_on_a_kept_connection(tls: TlsMaterial, servers: list[Counting]) -> None:
     server = serve(tls, servers, "trickle", at=2)  # a byte every 50 ms: the 0.2 s per-read timeout never fires
-    with http.Session() as session:
+    with Session() as session:
         call(session, server, timeout=0.2)
         cut = call(session, server, timeout=0.2)
         after = call(session, server, timeout=0.2)
@@ -230,7 +231,7 @@ def test_a_session_refuses_a_credential_for_a_host_outside_the_list(
     tls: TlsMaterial, servers: list[Counting]
 ) -> None:
     server = serve(tls, servers)
-    with http.Session() as session:
+    with Session() as session:
         answer = session.post_json(f"https://127.0.0.1:{server.port}/x", {}, (KEY,), http.Policy(),
                                    {"REQUESTS_CA_BUNDLE": server.ca})
     assert isinstance(answer, http.Failure) and answer.kind == "refused"

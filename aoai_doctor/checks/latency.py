@@ -15,6 +15,7 @@ from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
 from aoai_doctor.facts import CallOutcome
 from aoai_doctor.model import Finding, Severity
 from aoai_doctor.services import http
+from aoai_doctor.services.session import Session
 
 
 def _fmt(ms: float | None) -> str:
@@ -122,12 +123,12 @@ class Latency(Check):
         # One pooled session for the repeated and streamed calls, as a production client keeps one: each
         # worker opens a connection for its first call (connect and TLS as the test call measured them)
         # and reuses it after.
-        with http.Session(maxsize=concurrency) as session:
+        with Session(maxsize=concurrency) as session:
             return Latency._calls(call, credential, policy, session, repeat, concurrency, stream, ctx)
 
     @staticmethod
     def _calls(call: Call, credential: tuple[http.Credential, ...] | None, policy: http.Policy,
-               session: http.Session, repeat: int, concurrency: int, stream: bool,
+               session: Session, repeat: int, concurrency: int, stream: bool,
                ctx: CheckContext) -> tuple[list[Finding], int]:
         found: list[Finding] = []
         made = [0]

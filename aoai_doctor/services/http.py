@@ -10,31 +10,41 @@ Policy: a bearer token or key is only attached for a host in the Azure suffix li
 semantics) pins ``host:port`` to an address.
 
 :func:`send` opens a connection for the one request and closes it, so every phase is measured. A
-:class:`Session` keeps connections open between requests to the same place, as a production client does
-(``--repeat``): the same policy, deadline and body cap hold for each request on a kept connection.
+:class:`~aoai_doctor.services.session.Session` keeps connections open between requests to the same
+place, as a production client does (``--repeat``): the same policy, deadline and body cap hold for each
+request on a kept connection.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import http.client
 import json
 import os
-import select
-import socket
 import ssl
-import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from typing import Protocol
+from urllib.parse import urlsplit
 
 from aoai_doctor._version import __version__
 from aoai_doctor.redaction import Secret
-from aoai_doctor.services.wire import WIRE_ERRORS, State, Watchdog, classify, deadline_message, read_stream
+from aoai_doctor.services.wire import (
+    WIRE_ERRORS,
+    State,
+    Stop,
+    Watchdog,
+    deadline_message,
+    direct_connection,
+    ms_since,
+    read_stream,
+    stop_for,
+    through_proxy,
+    with_total,
+)
+from aoai_doctor.services.wire import Timings as Timings  # re-exported: the phases a Response carries
 
 USER_AGENT = f"aoai-doctor/{__version__} (+https://pypi.org/project/aoai-doctor)"
 AZURE_SUFFIXES: tuple[str, ...] = (
@@ -129,20 +139,6 @@ DEADLINE_FACTOR = 2.0
 
 
 @dataclass(frozen=True, slots=True)
-class Timings:
-    """Milliseconds spent in each phase; None where the phase did not happen (a proxy hides TCP/TLS)."""
-
-    dns_ms: float | None = None
-    connect_ms: float | None = None
-    tls_ms: float | None = None
-    ttfb_ms: float | None = None
-    """From sending the request to the response's status line and headers."""
-    first_event_ms: float | None = None
-    """For a stream: from sending the request to the first data event (time to first token)."""
-    total_ms: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Response:
     """An HTTP answer, with what the doctor measured around it."""
 
@@ -159,7 +155,8 @@ class Response:
     peer_issuer: str | None = None
     truncated: bool = False
     reused: bool = False
-    """Sent on a connection a :class:`Session` kept from an earlier request: no DNS, connect or TLS."""
+    """Sent on a connection a :class:`~aoai_doctor.services.session.Session` kept from an earlier request:
+    no DNS, connect or TLS."""
     attempts: int = 1
     """2 when a kept connection turned out closed by the server before any answer and the request was
     sent again on a new one (the server saw it at most once with an answer)."""
@@ -182,7 +179,7 @@ class Failure:
     """As :attr:`Response.attempts`."""
 
 
-def _ca_file(environ: Mapping[str, str]) -> str | None:
+def ca_file(environ: Mapping[str, str]) -> str | None:
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         if environ.get(name):
             return environ[name]
@@ -196,7 +193,7 @@ def _ca_file(environ: Mapping[str, str]) -> str | None:
 def tls_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
     """A verifying TLS context that trusts what requests would trust."""
     env = os.environ if environ is None else environ
-    return ssl.create_default_context(cafile=_ca_file(env))
+    return ssl.create_default_context(cafile=ca_file(env))
 
 
 def bypasses_proxy(host: str, no_proxy: str) -> bool:
@@ -236,18 +233,6 @@ def ca_problem(environ: Mapping[str, str], exc: BaseException) -> str:
     return f"cannot load the CA bundle: {exc}"
 
 
-class _Stop(Exception):
-    """A phase ended without an HTTP answer; becomes a :class:`Failure`."""
-
-    def __init__(self, kind: str, message: str, timings: Timings, deadline: bool = False) -> None:
-        super().__init__(message)
-        self.kind, self.message, self.timings, self.deadline = kind, message, timings, deadline
-
-
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 1)
-
-
 Credential = tuple[str, Secret]
 """A header that carries a secret: ``("Authorization", Secret("Bearer …"))``, ``("api-key", …)``."""
 
@@ -274,7 +259,7 @@ def send(
 ) -> Response | Failure:
     """Send one request on a new connection and measure it. Never raises for network trouble: that is a
     :class:`Failure`."""
-    return _send(method, url, headers, body, credential, policy, stream, environ, None)
+    return send_on(method, url, headers, body, credential, policy, stream, environ, None)
 
 
 Route = tuple[str, int, str | None, str | None, str | None]
@@ -282,7 +267,7 @@ Route = tuple[str, int, str | None, str | None, str | None]
 
 
 @dataclass(slots=True)
-class _Kept:
+class Kept:
     """An open connection and what was learnt when it was made."""
 
     conn: http.client.HTTPSConnection
@@ -291,136 +276,22 @@ class _Kept:
     issuer: str | None
 
 
-class Session:
-    """Connections kept open between requests, as a production client (one ``AzureOpenAI`` per process)
-    keeps them: a request reuses an idle connection to the same host, port, proxy and ``--resolve`` pin,
-    else opens one, measured as :func:`send` measures it. Safe to share between threads; at most
-    ``maxsize`` idle connections are kept per place (give it the number of threads), more are closed.
+class Pool(Protocol):
+    """What :func:`send_on` asks of the connections it may reuse (:class:`aoai_doctor.services.session.Session`)."""
 
-    Every guarantee of :func:`send` holds per request: the credential policy, the total deadline (a kept
-    connection is cut at it like a new one, and never kept after), the body cap. Only a connection whose
-    answer was read to its end, with no ``Connection: close`` and no cut, is kept. An idle connection the
-    server has closed is dropped before use; one it closes as the request is sent (before any status
-    line) is replaced once by a new connection (:attr:`Response.attempts`).
-    """
+    def trusts_standin(self, host: str, env: Mapping[str, str]) -> bool: ...
 
-    def __init__(self, maxsize: int = 1) -> None:
-        self.maxsize = max(1, maxsize)
-        self.opened = 0
-        """Connections opened so far."""
-        self._lock = threading.Lock()
-        self._idle: dict[Route, list[_Kept]] = {}
-        self._contexts: dict[str | None, ssl.SSLContext] = {}
-        self._trusted: dict[tuple[str, str, str], bool] = {}
-        self._closed = False
+    def context_for(self, env: Mapping[str, str]) -> ssl.SSLContext: ...
 
-    def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        body: bytes | None = None,
-        credential: Credential | tuple[Credential, ...] | None = None,
-        policy: Policy = Policy(),
-        stream: bool = False,
-        environ: Mapping[str, str] | None = None,
-    ) -> Response | Failure:
-        """As :func:`send`, on a kept connection when there is one."""
-        return _send(method, url, headers, body, credential, policy, stream, environ, self)
+    def checkout(self, route: Route) -> Kept | None: ...
 
-    def post_json(
-        self,
-        url: str,
-        body: Mapping[str, object],
-        credential: Credential | tuple[Credential, ...] | None,
-        policy: Policy,
-        environ: Mapping[str, str],
-        stream: bool = False,
-    ) -> Response | Failure:
-        """As :func:`post_json`, on a kept connection when there is one."""
-        return self.send("POST", url, body=json.dumps(body).encode(), credential=credential, policy=policy,
-                         stream=stream, environ=environ)
+    def checkin(self, route: Route, kept: Kept) -> None: ...
 
-    def close(self) -> None:
-        """Close every idle connection; one still in use is closed when its request ends."""
-        with self._lock:
-            self._closed = True
-            idle = [kept for kept_list in self._idle.values() for kept in kept_list]
-            self._idle.clear()
-        for kept in idle:
-            kept.conn.close()
-
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _context(self, env: Mapping[str, str]) -> ssl.SSLContext:
-        """The TLS context for the CA bundle ``env`` names, loaded once per bundle."""
-        ca = _ca_file(env)
-        with self._lock:
-            context = self._contexts.get(ca)
-        if context is None:
-            context = ssl.create_default_context(cafile=ca)
-            with self._lock:
-                context = self._contexts.setdefault(ca, context)
-        return context
-
-    def _standin_trusted(self, host: str, env: Mapping[str, str]) -> bool:
-        """:func:`standin_trusted`, decided once per host, marker and bundle."""
-        key = (host, env.get(STANDIN_MARKER, ""), env.get("REQUESTS_CA_BUNDLE", ""))
-        with self._lock:
-            known = self._trusted.get(key)
-        if known is None:
-            known = standin_trusted(host, env)
-            with self._lock:
-                self._trusted[key] = known
-        return known
-
-    def _checkout(self, route: Route) -> _Kept | None:
-        """An idle connection to ``route`` the server has not closed, most recently used first."""
-        while True:
-            with self._lock:
-                idle = self._idle.get(route)
-                kept = idle.pop() if idle else None
-            if kept is None:
-                return None
-            if kept.conn.sock is not None and not _dropped(kept.conn.sock):
-                return kept
-            kept.conn.close()
-
-    def _checkin(self, route: Route, kept: _Kept) -> None:
-        with self._lock:
-            idle = self._idle.setdefault(route, [])
-            if not self._closed and len(idle) < self.maxsize:
-                idle.append(kept)
-                return
-        kept.conn.close()
-
-    def _count_open(self) -> None:
-        with self._lock:
-            self.opened += 1
+    def count_open(self) -> None: ...
 
 
-def _dropped(sock: socket.socket) -> bool:
-    """Whether an idle connection has something to read: the server closed it (or sent what it should not
-    have between answers). Either way it cannot carry another request."""
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True
-    try:
-        if hasattr(select, "poll"):
-            poller = select.poll()
-            poller.register(sock, select.POLLIN)
-            return bool(poller.poll(0))
-        return bool(select.select([sock], [], [], 0)[0])  # pragma: no cover - no poll() on Windows
-    except (OSError, ValueError):
-        return True
-
-
-def _standin(session: Session | None, host: str, env: Mapping[str, str]) -> bool:
-    return session._standin_trusted(host, env) if session is not None else standin_trusted(host, env)
+def _standin(session: Pool | None, host: str, env: Mapping[str, str]) -> bool:
+    return session.trusts_standin(host, env) if session is not None else standin_trusted(host, env)
 
 
 def _closed_by_peer(exc: BaseException) -> bool:
@@ -428,7 +299,7 @@ def _closed_by_peer(exc: BaseException) -> bool:
     return isinstance(exc, (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError))
 
 
-def _send(
+def send_on(
     method: str,
     url: str,
     headers: Mapping[str, str] | None,
@@ -437,8 +308,9 @@ def _send(
     policy: Policy,
     stream: bool,
     environ: Mapping[str, str] | None,
-    session: Session | None,
+    session: Pool | None,
 ) -> Response | Failure:
+    """:func:`send`, on a connection ``session`` kept when it has one (and keeping this one after)."""
     env = os.environ if environ is None else environ
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
@@ -472,27 +344,27 @@ def _send(
     if body is not None:
         all_headers.setdefault("Content-Type", "application/json")
     try:
-        context = session._context(env) if session is not None else tls_context(env)
+        context = session.context_for(env) if session is not None else tls_context(env)
     except (OSError, ssl.SSLError) as exc:
         return Failure(url, "ca", ca_problem(env, exc), Timings(), request_id)
-    route: Route = (host, port, proxy, pinned, _ca_file(env))
+    route: Route = (host, port, proxy, pinned, ca_file(env))
     t0 = time.perf_counter()
     watchdog = Watchdog(policy.deadline)
     state = State()
     attempts = 1
     try:
-        kept = session._checkout(route) if session is not None else None
+        kept = session.checkout(route) if session is not None else None
         while True:
             reused = kept is not None
             if kept is None:
                 t1 = t0 if attempts == 1 else time.perf_counter()  # a second attempt's phases are its own
                 if proxy:
-                    conn, address, phases = _through_proxy(proxy, host, port, context, policy, t1, watchdog, state)
+                    conn, address, phases = through_proxy(proxy, host, port, context, policy, t1, watchdog, state)
                 else:
-                    conn, address, phases = _direct(host, port, context, policy, t1, watchdog, state)
+                    conn, address, phases = direct_connection(host, port, context, policy, t1, watchdog, state)
                 if session is not None:
-                    session._count_open()
-                kept = _Kept(conn, address, _tls_version(conn.sock), _issuer(conn.sock))
+                    session.count_open()
+                kept = Kept(conn, address, _tls_version(conn.sock), _issuer(conn.sock))
             else:
                 watchdog.watch(kept.conn.sock)
                 phases = Timings()
@@ -502,7 +374,7 @@ def _send(
                 state.phase = "request"
                 conn.request(method, target, body=body, headers=all_headers)
                 answer = conn.getresponse()
-                ttfb = _ms(t3)
+                ttfb = ms_since(t3)
                 state.phase = "body"
                 first_event = None
                 truncated = False
@@ -517,7 +389,7 @@ def _send(
                         # read(amt) returns a short body quietly where read() would raise IncompleteRead
                         raise http.client.IncompleteRead(data, int(declared) - len(data))
                 if watchdog.fired:  # a close-delimited body cut by the deadline reads as a short, clean answer
-                    raise _Stop("timeout", deadline_message(state.phase, policy.deadline), _with_total(phases, t0),
+                    raise Stop("timeout", deadline_message(state.phase, policy.deadline), with_total(phases, t0),
                                 deadline=True)
                 # kept only when the answer was read to its end and the server will take another request
                 keep = session is not None and not truncated and answer.isclosed() and conn.sock is not None
@@ -526,21 +398,21 @@ def _send(
                         and not watchdog.fired:
                     attempts, kept = 2, None  # the server closed the kept connection: once more on a new one
                     continue
-                raise _stop_for(exc, state.phase, policy, watchdog, _with_total(phases, t0)) from None
+                raise stop_for(exc, state.phase, policy, watchdog, with_total(phases, t0)) from None
             finally:
                 if keep and session is not None and not watchdog.cancel():
-                    session._checkin(route, held)
+                    session.checkin(route, held)
                 else:
                     conn.close()
             break
-    except _Stop as stop:
+    except Stop as stop:
         return Failure(url, stop.kind, stop.message, stop.timings, request_id, stop.deadline, attempts)
-    except WIRE_ERRORS as exc:  # pragma: no cover - every phase raises _Stop; a last net for the unforeseen
-        last = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
+    except WIRE_ERRORS as exc:  # pragma: no cover - every phase raises Stop; a last net for the unforeseen
+        last = stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=ms_since(t0)))
         return Failure(url, last.kind, last.message, last.timings, request_id, last.deadline, attempts)
     finally:
         watchdog.cancel()
-    timings = Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, ttfb, first_event, _ms(t0))
+    timings = Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, ttfb, first_event, ms_since(t0))
     headers_out = {k.lower(): v for k, v in answer.getheaders()}
     return Response(
         url,
@@ -557,132 +429,6 @@ def _send(
         reused,
         attempts,
     )
-
-
-def _stop_for(exc: BaseException, phase: str, policy: Policy, watchdog: Watchdog, timings: Timings) -> _Stop:
-    """The failure a wire error stands for (:func:`wire.classify`); a cut at the deadline comes first."""
-    if isinstance(exc, _Stop):
-        return exc
-    if watchdog.fired:
-        return _Stop("timeout", deadline_message(phase, policy.deadline), timings, deadline=True)
-    return _Stop(*classify(exc, phase, policy.timeout), timings)
-
-
-def _with_total(phases: Timings, t0: float) -> Timings:
-    return Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, total_ms=_ms(t0))
-
-
-def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, watchdog: Watchdog) -> ssl.SSLSocket:
-    """TLS over ``raw``, with the handshake itself under the watchdog."""
-    wrapped = context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
-    watchdog.watch(wrapped)
-    try:
-        wrapped.do_handshake()
-    except BaseException:
-        wrapped.close()
-        raise
-    return wrapped
-
-
-def _through_proxy(
-    proxy: str, host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog,
-    state: State,
-) -> tuple[http.client.HTTPSConnection, str, Timings]:
-    """A CONNECT tunnel through the proxy, with its login when the proxy URL carries one, then TLS with the
-    endpoint inside it."""
-    pparts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    try:
-        proxy_port = pparts.port or 80
-    except ValueError as exc:
-        raise _Stop("proxy", f"the proxy URL {proxy!r} has a bad port: {exc}", Timings()) from None
-    where = f"{pparts.hostname}:{proxy_port}"
-    tunnel = http.client.HTTPConnection(pparts.hostname or "", proxy_port, timeout=policy.timeout)
-    tunnel_headers = {}
-    if pparts.username:
-        login = f"{unquote(pparts.username)}:{unquote(pparts.password or '')}"
-        tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
-    tunnel.set_tunnel(host, port, headers=tunnel_headers)
-
-    def create(address: tuple[str, int], timeout: float, source: object = None) -> socket.socket:
-        return watchdog.watch(socket.create_connection(address, timeout))
-
-    tunnel._create_connection = create  # type: ignore[attr-defined]  # http.client's own seam for the socket
-    state.phase = "proxy"
-    try:
-        tunnel.connect()
-        connect = _ms(t0)
-        state.phase = "tls"
-        t2 = time.perf_counter()
-        raw = tunnel.sock
-        tunnel.sock = None  # the TLS socket below owns the descriptor now
-        wrapped = _handshake(raw, host, context, watchdog)
-    except WIRE_ERRORS as exc:
-        tunnel.close()  # a failed CONNECT leaves the socket to the proxy open
-        stop = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
-        if stop.kind == "tls" and exc.__class__ is ssl.SSLCertVerificationError:
-            stop.message = stop.message.replace("TLS verification failed", f"TLS verification failed through "
-                                                f"proxy {where}", 1)
-        elif state.phase == "proxy" and not stop.deadline:
-            stop = _Stop("proxy", f"through proxy {where}: {stop.message if stop.kind != 'other' else exc}",
-                         stop.timings)
-        raise stop from None
-    conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
-    conn.auto_open = 0  # never a silent reconnect by http.client, unmeasured and unwatched
-    conn.sock = wrapped
-    return conn, f"via proxy {where}", Timings(connect_ms=connect, tls_ms=_ms(t2))
-
-
-def _direct(
-    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog, state: State
-) -> tuple[http.client.HTTPSConnection, str, Timings]:
-    """DNS (or a --resolve pin), TCP connect and TLS handshake, each timed."""
-    pinned = policy.resolve.get((host, port))
-    try:
-        infos = socket.getaddrinfo(pinned or host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise _Stop("dns", f"{host} does not resolve: {exc.strerror or exc}", Timings(dns_ms=_ms(t0))) from None
-    except (OSError, ValueError) as exc:  # UnicodeError: a label the idna codec refuses
-        raise _Stop("dns", f"{host} cannot be looked up: {exc}", Timings(dns_ms=_ms(t0))) from None
-    dns = _ms(t0)
-    address = str(infos[0][4][0])
-    t1 = time.perf_counter()
-    state.phase = "connect"
-    try:
-        raw = watchdog.watch(socket.create_connection((address, port), timeout=policy.timeout))
-    except TimeoutError:
-        raise _Stop(
-            "connect",
-            f"TCP connect to {address}:{port} timed out after {policy.timeout:g} s",
-            Timings(dns_ms=dns, connect_ms=_ms(t1)),
-        ) from None
-    except OSError as exc:
-        raise _Stop(
-            "connect",
-            f"TCP connect to {address}:{port} failed: {exc.strerror or exc}",
-            Timings(dns_ms=dns, connect_ms=_ms(t1)),
-        ) from None
-    connect = _ms(t1)
-    _no_delay(raw)
-    t2 = time.perf_counter()
-    state.phase = "tls"
-    try:
-        wrapped = _handshake(raw, host, context, watchdog)
-    except WIRE_ERRORS as exc:
-        raw.close()
-        raise _stop_for(exc, "tls", policy, watchdog, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))) \
-            from None
-    conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
-    conn.auto_open = 0  # never a silent reconnect by http.client, unmeasured and unwatched
-    conn.sock = wrapped
-    return conn, address, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
-
-
-def _no_delay(sock: socket.socket) -> None:
-    """TCP_NODELAY, as http.client's own connect() and urllib3 set it: http.client writes a request's
-    headers and body separately, and on a kept connection Nagle would hold the body back until the
-    server's delayed ACK (about 40 ms), time that would show up as the service's."""
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _tls_version(sock: object) -> str | None:
