@@ -17,6 +17,7 @@ import pytest
 
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services import http
+from aoai_doctor.services.session import Session
 from aoai_doctor.standin.certs import make_tls_material
 
 
@@ -52,6 +53,7 @@ class ConnectProxy:
         self.silent = silent
         """Read the CONNECT and never answer it."""
         self.closed = threading.Event()
+        self.tunnels = 0
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -60,6 +62,7 @@ class ConnectProxy:
                 client, _ = self.sock.accept()
             except OSError:
                 return
+            self.tunnels += 1
             threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
 
     def _tunnel(self, client: socket.socket) -> None:
@@ -125,3 +128,24 @@ def test_a_failed_tunnel_is_diagnosed_and_closed(proxy: ConnectProxy, tmp_path: 
     unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert unclosed == []
     assert proxy.closed.wait(10), "the client never hung up on the proxy"
+
+
+def test_a_session_keeps_its_tunnel_through_the_proxy(tmp_path: Path) -> None:
+    from tests.test_http_session import Counting
+
+    material = make_tls_material(tmp_path, ("contoso.openai.azure.com",))
+    upstream = Counting(material)
+    proxy = ConnectProxy(upstream.port)
+    environ = {"HTTPS_PROXY": f"http://127.0.0.1:{proxy.port}", "REQUESTS_CA_BUNDLE": str(material.ca_path)}
+    key = (("api-key", Secret("k" * 32)),)
+    try:
+        with Session() as session:
+            answers = [session.post_json("https://contoso.openai.azure.com/openai/x", {}, key, http.Policy(timeout=5),
+                                         environ) for _ in range(3)]
+    finally:
+        proxy.sock.close()
+        upstream.close()
+    assert all(isinstance(a, http.Response) and a.status == 200 for a in answers)
+    assert [a.reused for a in answers if isinstance(a, http.Response)] == [False, True, True]
+    assert {a.address for a in answers if isinstance(a, http.Response)} == {f"via proxy 127.0.0.1:{proxy.port}"}
+    assert proxy.tunnels == 1 and upstream.connections == 1

@@ -10,10 +10,12 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from aoai_doctor.azure import answers as dp
+from aoai_doctor.azure.calls import Call
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
 from aoai_doctor.facts import CallOutcome
 from aoai_doctor.model import Finding, Severity
 from aoai_doctor.services import http
+from aoai_doctor.services.session import Session
 
 
 def _fmt(ms: float | None) -> str:
@@ -41,7 +43,10 @@ class Latency(Check):
     token acquisition time; the service's own processing time when it reports one
     (`openai-processing-ms`, `x-envoy-upstream-service-time`) and so the network overhead. With
     `--repeat N [--concurrency C]` it makes N more calls and reports p50, p95, max and errors; with
-    `--stream` it measures the time to the first streamed token.
+    `--stream` it measures the time to the first streamed token. The repeated and streamed calls share
+    one pool of kept connections, as a production client does: each of the C workers opens one
+    connection for its first call and reuses it (`-v` says how many were opened); a connection the
+    server closes is replaced. The test call's DNS, connect and TLS are measured on its own new connection.
 
     ## Why it matters
     "Azure OpenAI is slow" is often DNS, a proxy, a cold TLS handshake or token acquisition. The
@@ -115,6 +120,16 @@ class Latency(Check):
         assert first.request is not None
         call, credential = first.request
         policy = http.Policy(allow_hosts=ctx.target.allow_hosts, resolve=http.parse_resolve(list(ctx.target.resolve)))
+        # One pooled session for the repeated and streamed calls, as a production client keeps one: each
+        # worker opens a connection for its first call (connect and TLS as the test call measured them)
+        # and reuses it after.
+        with Session(maxsize=concurrency) as session:
+            return Latency._calls(call, credential, policy, session, repeat, concurrency, stream, ctx)
+
+    @staticmethod
+    def _calls(call: Call, credential: tuple[http.Credential, ...] | None, policy: http.Policy,
+               session: Session, repeat: int, concurrency: int, stream: bool,
+               ctx: CheckContext) -> tuple[list[Finding], int]:
         found: list[Finding] = []
         made = [0]
         if repeat:
@@ -132,9 +147,9 @@ class Latency(Check):
                         pending.pop()
                     if time.monotonic() > deadline:  # the check's own time is up: make no more calls
                         return
-                    answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
+                    answer = session.post_json(call.url, call.body, credential, policy, ctx.environ)
                     with lock:
-                        made[0] += 1
+                        made[0] += answer.attempts
                         if isinstance(answer, http.Response) and answer.status < 300 and answer.timings.total_ms:
                             totals.append(answer.timings.total_ms)
                         else:
@@ -145,6 +160,7 @@ class Latency(Check):
                 thread.start()
             for thread in threads:
                 thread.join()
+            opened = f"{session.opened} connection{'s' if session.opened != 1 else ''} for {made[0]} calls, kept open"
             if totals:
                 ordered = sorted(totals)
                 p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
@@ -152,7 +168,7 @@ class Latency(Check):
                     ok(
                         f"{repeat} more calls at concurrency {concurrency}: p50 {statistics.median(ordered):.0f} "
                         f"ms, p95 {p95:.0f} ms, max {ordered[-1]:.0f} ms, {len(errors)} errors",
-                        detail=f"errors: {', '.join(errors)}" if errors else None,
+                        detail=opened + (f"; errors: {', '.join(errors)}" if errors else ""),
                     )
                 )
             if errors:
@@ -170,8 +186,8 @@ class Latency(Check):
                             "stream)"))
         elif stream:
             streamed = dict(call.body, stream=True)
-            answer = http.post_json(call.url, streamed, credential, policy, ctx.environ, stream=True)
-            made[0] += 1
+            answer = session.post_json(call.url, streamed, credential, policy, ctx.environ, stream=True)
+            made[0] += answer.attempts
             if isinstance(answer, http.Response) and answer.timings.first_event_ms is not None:
                 found.append(
                     ok(

@@ -8,26 +8,43 @@ else certifi's bundle; verification is never turned off. ``HTTPS_PROXY``/``NO_PR
 Policy: a bearer token or key is only attached for a host in the Azure suffix list or named with
 ``--allow-host``; redirects are never followed, so no credential crosses one; ``--resolve`` (curl
 semantics) pins ``host:port`` to an address.
+
+:func:`send` opens a connection for the one request and closes it, so every phase is measured. A
+:class:`~aoai_doctor.services.session.Session` keeps connections open between requests to the same
+place, as a production client does (``--repeat``): the same policy, deadline and body cap hold for each
+request on a kept connection.
 """
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
-import socket
 import ssl
 import time
 import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from typing import Protocol
+from urllib.parse import urlsplit
 
 from aoai_doctor._version import __version__
 from aoai_doctor.redaction import Secret
-from aoai_doctor.services.wire import WIRE_ERRORS, State, Watchdog, classify, deadline_message, read_stream
+from aoai_doctor.services.wire import (
+    WIRE_ERRORS,
+    State,
+    Stop,
+    Watchdog,
+    deadline_message,
+    direct_connection,
+    ms_since,
+    read_stream,
+    stop_for,
+    through_proxy,
+    with_total,
+)
+from aoai_doctor.services.wire import Timings as Timings  # re-exported: the phases a Response carries
 
 USER_AGENT = f"aoai-doctor/{__version__} (+https://pypi.org/project/aoai-doctor)"
 AZURE_SUFFIXES: tuple[str, ...] = (
@@ -122,20 +139,6 @@ DEADLINE_FACTOR = 2.0
 
 
 @dataclass(frozen=True, slots=True)
-class Timings:
-    """Milliseconds spent in each phase; None where the phase did not happen (a proxy hides TCP/TLS)."""
-
-    dns_ms: float | None = None
-    connect_ms: float | None = None
-    tls_ms: float | None = None
-    ttfb_ms: float | None = None
-    """From sending the request to the response's status line and headers."""
-    first_event_ms: float | None = None
-    """For a stream: from sending the request to the first data event (time to first token)."""
-    total_ms: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Response:
     """An HTTP answer, with what the doctor measured around it."""
 
@@ -151,6 +154,12 @@ class Response:
     tls_version: str | None = None
     peer_issuer: str | None = None
     truncated: bool = False
+    reused: bool = False
+    """Sent on a connection a :class:`~aoai_doctor.services.session.Session` kept from an earlier request:
+    no DNS, connect or TLS."""
+    attempts: int = 1
+    """2 when a kept connection turned out closed by the server before any answer and the request was
+    sent again on a new one (the server saw it at most once with an answer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +175,11 @@ class Failure:
     client_request_id: str
     deadline: bool = False
     """The request was cut at :attr:`Policy.deadline` while the peer was still (slowly) sending."""
+    attempts: int = 1
+    """As :attr:`Response.attempts`."""
 
 
-def _ca_file(environ: Mapping[str, str]) -> str | None:
+def ca_file(environ: Mapping[str, str]) -> str | None:
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         if environ.get(name):
             return environ[name]
@@ -182,7 +193,7 @@ def _ca_file(environ: Mapping[str, str]) -> str | None:
 def tls_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
     """A verifying TLS context that trusts what requests would trust."""
     env = os.environ if environ is None else environ
-    return ssl.create_default_context(cafile=_ca_file(env))
+    return ssl.create_default_context(cafile=ca_file(env))
 
 
 def bypasses_proxy(host: str, no_proxy: str) -> bool:
@@ -222,18 +233,6 @@ def ca_problem(environ: Mapping[str, str], exc: BaseException) -> str:
     return f"cannot load the CA bundle: {exc}"
 
 
-class _Stop(Exception):
-    """A phase ended without an HTTP answer; becomes a :class:`Failure`."""
-
-    def __init__(self, kind: str, message: str, timings: Timings, deadline: bool = False) -> None:
-        super().__init__(message)
-        self.kind, self.message, self.timings, self.deadline = kind, message, timings, deadline
-
-
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 1)
-
-
 Credential = tuple[str, Secret]
 """A header that carries a secret: ``("Authorization", Secret("Bearer …"))``, ``("api-key", …)``."""
 
@@ -258,7 +257,60 @@ def send(
     stream: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> Response | Failure:
-    """Send one request and measure it. Never raises for network trouble: that is a :class:`Failure`."""
+    """Send one request on a new connection and measure it. Never raises for network trouble: that is a
+    :class:`Failure`."""
+    return send_on(method, url, headers, body, credential, policy, stream, environ, None)
+
+
+Route = tuple[str, int, str | None, str | None, str | None]
+"""Where a kept connection leads: host, port, proxy, ``--resolve`` pin, CA bundle."""
+
+
+@dataclass(slots=True)
+class Kept:
+    """An open connection and what was learnt when it was made."""
+
+    conn: http.client.HTTPSConnection
+    address: str
+    tls_version: str | None
+    issuer: str | None
+
+
+class Pool(Protocol):
+    """What :func:`send_on` asks of the connections it may reuse (:class:`aoai_doctor.services.session.Session`)."""
+
+    def trusts_standin(self, host: str, env: Mapping[str, str]) -> bool: ...
+
+    def context_for(self, env: Mapping[str, str]) -> ssl.SSLContext: ...
+
+    def checkout(self, route: Route) -> Kept | None: ...
+
+    def checkin(self, route: Route, kept: Kept) -> None: ...
+
+    def count_open(self) -> None: ...
+
+
+def _standin(session: Pool | None, host: str, env: Mapping[str, str]) -> bool:
+    return session.trusts_standin(host, env) if session is not None else standin_trusted(host, env)
+
+
+def _closed_by_peer(exc: BaseException) -> bool:
+    """A kept connection's failure before any answer that means the server had closed it."""
+    return isinstance(exc, (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError))
+
+
+def send_on(
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None,
+    body: bytes | None,
+    credential: Credential | tuple[Credential, ...] | None,
+    policy: Policy,
+    stream: bool,
+    environ: Mapping[str, str] | None,
+    session: Pool | None,
+) -> Response | Failure:
+    """:func:`send`, on a connection ``session`` kept when it has one (and keeping this one after)."""
     env = os.environ if environ is None else environ
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
@@ -267,11 +319,12 @@ def send(
     request_id = str(uuid.uuid4())
     if parts.scheme != "https":
         return Failure(url, "refused", "the doctor only calls https endpoints", Timings(), request_id)
+    proxy = proxy_for(host, env)
+    pinned = policy.resolve.get((host, port))
     # The stand-in exception holds only for a direct connection: no proxy, no --resolve pin elsewhere.
-    direct = (host, port) not in policy.resolve and proxy_for(host, env) is None
+    direct = pinned is None and proxy is None
     secrets = credential_headers(credential)
-    if secrets and not (host_allowed(host, policy.allow_hosts)
-                                       or (direct and standin_trusted(host, env))):
+    if secrets and not (host_allowed(host, policy.allow_hosts) or (direct and _standin(session, host, env))):
         return Failure(
             url,
             "refused",
@@ -291,55 +344,75 @@ def send(
     if body is not None:
         all_headers.setdefault("Content-Type", "application/json")
     try:
-        context = tls_context(env)
+        context = session.context_for(env) if session is not None else tls_context(env)
     except (OSError, ssl.SSLError) as exc:
         return Failure(url, "ca", ca_problem(env, exc), Timings(), request_id)
+    route: Route = (host, port, proxy, pinned, ca_file(env))
     t0 = time.perf_counter()
-    proxy = proxy_for(host, env)
     watchdog = Watchdog(policy.deadline)
     state = State()
+    attempts = 1
     try:
-        if proxy:
-            conn, address, phases = _through_proxy(proxy, host, port, context, policy, t0, watchdog, state)
-        else:
-            conn, address, phases = _direct(host, port, context, policy, t0, watchdog, state)
-        sock = conn.sock
-        tls_version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
-        issuer = _issuer(sock)
-        t3 = time.perf_counter()
-        try:
-            state.phase = "request"
-            conn.request(method, target, body=body, headers=all_headers)
-            answer = conn.getresponse()
-            ttfb = _ms(t3)
-            state.phase = "body"
-            first_event = None
-            truncated = False
-            if stream and answer.status == 200:
-                data, first_event, truncated = read_stream(answer, t3, MAX_BODY)
+        kept = session.checkout(route) if session is not None else None
+        while True:
+            reused = kept is not None
+            if kept is None:
+                t1 = t0 if attempts == 1 else time.perf_counter()  # a second attempt's phases are its own
+                if proxy:
+                    conn, address, phases = through_proxy(proxy, host, port, context, policy, t1, watchdog, state)
+                else:
+                    conn, address, phases = direct_connection(host, port, context, policy, t1, watchdog, state)
+                if session is not None:
+                    session.count_open()
+                kept = Kept(conn, address, _tls_version(conn.sock), _issuer(conn.sock))
             else:
-                data = answer.read(MAX_BODY + 1)
-                truncated = len(data) > MAX_BODY
-                data = data[:MAX_BODY]
-                declared = answer.getheader("content-length", "")
-                if not truncated and declared.isdigit() and len(data) < int(declared):
-                    # read(amt) returns a short body quietly where read() would raise IncompleteRead
-                    raise http.client.IncompleteRead(data, int(declared) - len(data))
-            if watchdog.fired:  # a close-delimited body cut by the deadline reads as a short, clean answer
-                raise _Stop("timeout", deadline_message(state.phase, policy.deadline), _with_total(phases, t0),
-                            deadline=True)
-        except WIRE_ERRORS as exc:
-            raise _stop_for(exc, state.phase, policy, watchdog, _with_total(phases, t0)) from None
-        finally:
-            conn.close()
-    except _Stop as stop:
-        return Failure(url, stop.kind, stop.message, stop.timings, request_id, stop.deadline)
-    except WIRE_ERRORS as exc:  # pragma: no cover - every phase raises _Stop; a last net for the unforeseen
-        last = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
-        return Failure(url, last.kind, last.message, last.timings, request_id, last.deadline)
+                watchdog.watch(kept.conn.sock)
+                phases = Timings()
+            held, conn, keep = kept, kept.conn, False
+            t3 = time.perf_counter()
+            try:
+                state.phase = "request"
+                conn.request(method, target, body=body, headers=all_headers)
+                answer = conn.getresponse()
+                ttfb = ms_since(t3)
+                state.phase = "body"
+                first_event = None
+                truncated = False
+                if stream and answer.status == 200:
+                    data, first_event, truncated = read_stream(answer, t3, MAX_BODY)
+                else:
+                    data = answer.read(MAX_BODY + 1)
+                    truncated = len(data) > MAX_BODY
+                    data = data[:MAX_BODY]
+                    declared = answer.getheader("content-length", "")
+                    if not truncated and declared.isdigit() and len(data) < int(declared):
+                        # read(amt) returns a short body quietly where read() would raise IncompleteRead
+                        raise http.client.IncompleteRead(data, int(declared) - len(data))
+                if watchdog.fired:  # a close-delimited body cut by the deadline reads as a short, clean answer
+                    raise Stop("timeout", deadline_message(state.phase, policy.deadline), with_total(phases, t0),
+                                deadline=True)
+                # kept only when the answer was read to its end and the server will take another request
+                keep = session is not None and not truncated and answer.isclosed() and conn.sock is not None
+            except WIRE_ERRORS as exc:
+                if reused and attempts == 1 and state.phase == "request" and _closed_by_peer(exc) \
+                        and not watchdog.fired:
+                    attempts, kept = 2, None  # the server closed the kept connection: once more on a new one
+                    continue
+                raise stop_for(exc, state.phase, policy, watchdog, with_total(phases, t0)) from None
+            finally:
+                if keep and session is not None and not watchdog.cancel():
+                    session.checkin(route, held)
+                else:
+                    conn.close()
+            break
+    except Stop as stop:
+        return Failure(url, stop.kind, stop.message, stop.timings, request_id, stop.deadline, attempts)
+    except WIRE_ERRORS as exc:  # pragma: no cover - every phase raises Stop; a last net for the unforeseen
+        last = stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=ms_since(t0)))
+        return Failure(url, last.kind, last.message, last.timings, request_id, last.deadline, attempts)
     finally:
         watchdog.cancel()
-    timings = Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, ttfb, first_event, _ms(t0))
+    timings = Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, ttfb, first_event, ms_since(t0))
     headers_out = {k.lower(): v for k, v in answer.getheaders()}
     return Response(
         url,
@@ -348,127 +421,18 @@ def send(
         headers_out,
         data,
         timings,
-        address,
+        held.address,
         request_id,
-        tls_version,
-        issuer,
+        held.tls_version,
+        held.issuer,
         truncated,
+        reused,
+        attempts,
     )
 
 
-def _stop_for(exc: BaseException, phase: str, policy: Policy, watchdog: Watchdog, timings: Timings) -> _Stop:
-    """The failure a wire error stands for (:func:`wire.classify`); a cut at the deadline comes first."""
-    if isinstance(exc, _Stop):
-        return exc
-    if watchdog.fired:
-        return _Stop("timeout", deadline_message(phase, policy.deadline), timings, deadline=True)
-    return _Stop(*classify(exc, phase, policy.timeout), timings)
-
-
-def _with_total(phases: Timings, t0: float) -> Timings:
-    return Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, total_ms=_ms(t0))
-
-
-def _handshake(raw: socket.socket, host: str, context: ssl.SSLContext, watchdog: Watchdog) -> ssl.SSLSocket:
-    """TLS over ``raw``, with the handshake itself under the watchdog."""
-    wrapped = context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
-    watchdog.watch(wrapped)
-    try:
-        wrapped.do_handshake()
-    except BaseException:
-        wrapped.close()
-        raise
-    return wrapped
-
-
-def _through_proxy(
-    proxy: str, host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog,
-    state: State,
-) -> tuple[http.client.HTTPSConnection, str, Timings]:
-    """A CONNECT tunnel through the proxy, with its login when the proxy URL carries one, then TLS with the
-    endpoint inside it."""
-    pparts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    try:
-        proxy_port = pparts.port or 80
-    except ValueError as exc:
-        raise _Stop("proxy", f"the proxy URL {proxy!r} has a bad port: {exc}", Timings()) from None
-    where = f"{pparts.hostname}:{proxy_port}"
-    tunnel = http.client.HTTPConnection(pparts.hostname or "", proxy_port, timeout=policy.timeout)
-    tunnel_headers = {}
-    if pparts.username:
-        login = f"{unquote(pparts.username)}:{unquote(pparts.password or '')}"
-        tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
-    tunnel.set_tunnel(host, port, headers=tunnel_headers)
-
-    def create(address: tuple[str, int], timeout: float, source: object = None) -> socket.socket:
-        return watchdog.watch(socket.create_connection(address, timeout))
-
-    tunnel._create_connection = create  # type: ignore[attr-defined]  # http.client's own seam for the socket
-    state.phase = "proxy"
-    try:
-        tunnel.connect()
-        connect = _ms(t0)
-        state.phase = "tls"
-        t2 = time.perf_counter()
-        raw = tunnel.sock
-        tunnel.sock = None  # the TLS socket below owns the descriptor now
-        wrapped = _handshake(raw, host, context, watchdog)
-    except WIRE_ERRORS as exc:
-        tunnel.close()  # a failed CONNECT leaves the socket to the proxy open
-        stop = _stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=_ms(t0)))
-        if stop.kind == "tls" and exc.__class__ is ssl.SSLCertVerificationError:
-            stop.message = stop.message.replace("TLS verification failed", f"TLS verification failed through "
-                                                f"proxy {where}", 1)
-        elif state.phase == "proxy" and not stop.deadline:
-            stop = _Stop("proxy", f"through proxy {where}: {stop.message if stop.kind != 'other' else exc}",
-                         stop.timings)
-        raise stop from None
-    conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
-    conn.sock = wrapped
-    return conn, f"via proxy {where}", Timings(connect_ms=connect, tls_ms=_ms(t2))
-
-
-def _direct(
-    host: str, port: int, context: ssl.SSLContext, policy: Policy, t0: float, watchdog: Watchdog, state: State
-) -> tuple[http.client.HTTPSConnection, str, Timings]:
-    """DNS (or a --resolve pin), TCP connect and TLS handshake, each timed."""
-    pinned = policy.resolve.get((host, port))
-    try:
-        infos = socket.getaddrinfo(pinned or host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise _Stop("dns", f"{host} does not resolve: {exc.strerror or exc}", Timings(dns_ms=_ms(t0))) from None
-    except (OSError, ValueError) as exc:  # UnicodeError: a label the idna codec refuses
-        raise _Stop("dns", f"{host} cannot be looked up: {exc}", Timings(dns_ms=_ms(t0))) from None
-    dns = _ms(t0)
-    address = str(infos[0][4][0])
-    t1 = time.perf_counter()
-    state.phase = "connect"
-    try:
-        raw = watchdog.watch(socket.create_connection((address, port), timeout=policy.timeout))
-    except TimeoutError:
-        raise _Stop(
-            "connect",
-            f"TCP connect to {address}:{port} timed out after {policy.timeout:g} s",
-            Timings(dns_ms=dns, connect_ms=_ms(t1)),
-        ) from None
-    except OSError as exc:
-        raise _Stop(
-            "connect",
-            f"TCP connect to {address}:{port} failed: {exc.strerror or exc}",
-            Timings(dns_ms=dns, connect_ms=_ms(t1)),
-        ) from None
-    connect = _ms(t1)
-    t2 = time.perf_counter()
-    state.phase = "tls"
-    try:
-        wrapped = _handshake(raw, host, context, watchdog)
-    except WIRE_ERRORS as exc:
-        raw.close()
-        raise _stop_for(exc, "tls", policy, watchdog, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))) \
-            from None
-    conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
-    conn.sock = wrapped
-    return conn, address, Timings(dns_ms=dns, connect_ms=connect, tls_ms=_ms(t2))
+def _tls_version(sock: object) -> str | None:
+    return sock.version() if isinstance(sock, ssl.SSLSocket) else None
 
 
 def _issuer(sock: object) -> str | None:

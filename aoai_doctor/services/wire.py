@@ -1,15 +1,21 @@
-"""What a bad peer can make the standard library raise, read as a failure kind and a message, and the
-watchdog that holds a request to its total deadline. Used by :mod:`aoai_doctor.services.http` and
-:mod:`aoai_doctor.services.netprobe`; no I/O of its own beyond shutting sockets down."""
+"""What a bad peer can make the standard library raise, read as a failure kind and a message, the
+watchdog that holds a request to its total deadline, and the measured opening of a connection (DNS or a
+``--resolve`` pin, TCP connect or a proxy's CONNECT, TLS). Used by :mod:`aoai_doctor.services.http` and
+:mod:`aoai_doctor.services.netprobe`."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import socket
 import ssl
 import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
 
 WIRE_ERRORS = (OSError, http.client.HTTPException, ValueError)
 """What a bad peer can make the standard library raise: socket and ssl errors (``OSError``), every
@@ -46,6 +52,7 @@ class Watchdog:
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
+        self._cancelled = False
         self._lock = threading.Lock()
         self._socks: list[socket.socket] = []
         self._timer = threading.Timer(seconds, self._fire)
@@ -63,13 +70,21 @@ class Watchdog:
 
     def _fire(self) -> None:
         with self._lock:
+            if self._cancelled:  # the timer ran out just as the request ended: its sockets may be kept
+                return
             self.fired = True
             socks = list(self._socks)
         for sock in socks:
             _shut(sock)
 
-    def cancel(self) -> None:
+    def cancel(self) -> bool:
+        """Stop watching; whether the deadline had fired. After this a late timer shuts nothing down, so
+        a socket the request leaves open (kept for the next request) is never cut under another one."""
         self._timer.cancel()
+        with self._lock:
+            self._cancelled = True
+            self._socks.clear()
+            return self.fired
 
 
 def _shut(sock: socket.socket) -> None:
@@ -140,3 +155,168 @@ def read_stream(answer: http.client.HTTPResponse, t_sent: float, limit: int) -> 
             break
     data = b"".join(chunks)
     return data[:limit], first, len(data) > limit
+
+
+class WirePolicy(Protocol):
+    """What opening a connection needs of :class:`aoai_doctor.services.http.Policy`."""
+
+    @property
+    def timeout(self) -> float: ...
+
+    @property
+    def deadline(self) -> float: ...
+
+    @property
+    def resolve(self) -> Mapping[tuple[str, int], str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Milliseconds spent in each phase; None where the phase did not happen (a proxy hides TCP/TLS)."""
+
+    dns_ms: float | None = None
+    connect_ms: float | None = None
+    tls_ms: float | None = None
+    ttfb_ms: float | None = None
+    """From sending the request to the response's status line and headers."""
+    first_event_ms: float | None = None
+    """For a stream: from sending the request to the first data event (time to first token)."""
+    total_ms: float | None = None
+
+
+class Stop(Exception):
+    """A phase ended without an HTTP answer; becomes a :class:`Failure`."""
+
+    def __init__(self, kind: str, message: str, timings: Timings, deadline: bool = False) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.timings, self.deadline = kind, message, timings, deadline
+
+
+def ms_since(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+def stop_for(exc: BaseException, phase: str, policy: WirePolicy, watchdog: Watchdog, timings: Timings) -> Stop:
+    """The failure a wire error stands for (:func:`wire.classify`); a cut at the deadline comes first."""
+    if isinstance(exc, Stop):
+        return exc
+    if watchdog.fired:
+        return Stop("timeout", deadline_message(phase, policy.deadline), timings, deadline=True)
+    return Stop(*classify(exc, phase, policy.timeout), timings)
+
+
+def with_total(phases: Timings, t0: float) -> Timings:
+    return Timings(phases.dns_ms, phases.connect_ms, phases.tls_ms, total_ms=ms_since(t0))
+
+
+def handshake(raw: socket.socket, host: str, context: ssl.SSLContext, watchdog: Watchdog) -> ssl.SSLSocket:
+    """TLS over ``raw``, with the handshake itself under the watchdog."""
+    wrapped = context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
+    watchdog.watch(wrapped)
+    try:
+        wrapped.do_handshake()
+    except BaseException:
+        wrapped.close()
+        raise
+    return wrapped
+
+
+def through_proxy(
+    proxy: str, host: str, port: int, context: ssl.SSLContext, policy: WirePolicy, t0: float, watchdog: Watchdog,
+    state: State,
+) -> tuple[http.client.HTTPSConnection, str, Timings]:
+    """A CONNECT tunnel through the proxy, with its login when the proxy URL carries one, then TLS with the
+    endpoint inside it."""
+    pparts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    try:
+        proxy_port = pparts.port or 80
+    except ValueError as exc:
+        raise Stop("proxy", f"the proxy URL {proxy!r} has a bad port: {exc}", Timings()) from None
+    where = f"{pparts.hostname}:{proxy_port}"
+    tunnel = http.client.HTTPConnection(pparts.hostname or "", proxy_port, timeout=policy.timeout)
+    tunnel_headers = {}
+    if pparts.username:
+        login = f"{unquote(pparts.username)}:{unquote(pparts.password or '')}"
+        tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
+    tunnel.set_tunnel(host, port, headers=tunnel_headers)
+
+    def create(address: tuple[str, int], timeout: float, source: object = None) -> socket.socket:
+        return watchdog.watch(socket.create_connection(address, timeout))
+
+    tunnel._create_connection = create  # type: ignore[attr-defined]  # http.client's own seam for the socket
+    state.phase = "proxy"
+    try:
+        tunnel.connect()
+        connect = ms_since(t0)
+        state.phase = "tls"
+        t2 = time.perf_counter()
+        raw = tunnel.sock
+        tunnel.sock = None  # the TLS socket below owns the descriptor now
+        wrapped = handshake(raw, host, context, watchdog)
+    except WIRE_ERRORS as exc:
+        tunnel.close()  # a failed CONNECT leaves the socket to the proxy open
+        stop = stop_for(exc, state.phase, policy, watchdog, Timings(total_ms=ms_since(t0)))
+        if stop.kind == "tls" and exc.__class__ is ssl.SSLCertVerificationError:
+            stop.message = stop.message.replace("TLS verification failed", f"TLS verification failed through "
+                                                f"proxy {where}", 1)
+        elif state.phase == "proxy" and not stop.deadline:
+            stop = Stop("proxy", f"through proxy {where}: {stop.message if stop.kind != 'other' else exc}",
+                         stop.timings)
+        raise stop from None
+    conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
+    conn.auto_open = 0  # never a silent reconnect by http.client, unmeasured and unwatched
+    conn.sock = wrapped
+    return conn, f"via proxy {where}", Timings(connect_ms=connect, tls_ms=ms_since(t2))
+
+
+def direct_connection(
+    host: str, port: int, context: ssl.SSLContext, policy: WirePolicy, t0: float, watchdog: Watchdog, state: State
+) -> tuple[http.client.HTTPSConnection, str, Timings]:
+    """DNS (or a --resolve pin), TCP connect and TLS handshake, each timed."""
+    pinned = policy.resolve.get((host, port))
+    try:
+        infos = socket.getaddrinfo(pinned or host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise Stop("dns", f"{host} does not resolve: {exc.strerror or exc}", Timings(dns_ms=ms_since(t0))) from None
+    except (OSError, ValueError) as exc:  # UnicodeError: a label the idna codec refuses
+        raise Stop("dns", f"{host} cannot be looked up: {exc}", Timings(dns_ms=ms_since(t0))) from None
+    dns = ms_since(t0)
+    address = str(infos[0][4][0])
+    t1 = time.perf_counter()
+    state.phase = "connect"
+    try:
+        raw = watchdog.watch(socket.create_connection((address, port), timeout=policy.timeout))
+    except TimeoutError:
+        raise Stop(
+            "connect",
+            f"TCP connect to {address}:{port} timed out after {policy.timeout:g} s",
+            Timings(dns_ms=dns, connect_ms=ms_since(t1)),
+        ) from None
+    except OSError as exc:
+        raise Stop(
+            "connect",
+            f"TCP connect to {address}:{port} failed: {exc.strerror or exc}",
+            Timings(dns_ms=dns, connect_ms=ms_since(t1)),
+        ) from None
+    connect = ms_since(t1)
+    no_delay(raw)
+    t2 = time.perf_counter()
+    state.phase = "tls"
+    try:
+        wrapped = handshake(raw, host, context, watchdog)
+    except WIRE_ERRORS as exc:
+        raw.close()
+        raise stop_for(exc, "tls", policy, watchdog, Timings(dns_ms=dns, connect_ms=connect, tls_ms=ms_since(t2))) \
+            from None
+    conn = http.client.HTTPSConnection(host, port, context=context, timeout=policy.timeout)
+    conn.auto_open = 0  # never a silent reconnect by http.client, unmeasured and unwatched
+    conn.sock = wrapped
+    return conn, address, Timings(dns_ms=dns, connect_ms=connect, tls_ms=ms_since(t2))
+
+
+def no_delay(sock: socket.socket) -> None:
+    """TCP_NODELAY, as http.client's own connect() and urllib3 set it: http.client writes a request's
+    headers and body separately, and on a kept connection Nagle would hold the body back until the
+    server's delayed ACK (about 40 ms), time that would show up as the service's."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
