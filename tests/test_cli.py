@@ -349,6 +349,12 @@ def test_help_checks_and_explain_import_only_what_they_need() -> None:
     assert "# AOAI210 credential-chain" in proc.stdout
 
 
+def test_schema_prints_the_report_schema() -> None:
+    result = invoke("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == SCHEMA and result.output.endswith("}\n")
+
+
 @pytest.mark.parametrize("limit", [20, 45, 60, 94, 200])
 def test_every_command_is_listed_with_its_own_help(limit: int) -> None:
     """The lazy group lists each command from COMMANDS without importing it: the entry must name the command

@@ -79,8 +79,6 @@ def list_checks(checks_path: Path | None, fmt: str) -> None:
     """List every check: id, name, stage and what it looks at."""
     import json
 
-    from tabulate import tabulate  # type: ignore[import-untyped]
-
     from aoai_doctor import config, registry
 
     try:
@@ -94,6 +92,8 @@ def list_checks(checks_path: Path | None, fmt: str) -> None:
                                 "requires": list(c.requires), "required": c.required}
                                for c in reg.checks], indent=2))
     else:
+        from tabulate import tabulate  # type: ignore[import-untyped]
+
         rows = [[c.id, c.name, c.stage.title, c.summary] for c in reg.checks]
         click.echo(tabulate(rows, headers=["id", "name", "stage", "what it looks at"], tablefmt="simple"))
     for error in reg.errors:
@@ -103,7 +103,6 @@ def list_checks(checks_path: Path | None, fmt: str) -> None:
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of the report `run --format json` writes."""
-    from importlib import resources
-
-    click.echo(resources.files("aoai_doctor.reporters").joinpath("report.schema.json").read_text(encoding="utf-8"),
-               nl=False)
+    # Read beside the package rather than through importlib.resources, which would import the reporters.
+    schema_file = Path(__file__).resolve().parents[1] / "reporters" / "report.schema.json"
+    click.echo(schema_file.read_text(encoding="utf-8"), nl=False)
