@@ -41,7 +41,8 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
     "run": ("aoai_doctor.cli.run:run", "Run the checks against the configured target and report."),
     "schema": ("aoai_doctor.cli.info:schema", "Print the JSON Schema of the report `run --format json` writes."),
 }
-"""Every command, imported on first use. The tests hold each entry's help to the command's own."""
+"""Every command, imported on first use: a new command is one entry here. The tests hold each entry's
+help to the command's own docstring."""
 
 
 def load_command(target: str) -> click.Command:
