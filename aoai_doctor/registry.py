@@ -77,7 +77,7 @@ class CheckInfo:
         """Read it from the class."""
         return cls(id=check.id, name=check.name, summary=check.summary, stage=Stage.of(check.id),
                    requires=tuple(check.requires), uses=tuple(check.uses), required=check.required,
-                   timeout=float(check.timeout), options=dict(check.options), binds=dict(check.binds),
+                   timeout=check.timeout, options=dict(check.options), binds=dict(check.binds),
                    origin=_qualname(check), doc=doc_page(check))
 
     def to_json(self) -> dict[str, Any]:
