@@ -1,7 +1,9 @@
-"""Write docs/checks/<ID>.md from each built-in check's docstring.
+"""Write what is generated from the built-in checks: docs/checks/<ID>.md from each check's docstring,
+and aoai_doctor/catalog.json, the metadata `aoai-doctor checks` and `explain <ID>` read instead of
+importing every check module.
 
-    python -m aoai_doctor.docgen           # rewrite the pages
-    python -m aoai_doctor.docgen --check   # exit 1 when a page is missing or stale
+    python -m aoai_doctor.docgen           # rewrite the pages and the catalog
+    python -m aoai_doctor.docgen --check   # exit 1 when a page or the catalog is missing or stale
 """
 
 from __future__ import annotations
@@ -19,23 +21,28 @@ def problems(check: type[Check]) -> list[str]:
     return [f"{check.id}: heading '## {h}' missing or empty" for h in DOC_HEADINGS if not sections.get(h)]
 
 
+def builtin_checks() -> tuple[type[Check], ...]:
+    """The checks this package ships, imported, in pipeline order."""
+    return tuple(c for c in registry.load().checks if c.__module__.startswith("aoai_doctor."))
+
+
 def main(argv: list[str]) -> int:
-    """Generate (or with ``--check`` verify) the pages of the built-in checks."""
+    """Generate (or with ``--check`` verify) the pages and the catalog of the built-in checks."""
     out_dir = Path(__file__).resolve().parent.parent / "docs" / "checks"
     check_only = "--check" in argv
     bad: list[str] = []
-    for check in registry.load().checks:
-        if not check.__module__.startswith("aoai_doctor."):
-            continue
+    checks = builtin_checks()
+    outputs = [(out_dir / f"{check.id}.md", doc_page(check)) for check in checks]
+    outputs.append((registry.CATALOG, registry.catalog_text(checks)))
+    for check in checks:
         bad += problems(check)
-        page = out_dir / f"{check.id}.md"
-        text = doc_page(check)
+    for path, text in outputs:
         if check_only:
-            if not page.exists() or page.read_text(encoding="utf-8") != text:
-                bad.append(f"{page} is missing or out of date: run python -m aoai_doctor.docgen")
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                bad.append(f"{path} is missing or out of date: run {registry.REGENERATE}")
         else:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            page.write_text(text, encoding="utf-8")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
     for line in bad:
         print(line, file=sys.stderr)
     return 1 if bad else 0

@@ -1,21 +1,35 @@
 """Finding checks (entry points and checks.toml ``module:Class`` names), picking them with
-select/ignore, and ordering them by what they require."""
+select/ignore, and ordering them by what they require.
+
+:func:`load` imports every check, for a run. :func:`catalog` describes them for ``aoai-doctor checks``
+and ``explain <ID>`` without importing the built-in ones: their metadata is read from ``catalog.json``,
+which ``python -m aoai_doctor.docgen`` writes from the classes (and the tests fail when it is stale);
+plugins, from other packages or checks.toml, are imported as in a run.
+"""
 
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from aoai_doctor.check import ID_PATTERN, NAME_PATTERN, Check
+from aoai_doctor.check import ID_PATTERN, NAME_PATTERN, Check, doc_page
 from aoai_doctor.config import COMMON_CHECK_OPTIONS, ConfigError, did_you_mean
 from aoai_doctor.model import Stage
-from aoai_doctor.options import Options
+
+if TYPE_CHECKING:
+    from aoai_doctor.options import Options
 
 GROUP = "aoai_doctor.checks"
+CATALOG = Path(__file__).with_name("catalog.json")
+"""The built-in checks' metadata, generated from their classes."""
+REGENERATE = "python -m aoai_doctor.docgen"
+"""The command that rewrites :data:`CATALOG` (and the docs pages)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +53,108 @@ class Registry:
         return {c.id: c for c in self.checks}
 
 
+@dataclass(frozen=True, slots=True)
+class CheckInfo:
+    """What is known about a check without running it: its class attributes and documentation page."""
+
+    id: str
+    name: str
+    summary: str
+    stage: Stage
+    requires: tuple[str, ...]
+    uses: tuple[str, ...]
+    required: bool
+    timeout: float
+    options: Mapping[str, object]
+    binds: Mapping[str, str]
+    origin: str
+    """``module:Class`` of the check class."""
+    doc: str
+    """The documentation page (:func:`aoai_doctor.check.doc_page`)."""
+
+    @classmethod
+    def of(cls, check: type[Check]) -> CheckInfo:
+        """Read it from the class."""
+        return cls(id=check.id, name=check.name, summary=check.summary, stage=Stage.of(check.id),
+                   requires=tuple(check.requires), uses=tuple(check.uses), required=check.required,
+                   timeout=check.timeout, options=dict(check.options), binds=dict(check.binds),
+                   origin=_qualname(check), doc=doc_page(check))
+
+    def to_json(self) -> dict[str, Any]:
+        """The catalog entry."""
+        return {"id": self.id, "name": self.name, "summary": self.summary, "stage": self.stage.name.lower(),
+                "requires": list(self.requires), "uses": list(self.uses), "required": self.required,
+                "timeout": self.timeout, "options": dict(self.options), "binds": dict(self.binds),
+                "origin": self.origin, "doc": self.doc}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CheckInfo:
+        """Read a catalog entry (see :meth:`to_json`)."""
+        return cls(id=data["id"], name=data["name"], summary=data["summary"], stage=Stage[data["stage"].upper()],
+                   requires=tuple(data["requires"]), uses=tuple(data["uses"]), required=data["required"],
+                   timeout=data["timeout"], options=data["options"], binds=data["binds"], origin=data["origin"],
+                   doc=data["doc"])
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """Every known check described, by id, in pipeline order (what :func:`load` would find)."""
+
+    checks: tuple[CheckInfo, ...]
+    errors: tuple[LoadError, ...] = ()
+
+    def by_id(self) -> dict[str, CheckInfo]:
+        """Checks keyed by id."""
+        return {c.id: c for c in self.checks}
+
+
 def load(local: Sequence[str] = (), base_dir: Path | None = None) -> Registry:
     """Load every check from the entry-point group plus ``module:Class`` names from checks.toml."""
-    found: list[type[Check]] = []
+    found, errors = _collect(local, base_dir, {})
+    return Registry(tuple(c for c in found if isinstance(c, type)), errors)
+
+
+def catalog(local: Sequence[str] = (), base_dir: Path | None = None) -> Catalog:
+    """Describe the checks :func:`load` would find, importing only those missing from :data:`CATALOG`
+    (plugins, and a built-in check added since the catalog was written)."""
+    found, errors = _collect(local, base_dir, builtin_catalog())
+    return Catalog(tuple(c if isinstance(c, CheckInfo) else CheckInfo.of(c) for c in found), errors)
+
+
+def builtin_catalog() -> dict[str, CheckInfo]:
+    """The entries of :data:`CATALOG` keyed by their entry point (``ID = module:Class``); empty when the
+    file cannot be read, so that everything is imported instead."""
+    try:
+        data = json.loads(CATALOG.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    infos = (CheckInfo.from_json(entry) for entry in data["checks"])
+    return {f"{info.id} = {info.origin}": info for info in infos}
+
+
+def catalog_text(checks: Iterable[type[Check]]) -> str:
+    """The text of :data:`CATALOG` for these checks."""
+    return json.dumps({"generated": f"by {REGENERATE} from the check classes; do not edit",
+                       "checks": [CheckInfo.of(c).to_json() for c in checks]}, indent=1, ensure_ascii=False) + "\n"
+
+
+def _collect(local: Sequence[str], base_dir: Path | None, known: Mapping[str, CheckInfo]
+             ) -> tuple[list[type[Check] | CheckInfo], tuple[LoadError, ...]]:
+    """The checks in pipeline order, one per id, and what could not be loaded. An entry point found in
+    ``known`` is described from there instead of imported."""
+    found: list[type[Check] | CheckInfo] = []
     errors: list[LoadError] = []
     for ep in entry_points(group=GROUP):
+        origin = f"{ep.name} = {ep.value}"
+        info = known.get(origin)
+        if info is not None:
+            found.append(info)
+            continue
         try:
             obj = ep.load()
         except Exception as exc:  # a broken plugin must not stop the doctor
-            errors.append(LoadError(f"{ep.name} = {ep.value}", f"{type(exc).__name__}: {exc}"))
+            errors.append(LoadError(origin, f"{type(exc).__name__}: {exc}"))
             continue
-        origin = f"{ep.name} = {ep.value}"
         claimed = getattr(obj, "id", None)
         if isinstance(obj, type) and issubclass(obj, Check) and isinstance(claimed, str) and claimed != ep.name:
             errors.append(LoadError(origin, f"the entry point is named {ep.name} but the class's id is {claimed}; "
@@ -62,20 +167,25 @@ def load(local: Sequence[str] = (), base_dir: Path | None = None) -> Registry:
             errors.append(obj_or_error)
         else:
             _accept(obj_or_error, spec, found, errors)
-    unique: dict[str, type[Check]] = {}
+    unique: dict[str, type[Check] | CheckInfo] = {}
     # A built-in check keeps its id whatever order the entry points come in; a plugin claiming it is refused.
-    found.sort(key=lambda c: not c.__module__.startswith("aoai_doctor."))
+    found.sort(key=lambda c: not _origin(c).startswith("aoai_doctor."))
     for check in found:
-        if check.id in unique and unique[check.id] is not check:
+        if check.id in unique and _origin(unique[check.id]) != _origin(check):
             errors.append(LoadError(check.id, f"id {check.id} is claimed by both "
-                                    f"{_qualname(unique[check.id])} and {_qualname(check)}"))
+                                    f"{_origin(unique[check.id])} and {_origin(check)}"))
             continue
         unique[check.id] = check
     ordered = sorted(unique.values(), key=lambda c: (Stage.of(c.id), c.id))
-    return Registry(tuple(ordered), tuple(errors))
+    return ordered, tuple(errors)
 
 
-def _accept(obj: object, origin: str, found: list[type[Check]], errors: list[LoadError]) -> None:
+def _origin(check: type[Check] | CheckInfo) -> str:
+    return check.origin if isinstance(check, CheckInfo) else _qualname(check)
+
+
+def _accept(obj: object, origin: str, found: list[type[Check] | CheckInfo], errors: list[LoadError]
+            ) -> None:
     if not (isinstance(obj, type) and issubclass(obj, Check)):
         errors.append(LoadError(origin, "is not a subclass of aoai_doctor.check.Check"))
         return

@@ -303,6 +303,90 @@ def test_checks_lists_every_check() -> None:
     assert all(c["stage"] == "config" for c in listing if c["id"].startswith("AOAI1"))
 
 
+def test_checks_json_says_what_the_imported_classes_say() -> None:
+    from aoai_doctor import registry
+    from aoai_doctor.model import Stage
+
+    expected = [{"id": c.id, "name": c.name, "stage": Stage.of(c.id).name.lower(), "summary": c.summary,
+                 "requires": list(c.requires), "required": c.required} for c in registry.load().checks]
+    assert json.loads(invoke("checks", "--format", "json").output) == expected
+
+
+def test_checks_lists_local_checks_named_in_the_checks_file(tmp_path: Path) -> None:
+    (tmp_path / "localrules.py").write_text(
+        "from aoai_doctor.check import Check\n"
+        "class Gateway(Check):\n    id = 'LOCL101'\n    name = 'gateway-only'\n"
+        "    summary = 'calls go through the gateway'\n"
+    )
+    (tmp_path / "team.toml").write_text('[plugins]\nchecks = ["localrules:Gateway"]\n')
+    listing = json.loads(invoke("checks", "--checks", str(tmp_path / "team.toml"), "--format", "json").output)
+    assert listing[-1] == {"id": "LOCL101", "name": "gateway-only", "stage": "plugin",
+                           "summary": "calls go through the gateway", "requires": [], "required": True}
+    text = invoke("checks", "--checks", str(tmp_path / "team.toml")).output
+    assert [ln.split()[:2] for ln in text.splitlines() if ln.startswith("LOCL101")] == [["LOCL101", "gateway-only"]]
+
+
+def test_help_checks_and_explain_import_only_what_they_need() -> None:
+    """`--help` imports no command module; `checks` and `explain <ID>` no check module (they read the
+    catalog), nor what `run` or the stand-in need."""
+    code = (
+        "import sys\n"
+        "from aoai_doctor.cli import main\n"
+        "def modules(args):\n"
+        "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
+        "    return ','.join(sorted(m for m in sys.modules if m.startswith(('aoai_doctor.cli.', 'aoai_doctor.checks',"
+        " 'aoai_doctor.app', 'aoai_doctor.runner', 'aoai_doctor.standin', 'azure', 'requests'))))\n"
+        "print('HELP:' + modules(['--help']))\n"
+        "print('CHECKS:' + modules(['checks']))\n"
+        "print('EXPLAIN:' + modules(['explain', 'AOAI210']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    found = dict(ln.split(":", 1) for ln in proc.stdout.splitlines()
+                 if ln.split(":")[0] in ("HELP", "CHECKS", "EXPLAIN"))
+    assert found == {"HELP": "aoai_doctor.cli.common", "CHECKS": "aoai_doctor.cli.common,aoai_doctor.cli.info",
+                     "EXPLAIN": "aoai_doctor.cli.common,aoai_doctor.cli.info"}
+    assert "# AOAI210 credential-chain" in proc.stdout
+
+
+def test_schema_prints_the_report_schema() -> None:
+    result = invoke("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == SCHEMA and result.output.endswith("}\n")
+
+
+@pytest.mark.parametrize("limit", [20, 45, 60, 94, 200])
+def test_every_command_is_listed_with_its_own_help(limit: int) -> None:
+    """The lazy group lists each command from COMMANDS without importing it: the entry must name the command
+    and carry its help, shortened as click would shorten the command's own."""
+    import click
+
+    from aoai_doctor.cli import COMMANDS, load_command
+
+    for name, (target, summary) in COMMANDS.items():
+        command = load_command(target)
+        assert command.name == name, target
+        assert click.Command(name, help=summary).get_short_help_str(limit) == command.get_short_help_str(limit), name
+
+
+def test_help_lists_what_the_imported_commands_would() -> None:
+    import click
+
+    from aoai_doctor.cli import COMMANDS, load_command
+
+    settings = {"name": "aoai-doctor", "help": main.help, "params": main.params,
+                "context_settings": main.context_settings}
+    lazy = type(main)(**settings)  # a fresh group: `main` holds the commands earlier tests ran
+    eager = click.Group(**settings)
+    for name, (target, _) in COMMANDS.items():
+        eager.add_command(load_command(target), name)
+    for width in (60, 100):
+        lazy_text = CliRunner().invoke(lazy, ["--help"], terminal_width=width).output
+        assert not lazy.commands  # listed without importing a command
+        assert lazy_text == CliRunner().invoke(eager, ["--help"], terminal_width=width).output
+        assert all(f"\n  {name} " in lazy_text for name in COMMANDS)
+
+
 def test_output_file_and_verbose_sources(clean_env: Path) -> None:
     out = clean_env / "report.txt"
     result = invoke("run", "--select", "AOAI1", *GOOD, "-v", "--output", str(out))

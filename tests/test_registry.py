@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aoai_doctor import registry
@@ -75,3 +77,62 @@ def test_local_module_class_from_checks_toml(tmp_path) -> None:  # type: ignore[
     reg = registry.load(["teamchecks:Mine", "teamchecks:Missing", "nomodule"], tmp_path)
     assert "TEAM101" in reg.by_id()
     assert [e.name for e in reg.errors] == ["teamchecks:Missing", "nomodule"]
+
+
+def test_catalog_describes_every_check_as_its_class_does() -> None:
+    """`checks` and `explain <ID>` read catalog.json instead of importing the checks: what they read must be
+    what the classes say (id, name, stage, requires, options, documentation page...)."""
+    from_classes = [registry.CheckInfo.of(c) for c in registry.load().checks]
+    from_catalog = list(registry.catalog().checks)
+    assert [c.id for c in from_catalog] == [c.id for c in from_classes]
+    for stored, actual in zip(from_catalog, from_classes, strict=True):
+        assert stored == actual, f"{registry.CATALOG.name} is stale for {actual.id}: run {registry.REGENERATE}"
+
+
+def test_catalog_file_is_the_generated_one() -> None:
+    from aoai_doctor import docgen
+
+    text = registry.catalog_text(docgen.builtin_checks())
+    assert registry.CATALOG.read_text(encoding="utf-8") == text, f"run {registry.REGENERATE}"
+    assert {info.id for info in registry.builtin_catalog().values()} == {c.id for c in docgen.builtin_checks()}
+
+
+def test_without_the_catalog_every_check_is_imported_instead(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(registry, "CATALOG", tmp_path / "missing.json")
+    assert registry.builtin_catalog() == {}
+    assert registry.catalog().checks == tuple(registry.CheckInfo.of(c) for c in registry.load().checks)
+
+
+def test_catalog_entry_is_used_only_for_the_entry_point_it_was_made_from(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A catalog entry whose class moved (another ``module:Class``) or was retired is not used: the installed
+    entry point is imported, so a stale catalog never invents or misplaces a check."""
+    import json
+
+    data = json.loads(registry.CATALOG.read_text(encoding="utf-8"))
+    moved = next(e for e in data["checks"] if e["id"] == "AOAI102")
+    moved["origin"] = "aoai_doctor.checks.elsewhere:EndpointFormat"
+    moved["summary"] = "stale"
+    data["checks"].append({**moved, "id": "AOAI199", "name": "retired", "origin": "aoai_doctor.gone:Retired"})
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(registry, "CATALOG", path)
+    infos = registry.catalog().by_id()
+    assert "AOAI199" not in infos
+    assert infos["AOAI102"].origin == "aoai_doctor.checks.target:EndpointFormat" and infos["AOAI102"].summary != "stale"
+
+
+def test_catalog_lists_local_checks_from_checks_toml(tmp_path: Path) -> None:
+    (tmp_path / "teamcatalog.py").write_text(
+        "from aoai_doctor.check import Check, Outcome, ok\n"
+        "class Mine(Check):\n    '''## What it detects\n    A team rule.\n    '''\n"
+        "    id = 'TEAM102'\n    name = 'team-rule'\n    summary = 'a one-off rule'\n    requires = ('AOAI102',)\n"
+        "    def run(self, ctx):\n        return Outcome((ok('team rule holds'),))\n"
+    )
+    cat = registry.catalog(["teamcatalog:Mine", "teamcatalog:Missing"], tmp_path)
+    mine = cat.by_id()["TEAM102"]
+    assert (mine.name, mine.stage.name, mine.requires, mine.origin) == (
+        "team-rule", "PLUGIN", ("AOAI102",), "teamcatalog:Mine")
+    assert "A team rule." in mine.doc
+    assert [c.id for c in cat.checks][-1] == "TEAM102"
+    assert [e.name for e in cat.errors] == ["teamcatalog:Missing"]

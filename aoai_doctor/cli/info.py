@@ -61,16 +61,14 @@ def explain(text: str | None, file_path: Path | None, fmt: str) -> None:
 
 
 def _check_page(check_id: str) -> str:
-    """A check's documentation page, from its docstring."""
+    """A check's documentation page, from the catalog (its docstring)."""
     from aoai_doctor import registry
-    from aoai_doctor.check import doc_page
     from aoai_doctor.config import did_you_mean
 
-    checks = registry.load().by_id()
+    checks = registry.catalog().by_id()
     if check_id not in checks:
         fail(f"no check {check_id}{did_you_mean(check_id, list(checks))}; 'aoai-doctor checks' lists them")
-    return doc_page(checks[check_id])
-
+    return checks[check_id].doc
 
 
 @click.command(name="checks")
@@ -81,23 +79,22 @@ def list_checks(checks_path: Path | None, fmt: str) -> None:
     """List every check: id, name, stage and what it looks at."""
     import json
 
-    from tabulate import tabulate  # type: ignore[import-untyped]
-
     from aoai_doctor import config, registry
-    from aoai_doctor.model import Stage
 
     try:
         checks_file = config.load_checks_file(checks_path or config.find_default("checks.toml"),
                                               explicit=checks_path is not None)
     except config.ConfigError as exc:
         fail(str(exc))
-    reg = registry.load(checks_file.local_checks, checks_file.path.parent if checks_file.path else None)
+    reg = registry.catalog(checks_file.local_checks, checks_file.path.parent if checks_file.path else None)
     if fmt == "json":
-        click.echo(json.dumps([{"id": c.id, "name": c.name, "stage": Stage.of(c.id).name.lower(),
-                                "summary": c.summary, "requires": list(c.requires), "required": c.required}
+        click.echo(json.dumps([{"id": c.id, "name": c.name, "stage": c.stage.name.lower(), "summary": c.summary,
+                                "requires": list(c.requires), "required": c.required}
                                for c in reg.checks], indent=2))
     else:
-        rows = [[c.id, c.name, Stage.of(c.id).title, c.summary] for c in reg.checks]
+        from tabulate import tabulate  # type: ignore[import-untyped]
+
+        rows = [[c.id, c.name, c.stage.title, c.summary] for c in reg.checks]
         click.echo(tabulate(rows, headers=["id", "name", "stage", "what it looks at"], tablefmt="simple"))
     for error in reg.errors:
         click.echo(f"aoai-doctor: warning: plugin {error.name} could not be loaded: {error.problem}", err=True)
@@ -106,7 +103,6 @@ def list_checks(checks_path: Path | None, fmt: str) -> None:
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of the report `run --format json` writes."""
-    from importlib import resources
-
-    click.echo(resources.files("aoai_doctor.reporters").joinpath("report.schema.json").read_text(encoding="utf-8"),
-               nl=False)
+    # Read beside the package rather than through importlib.resources, which would import the reporters.
+    schema_file = Path(__file__).resolve().parents[1] / "reporters" / "report.schema.json"
+    click.echo(schema_file.read_text(encoding="utf-8"), nl=False)
