@@ -24,12 +24,10 @@ class ConfigPresent(Check):
     """Checks that the doctor (and so your app) has what it needs to make a call.
 
     ## What it detects
-    - No endpoint, or no deployment, in any source: command-line flags, the environment and `.env`
-      files (the openai SDK's names, and those azd templates, Semantic Kernel, LangChain code, the
-      openai 0.x style, the v1 `OPENAI_BASE_URL` and Foundry projects use; see docs/settings.md), a
-      samples-style `config.json` (`OPENAI_API_BASE`, `COMPLETIONS_MODEL`, `CHAT_MODEL`,
-      `EMBEDDING_MODEL`, `OPENAI_API_VERSION`), or `checks.toml` `[target]`. A variable whose name is
-      close to one of those, or a settings file found but not read, is named with the reason.
+    - No endpoint, or no deployment, in any source: flags, the environment and `.env` files (the
+      names of the openai SDK, azd templates, Semantic Kernel, LangChain, Foundry: docs/settings.md),
+      a samples-style `config.json`, or `checks.toml` `[target]`; with the variable whose name is
+      close to one of those, or the settings file found but not read, that likely explains it.
     - Half-set configuration: an API key in the environment while the auth mode is `entra`; auth mode
       `api-key` with no key; two api-version variables that disagree; a key stored in `config.json`.
 
@@ -63,9 +61,7 @@ class ConfigPresent(Check):
         target = ctx.target
         found: list[Finding] = []
         read = ", ".join(target.sources_read) or "none"
-        # What resolution noticed (a name close to one the doctor reads, a file found but not read): said
-        # where a value is missing, since it is likely why, else as notes.
-        noticed = [n.value for n in target.notices]
+        noticed = [n.value for n in target.notices]  # a close name, a file not read: likely why a value is missing
         why = f"; {'; '.join(noticed)}" if noticed else ""
         if target.endpoint is None:
             found.append(finding(
@@ -80,8 +76,7 @@ class ConfigPresent(Check):
                 detail=f"sources read: {read}"))
         if target.auth.value == "entra" and target.api_key_source:
             found.append(finding(
-                Severity.WARNING,
-                f"an API key is set ({target.api_key_source}) while auth mode is entra",
+                Severity.WARNING, f"an API key is set ({target.api_key_source}) while auth mode is entra",
                 cause="auth_mode_mismatch",
                 fix="unset AZURE_OPENAI_API_KEY when using Entra ID, or run with --auth api-key to test the key",
                 detail="the openai SDK reads AZURE_OPENAI_API_KEY whenever no token provider is passed, "
@@ -93,8 +88,7 @@ class ConfigPresent(Check):
                     "--name <resource-name> --resource-group <group>), or use --auth entra"))
         if target.api_key_source and not target.api_key_source.startswith("env "):
             found.append(finding(
-                Severity.WARNING, f"an API key is stored in a file ({target.api_key_source})",
-                cause="other",
+                Severity.WARNING, f"an API key is stored in a file ({target.api_key_source})", cause="other",
                 fix="move the key to an environment variable or a secret store, and rotate it if the file "
                     "was ever committed: az cognitiveservices account keys regenerate --name <resource-name> "
                     "--resource-group <group> --key-name key1"))
