@@ -80,6 +80,9 @@ class SourceProbe:
     """The token, for the checks that call the service with it; never printed."""
     at_construction: bool = False
     """The error came from building the credential, not from asking it for a token."""
+    precondition: bool = False
+    """Found unavailable from what the source needs and is missing here (a tool not on PATH, no cache file),
+    without building the credential."""
 
 
 @dataclass(frozen=True, slots=True)

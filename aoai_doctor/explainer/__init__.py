@@ -12,6 +12,8 @@ Example::
 
 from __future__ import annotations
 
+from typing import Any
+
 from aoai_doctor.explainer.answer import (
     CauseInfo,
     Confidence,
@@ -20,9 +22,9 @@ from aoai_doctor.explainer.answer import (
     Explanation,
     VerdictStatus,
 )
-from aoai_doctor.explainer.engine import diagnose
 from aoai_doctor.explainer.kb import load_knowledge_base
-from aoai_doctor.explainer.render import render_text, to_dict
+
+# The engine and the renderer load on first use: the run imports this package for its fixes alone.
 
 __all__ = [
     "CauseInfo",
@@ -48,12 +50,29 @@ def explain(error: str | BaseException) -> Explanation:
     ``.confidence`` and ``.fix`` read it) and, when the text holds a DefaultAzureCredential /
     ChainedTokenCredential failure, one verdict per credential.
     """
+    from aoai_doctor.explainer.engine import diagnose
+
     kb = load_knowledge_base()
     try:
         text = error if isinstance(error, str) else exception_text(error)
         return diagnose(kb, text)
     except Exception as exc:
         return _internal_failure(exc)
+
+
+def render_text(explanation: Explanation, *, color: bool = False, width: int | None = None) -> str:
+    """Human-readable report: best cause with evidence, explanation, fix and the confirming check."""
+    from aoai_doctor.explainer import render
+
+    return render.render_text(explanation, color=color) if width is None else \
+        render.render_text(explanation, color=color, width=width)
+
+
+def to_dict(explanation: Explanation) -> dict[str, Any]:
+    """JSON-ready form: ``{"causes": [...], "credentials": [...]}``, best cause first."""
+    from aoai_doctor.explainer import render
+
+    return render.to_dict(explanation)
 
 
 def exception_text(exc: BaseException) -> str:

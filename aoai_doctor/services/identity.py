@@ -128,7 +128,7 @@ def probe(source: str, scope: str, bounds: Bounds = Bounds(), environ: Mapping[s
         logging.getLogger("aoai_doctor.credentials").debug("%s is unavailable without building it: %s", source,
                                                            missing.message)
         return SourceProbe(source, State.UNAVAILABLE, round((time.monotonic() - t0) * 1000, 1), missing.error_type,
-                           missing.message, at_construction=missing.at_construction)
+                           missing.message, at_construction=missing.at_construction, precondition=True)
     from azure.identity import CredentialUnavailableError
 
     quiet_azure_logging()

@@ -25,8 +25,6 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from urllib.parse import SplitResult, urlsplit
 
-from requests.utils import address_in_network, is_ipv4_address, is_valid_cidr
-
 from aoai_doctor.facts import ProbePath
 
 # azure-identity 1.27.0 _credentials/imds.py (IMDS_AUTHORITY, IMDS_TOKEN_PATH); msal 1.39.0
@@ -201,6 +199,9 @@ def bypassed_by(url: str, environ: Mapping[str, str]) -> str | None:
         return None  # requests bypasses a URL without a host; there is nothing to name
     no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY")
     if no_proxy:
+        # requests' own helpers, imported only here: a run with no NO_PROXY never needs requests for this
+        from requests.utils import address_in_network, is_ipv4_address, is_valid_cidr
+
         entries = [entry for entry in no_proxy.replace(" ", "").split(",") if entry]
         if is_ipv4_address(hostname):
             for entry in entries:

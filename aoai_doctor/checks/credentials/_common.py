@@ -43,7 +43,8 @@ def probe_cause(probe: SourceProbe, environ: Mapping[str, str] | None = None) ->
     return cause, fix
 
 
-def intended(source: str, environ: Mapping[str, str]) -> bool:
-    """Whether the variables that show a source is meant to be used are set (always, for sources without any)."""
-    names = INTENT_VARS.get(source)
-    return names is None or any(environ.get(v) for v in names)
+def intended(probe: SourceProbe, environ: Mapping[str, str]) -> bool:
+    """Whether the variables that show a source is meant to be used are set; for a source without any (a
+    tool, a cache), whether what it needs is here at all."""
+    names = INTENT_VARS.get(probe.source)
+    return not probe.precondition if names is None else any(environ.get(v) for v in names)

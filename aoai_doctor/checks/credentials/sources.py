@@ -62,15 +62,18 @@ class CredentialSource(Check):
             )
         message = probe.message or probe.error_type or "no message"
         headline = message.splitlines()[0]
-        cause, fix = probe_cause(probe, ctx.environ)
         if probe.state is State.UNAVAILABLE:
-            if cause in MISCONFIGURED and intended(self.source, ctx.environ):
+            # A source nobody set up here is just not available: its cause is looked up (the explain engine,
+            # a third of a second to load) only when its variables say it is meant to be used.
+            cause, fix = probe_cause(probe, ctx.environ) if intended(probe, ctx.environ) else (None, None)
+            if cause in MISCONFIGURED:
                 return Outcome(
                     (finding(Severity.WARNING, f"unavailable: {headline}", cause=cause, fix=fix, detail=message),),
                     facts=facts,
                     data=data,
                 )
             return Outcome.skip(f"unavailable: {headline}", facts=facts, data=data)
+        cause, fix = probe_cause(probe, ctx.environ)
         return Outcome(
             (
                 finding(

@@ -8,7 +8,7 @@ from typing import ClassVar
 from aoai_doctor.azure import chain, intent
 from aoai_doctor.azure.chain import State
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
-from aoai_doctor.checks.credentials._common import DEFAULT_BOUND, probe_cause
+from aoai_doctor.checks.credentials._common import DEFAULT_BOUND, intended, probe_cause
 from aoai_doctor.config import ConfigError, did_you_mean
 from aoai_doctor.facts import SourceProbe, token_scope
 from aoai_doctor.model import Finding, Severity
@@ -245,7 +245,8 @@ class CredentialChain(Check):
         tried = ", ".join(order) or "none (every source is excluded)"
         pinned_to = order if pinned else None
         # a source that failed without a known cause still tried: "other" is evidence it is set up
-        ranked = intent.rank(((s, probe_cause(probes[s])[0] or ("other" if probes[s].state is State.FAILED else None))
+        ranked = intent.rank(((s, (probe_cause(probes[s])[0] if intended(probes[s], ctx.environ) else None)
+                               or ("other" if probes[s].state is State.FAILED else None))
                               for s in order if s in probes), ctx.environ, pinned_to)
         if ranked:
             meant = ranked[0]
