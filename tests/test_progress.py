@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests import terminal
 
@@ -25,15 +26,19 @@ ARGS = [
 ]
 
 
-def on_a_terminal(*extra: str) -> str:
+def on_a_terminal(*extra: str, path: str | None = None) -> str:
     """Everything the doctor writes to a pseudo-terminal (stdout and stderr both)."""
-    env = {**os.environ, "TERM": "xterm"}
+    env = {**os.environ, "TERM": "xterm", **({"PATH": path} if path else {})}
     env.pop("CI", None)
     return terminal.on_a_terminal([*ARGS[2:], *extra], env=env, timeout=60)
 
 
-def test_progress_on_a_terminal() -> None:
-    text = on_a_terminal()
+def test_progress_on_a_terminal(tmp_path: Path) -> None:
+    # An `az` that takes a second to say it is signed out: long enough for the line to be redrawn.
+    az = tmp_path / "az"
+    az.write_text("#!/bin/sh\nsleep 1\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n")
+    az.chmod(0o755)
+    text = on_a_terminal(path=f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     assert "Credentials: AOAI2" in text and "\r\x1b[2K" in text  # a redrawn line naming the running checks
     assert re.search(r"AOAI20\d \d+\.\d/15s", text)  # each with its time so far and its time limit
     assert re.search(r"(?m)^(\x1b\[[0-9;]*m)?✗ [a-z_]+  \(AOAI", text)  # the terminal gets the glyphs
