@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from aoai_doctor._version import __version__
-from aoai_doctor.config import ConfigError
+from aoai_doctor.config_files import ConfigError
 from aoai_doctor.model import CheckResult, Finding, FleetReport, Report, Severity, Status
 from aoai_doctor.snippet import snippet
 

@@ -10,10 +10,16 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from aoai_doctor.config import Target
 from aoai_doctor.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from aoai_doctor.config import Target
+
+
+COMMON_CHECK_OPTIONS: Mapping[str, object] = {"required": True, "timeout": 30.0}
+"""The options every check accepts, and their defaults (a check's class attributes override them)."""
 
 DOC_HEADINGS = ("What it detects", "Why it matters", "How to fix", "Options")
 ID_PATTERN = re.compile(r"^[A-Z]{2,8}\d{3}$")

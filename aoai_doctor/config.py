@@ -41,7 +41,6 @@ load_checks_file = files.load_checks_file
 load_config_json = files.load_config_json
 load_targets_file = files.load_targets_file
 
-COMMON_CHECK_OPTIONS: Mapping[str, object] = {"required": True, "timeout": 30.0}
 
 # Environment variables read for the target, in precedence order per field: the openai SDK's own
 # names here, the names apps, templates and frameworks keep the same values under in azure/variables.py.

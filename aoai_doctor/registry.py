@@ -18,9 +18,10 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aoai_doctor.check import ID_PATTERN, NAME_PATTERN, Check, doc_page
-from aoai_doctor.config import COMMON_CHECK_OPTIONS, ConfigError, did_you_mean
+from aoai_doctor.check import COMMON_CHECK_OPTIONS, ID_PATTERN, NAME_PATTERN, Check, doc_page
+from aoai_doctor.config_files import ConfigError
 from aoai_doctor.model import Stage
+from aoai_doctor.strict_toml import did_you_mean
 
 if TYPE_CHECKING:
     from aoai_doctor.options import Options

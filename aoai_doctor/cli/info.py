@@ -63,7 +63,7 @@ def explain(text: str | None, file_path: Path | None, fmt: str) -> None:
 def _check_page(check_id: str) -> str:
     """A check's documentation page, from the catalog (its docstring)."""
     from aoai_doctor import registry
-    from aoai_doctor.config import did_you_mean
+    from aoai_doctor.strict_toml import did_you_mean
 
     checks = registry.catalog().by_id()
     if check_id not in checks:
@@ -79,12 +79,12 @@ def list_checks(checks_path: Path | None, fmt: str) -> None:
     """List every check: id, name, stage and what it looks at."""
     import json
 
-    from aoai_doctor import config, registry
+    from aoai_doctor import config_files, registry
 
     try:
-        checks_file = config.load_checks_file(checks_path or config.find_default("checks.toml"),
-                                              explicit=checks_path is not None)
-    except config.ConfigError as exc:
+        checks_file = config_files.load_checks_file(checks_path or config_files.find_default("checks.toml"),
+                                                    explicit=checks_path is not None)
+    except config_files.ConfigError as exc:
         fail(str(exc))
     reg = registry.catalog(checks_file.local_checks, checks_file.path.parent if checks_file.path else None)
     if fmt == "json":
