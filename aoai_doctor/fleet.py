@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any
 from aoai_doctor import app, config
 from aoai_doctor._version import __version__
 from aoai_doctor.check import Check, CheckContext, Outcome
+from aoai_doctor.checks.dataplane import TestCall
 from aoai_doctor.config import ConfigError, Deployment, FleetEntry, Target
 from aoai_doctor.model import FleetReport, Report, Setting, Stage, Status
 from aoai_doctor.options import Options
 from aoai_doctor.redaction import KnownSecrets
+from aoai_doctor.services.session import Session
 
 if TYPE_CHECKING:
     from aoai_doctor.services.arm import DeploymentModel
@@ -127,7 +129,8 @@ def execute(fleet: Fleet, on_progress: Callable[[str, str], None] | None = None,
         notify(label, "pass" if report.passed else "fail")
         return report
 
-    with ThreadPoolExecutor(max_workers=fleet.options.parallel, thread_name_prefix="target") as pool:
+    with ThreadPoolExecutor(max_workers=fleet.options.parallel, thread_name_prefix="target") as pool, \
+            Session(maxsize=fleet.options.parallel) as shared.connections:
         reports = list(pool.map(run, expanded))
     return FleetReport(__version__, tuple(reports), started_at, round((time.monotonic() - t0) * 1000, 1))
 
@@ -202,6 +205,8 @@ class _Shared:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cells: dict[Hashable, _Cell] = {}
+        self.connections: Session | None = None
+        """Kept connections the targets' test calls share (the first to a host opens one, measured)."""
 
     def once(self, key: Hashable, compute: Callable[[], Outcome]) -> Outcome:
         with self._lock:
@@ -252,10 +257,18 @@ _KEYS: Mapping[Stage, Callable[[Target], Hashable]] = {Stage.CREDENTIALS: _ident
 
 
 def _sharing(planned: app.Plan, shared: _Shared) -> app.Plan:
-    """The plan with its credential and network checks run through ``shared``."""
-    checks = tuple(_once(c, shared, _KEYS[Stage.of(c.id)](planned.target)) if Stage.of(c.id) in _KEYS else c
+    """The plan with its credential and network checks run through ``shared``, and its test call on the
+    connections the fleet keeps."""
+    checks = tuple(_once(c, shared, _KEYS[Stage.of(c.id)](planned.target)) if Stage.of(c.id) in _KEYS
+                   else _pooled(c, shared.connections) if issubclass(c, TestCall) and shared.connections else c
                    for c in planned.checks)
     return dataclasses.replace(planned, checks=checks)
+
+
+def _pooled(check: type[TestCall], connections: Session) -> type[Check]:
+    """The test call on the fleet's kept connections."""
+    return type(check.__name__, (check,), {"pool": connections, "__module__": check.__module__,
+                                           "__doc__": check.__doc__, "__qualname__": check.__qualname__})
 
 
 def _once(check: type[Check], shared: _Shared, key: Hashable) -> type[Check]:

@@ -18,6 +18,8 @@ import aoai_doctor
 from aoai_doctor import config
 from aoai_doctor.cli import main as cli
 from aoai_doctor.config import ConfigError
+from aoai_doctor.options import Options
+from aoai_doctor.reporters.json import fleet_to_dict
 from aoai_doctor.services import sandbox
 from aoai_doctor.standin import StandIn, load_scenario
 from aoai_doctor.standin.wire import ServiceName
@@ -40,7 +42,7 @@ def world(running: StandIn) -> Iterator[tuple[StandIn, dict[str, str], str]]:
     pin for the resource's real name."""
     with sandbox.scenario_run(running, dict(os.environ)) as (env, aim):
         env.pop("AZURE_OPENAI_DEPLOYMENT", None)
-        yield running, env, aim(aoai_doctor.options.Options()).resolve[0]
+        yield running, env, aim(Options()).resolve[0]
 
 
 def _token_requests(standin: StandIn, scope_part: str) -> int:
@@ -110,7 +112,7 @@ def test_a_fleet_report_never_holds_a_secret(world: tuple[StandIn, dict[str, str
     _standin, env, pin = world
     fleet = aoai_doctor.diagnose(targets=[{"endpoint": env["AZURE_OPENAI_ENDPOINT"], "deployments": ["chat", "gpt4"]}],
                                  resolve=[pin], environ=env, select=["AOAI5"])
-    rendered = json.dumps(aoai_doctor.reporters.json.fleet_to_dict(fleet))
+    rendered = json.dumps(fleet_to_dict(fleet))
     assert env["AZURE_CLIENT_SECRET"][:12] not in rendered
     assert "eyJ" not in rendered
 

@@ -7,7 +7,7 @@ import functools
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from aoai_doctor import phase
 from aoai_doctor.azure import answers as dp
@@ -20,6 +20,9 @@ from aoai_doctor.facts import CallOutcome, SourceProbe, TokenUnderTest, endpoint
 from aoai_doctor.model import Finding, Severity
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services import http
+
+if TYPE_CHECKING:
+    from aoai_doctor.services.session import Session
 
 
 class TestCall(Check):
@@ -84,6 +87,9 @@ class TestCall(Check):
                                                "prompt": "ping"}
     binds: ClassVar[Mapping[str, str]] = {"live": "live", "expect_region": "expect_region", "prompt": "prompt"}
     timeout = 90.0
+    pool: ClassVar[Session | None] = None
+    """Connections shared with other runs (a fleet's targets on one host); None: each call on its own, so
+    that its connect and TLS times are measured."""
 
     def run(self, ctx: CheckContext) -> Outcome:
         if not ctx.options.get("live", True):
@@ -122,7 +128,8 @@ class TestCall(Check):
         management_token = functools.cache(lambda: _management_probe(info, token, ctx))
         for dep in ctx.target.deployments:
             outcome, dep_findings, made = self._one(
-                info, dep.name, dep.kind, api_version, credential, policy, ctx, token, management_token
+                info, dep.name, dep.kind, api_version, credential, policy, ctx, token, management_token,
+                self.pool.post_json if self.pool is not None else http.post_json,
             )
             calls += made
             budget = max(budget, outcome.request[0].budget if outcome.request else 0)
@@ -164,11 +171,12 @@ class TestCall(Check):
         ctx: CheckContext,
         token: TokenUnderTest | None,
         management_token: Callable[[], SourceProbe],
+        post: Callable[..., http.Response | http.Failure],
     ) -> tuple[CallOutcome, list[Finding], int]:
         prompt = str(ctx.options.get("prompt") or "ping")
         call = calls.plan_call(info, name, kind, api_version, prompt=prompt)
         phase.enter(f"waiting for {call.operation} on {name} ({info.host})")
-        answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
+        answer = post(call.url, call.body, credential, policy, ctx.environ)
         made = int(isinstance(answer, http.Response))
         changes: list[str] = []
         # The service named what it wants instead (a parameter, then a budget): ask again, at most twice.
@@ -178,7 +186,7 @@ class TestCall(Check):
                 break
             call, change = step
             changes.append(change)
-            answer = http.post_json(call.url, call.body, credential, policy, ctx.environ)
+            answer = post(call.url, call.body, credential, policy, ctx.environ)
             made += isinstance(answer, http.Response)
         adapted = (call, "; then ".join(changes)) if changes else None
         now = time.time()
