@@ -93,7 +93,7 @@ def test_all_deployments_checks_what_resource_manager_lists_with_one_credential_
         world: tuple[StandIn, dict[str, str], str]) -> None:
     standin, env, pin = world
     asked_before = _token_requests(standin, "cognitiveservices")
-    fleet = aoai_doctor.diagnose(all_deployments=True, resolve=[pin], environ=env)
+    fleet = aoai_doctor.diagnose(all_deployments=True, resolve=[pin], environ=env, parallel=2)
     names = [r.target["deployment"].value for r in fleet.reports]
     assert names == ["chat (chat)", "chat-eu (chat)", "gpt4o (chat)", "gpt4 (chat)", "summaries (chat)",
                      "support (chat)"]
@@ -106,6 +106,10 @@ def test_all_deployments_checks_what_resource_manager_lists_with_one_credential_
     assert 1 <= asked < len(fleet.reports), asked
     winners = {next(c.data["winner"] for c in r.results if c.check_id == "AOAI210") for r in fleet.reports}
     assert winners == {"EnvironmentCredential"}
+    # The test calls share kept connections: at most one opened (its TLS measured) per target at once.
+    calls = [call for r in fleet.reports for c in r.results if c.check_id == "AOAI501" for call in c.data["calls"]]
+    opened = [call for call in calls if call["timings_ms"]["tls"] is not None]
+    assert len(calls) == 6 and 1 <= len(opened) <= 2
 
 
 def test_a_fleet_report_never_holds_a_secret(world: tuple[StandIn, dict[str, str], str]) -> None:
