@@ -21,7 +21,7 @@ import dataclasses
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -276,13 +276,7 @@ def redact_report(report: Report, level: str = "standard", secrets: tuple[str, .
     nothing in all of them together (joined by newlines, which every rule treats as a text's edge) is not
     run on each."""
     names = resource_names(report) if level == "strict" else frozenset()
-    texts: dict[str, str] = {}
-
-    def collect(text: str) -> str:
-        texts[text] = text
-        return text
-
-    _map_texts(report, collect)
+    texts = dict.fromkeys(_texts(report), "")
     index = index_for(secrets, texts) if secrets else None
     if index is not None and not index.spans("\n".join(texts), with_short=True):
         index = None  # no text holds any part of a known secret
@@ -293,7 +287,34 @@ def redact_report(report: Report, level: str = "standard", secrets: tuple[str, .
         for pattern, replacement in rules:
             text = pattern.sub(replacement, text)
         texts[original] = strict_text(text, names) if level == "strict" else text
+    if all(cleaned == original for original, cleaned in texts.items()):
+        return report  # nothing to hide: the report as it is
     return _map_texts(report, texts.__getitem__)
+
+
+def _texts(report: Report) -> Iterator[str]:
+    """Every text of the report, in the places :func:`_map_texts` rewrites."""
+    for setting in report.target.values():
+        yield from (setting.value, setting.source)
+    for result in report.results:
+        for f in result.findings:
+            yield from (t for t in (f.message, f.fix, f.detail) if t is not None)
+        if result.skip_reason is not None:
+            yield result.skip_reason
+        yield from _strings(result.data)
+    yield from report.sources_read
+    yield from _strings(report.environment)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
 
 
 def _map_texts(report: Report, fn: Callable[[str], str]) -> Report:

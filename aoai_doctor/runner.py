@@ -13,6 +13,7 @@ order) is unchanged.
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -66,6 +67,7 @@ def run_checks(
     early: set[str] = set()  # settled before finishing: their dependants may start
     done_queue: queue.Queue[_Done] = queue.Queue()
 
+    @functools.cache
     def ancestors(check_id: str) -> list[str]:
         seen: list[str] = []
         stack = [*by_id[check_id].requires, *by_id[check_id].uses]

@@ -27,6 +27,7 @@ Besides the resource endpoint, three newer targets are read:
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -223,6 +224,7 @@ def valid_subdomain(name: str) -> bool:
     return bool(_SUBDOMAIN.match(name)) and len(name) >= 2
 
 
+@functools.lru_cache(maxsize=256)
 def parse(raw: str) -> EndpointInfo:
     """Read an endpoint value. Raises :class:`EndpointParseError` only when there is no host at all."""
     value = raw.strip().strip("\"'").strip()
