@@ -17,13 +17,13 @@ import dataclasses
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from aoai_doctor import config, crosscheck, registry, runner
 from aoai_doctor._version import __version__
-from aoai_doctor.check import Check
+from aoai_doctor.check import Check, Outcome
 from aoai_doctor.config import ConfigError, Target
 from aoai_doctor.diagnosis import diagnose
 from aoai_doctor.model import CheckResult, Report, Severity, Stage, Status
@@ -52,6 +52,8 @@ class Plan:
     gating: frozenset[str] | None = None
     """The checks whose results decide the exit code: the selected ones (the checks they need run as
     context only); None: every check."""
+    given: Mapping[str, Outcome] = field(default_factory=dict)
+    """Outcomes already known, by check id (a fleet's shared stages): those checks are not run again."""
 
 
 def plan(options: Options, environ: Mapping[str, str]) -> Plan:
@@ -114,7 +116,8 @@ def execute(plan: Plan, on_progress: runner.ProgressCallback | None = None) -> R
 
     results = runner.run_checks(plan.checks, plan.target, plan.environ, plan.check_options,
                                 load_errors=plan.load_errors, on_progress=on_progress, on_facts=seen,
-                                until=plan.options.started + plan.options.deadline - REPORT_RESERVE_S)
+                                until=plan.options.started + plan.options.deadline - REPORT_RESERVE_S,
+                                given=plan.given)
     results = crosscheck.apply(results, facts)  # a symptom's root cause, from the check that explains it
     if plan.options.network_errors is NetworkErrors.WARN:
         results = soften_network_errors(results)

@@ -208,6 +208,12 @@ class _Shared:
         self.connections: Session | None = None
         """Kept connections the targets' test calls share (the first to a host opens one, measured)."""
 
+    def done(self, key: Hashable) -> Outcome | None:
+        """The outcome for ``key``, when it has been computed (and did not raise)."""
+        with self._lock:
+            cell = self._cells.get(key)
+        return cell.outcome if cell is not None and cell.ready.is_set() else None
+
     def once(self, key: Hashable, compute: Callable[[], Outcome]) -> Outcome:
         with self._lock:
             cell = self._cells.get(key)
@@ -257,12 +263,22 @@ _KEYS: Mapping[Stage, Callable[[Target], Hashable]] = {Stage.CREDENTIALS: _ident
 
 
 def _sharing(planned: app.Plan, shared: _Shared) -> app.Plan:
-    """The plan with its credential and network checks run through ``shared``, and its test call on the
-    connections the fleet keeps."""
-    checks = tuple(_once(c, shared, _KEYS[Stage.of(c.id)](planned.target)) if Stage.of(c.id) in _KEYS
-                   else _pooled(c, shared.connections) if issubclass(c, TestCall) and shared.connections else c
-                   for c in planned.checks)
-    return dataclasses.replace(planned, checks=checks)
+    """The plan with its credential and network checks run through ``shared`` (given outright when an
+    earlier target has done them), and its test call on the connections the fleet keeps."""
+    checks: list[type[Check]] = []
+    given: dict[str, Outcome] = {}
+    for check in planned.checks:
+        stage = Stage.of(check.id)
+        if stage in _KEYS:
+            key = (check.id, _KEYS[stage](planned.target))
+            done = shared.done(key)
+            if done is not None:
+                given[check.id] = done
+            checks.append(check if done is not None else _once(check, shared, key))
+        else:
+            checks.append(_pooled(check, shared.connections) if issubclass(check, TestCall) and shared.connections
+                          else check)
+    return dataclasses.replace(planned, checks=tuple(checks), given=given)
 
 
 def _pooled(check: type[TestCall], connections: Session) -> type[Check]:
@@ -276,7 +292,7 @@ def _once(check: type[Check], shared: _Shared, key: Hashable) -> type[Check]:
     run = check.run
 
     def run_once(self: Check, ctx: CheckContext) -> Outcome:
-        return shared.once((check.id, key), lambda: run(self, ctx))
+        return shared.once(key, lambda: run(self, ctx))
 
     attributes: dict[str, Any] = {"run": run_once, "__module__": check.__module__, "__doc__": check.__doc__,
                                   "__qualname__": check.__qualname__}
