@@ -30,37 +30,16 @@ from aoai_doctor.options import Options
 from aoai_doctor.services import sandbox
 from aoai_doctor.standin import StandIn, parse_scenario
 
-WORLD = """\
-description = "One resource with many chat deployments."
-
-[[tenants]]
-name = "contoso"
-
-[[apps]]
-name = "orders-api"
-secret = true
-
-[resource]
-name = "contoso-openai"
-
-{deployments}
-
-[[role_assignments]]
-principal = "orders-api"
-role = "Cognitive Services OpenAI User"
-
-[client]
-credential = "client-secret"
-app = "orders-api"
-deployment = "chat-00"
-api_version = "2024-10-21"
-"""
+WORLD = Path(__file__).resolve().parent.parent / "tests" / "worlds" / "fleet.toml"
 
 
-def world(count: int) -> str:
-    tables = "\n".join(f'[[deployments]]\nname = "chat-{n:02d}"\nmodel = "gpt-4o-mini"\nmodel_version = "2024-07-18"\n'
-                       for n in range(count))
-    return WORLD.format(deployments=tables)
+def world(count: int) -> dict[str, object]:
+    """The tests' fleet world (one resource, its service principal and role) with ``count`` chat deployments."""
+    data = tomllib.loads(WORLD.read_text(encoding="utf-8"))
+    data["deployments"] = [{"name": f"chat-{n:02d}", "model": "gpt-4o-mini", "model_version": "2024-07-18"}
+                           for n in range(count)]
+    data["client"]["deployment"] = "chat-00"
+    return data
 
 
 def timed(argv: list[str], env: dict[str, str], expect: int = 0) -> float:
@@ -77,7 +56,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--deployments", type=int, default=50)
     args = parser.parse_args()
-    scenario = parse_scenario(tomllib.loads(world(args.deployments)), name="fleet", source="fleet.toml")
+    scenario = parse_scenario(world(args.deployments), name="fleet", source="fleet.toml")
     doctor = [sys.executable, "-m", "aoai_doctor", "run", "--ci", "-q"]
     with StandIn(scenario) as standin, sandbox.scenario_run(standin, dict(os.environ)) as (env, aim), \
             tempfile.TemporaryDirectory() as scratch:

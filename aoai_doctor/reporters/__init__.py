@@ -6,19 +6,15 @@ where the text goes.
 
 from __future__ import annotations
 
-import sys
-from typing import Protocol
+import importlib
+from collections.abc import Callable
+from typing import Any, Protocol, cast
 
 from aoai_doctor.model import FleetReport, Report
 from aoai_doctor.options import Format
 from aoai_doctor.reporters.style import Style
 
 __all__ = ["FleetReporter", "Reporter", "Style", "fleet_reporter", "reporter"]
-
-if sys.version_info >= (3, 11):
-    from typing import assert_never
-else:  # pragma: no cover - Python 3.10
-    from typing_extensions import assert_never
 
 
 class Reporter(Protocol):
@@ -30,23 +26,7 @@ class Reporter(Protocol):
 
 def reporter(fmt: Format) -> Reporter:
     """The reporter for a format (its module is imported only when asked for)."""
-    if fmt is Format.TEXT:
-        from aoai_doctor.reporters import text
-
-        return text.render
-    if fmt is Format.JSON:
-        from aoai_doctor.reporters import json
-
-        return lambda report, style: json.render(report, fail_on_warning=style.fail_on_warning)
-    if fmt is Format.JUNIT:
-        from aoai_doctor.reporters import junit
-
-        return lambda report, style: junit.render(report, fail_on_warning=style.fail_on_warning)
-    if fmt is Format.MARKDOWN:
-        from aoai_doctor.reporters import markdown
-
-        return lambda report, style: markdown.render(report, fail_on_warning=style.fail_on_warning)
-    assert_never(fmt)
+    return cast(Reporter, _renderer(fmt, "render"))
 
 
 class FleetReporter(Protocol):
@@ -58,20 +38,13 @@ class FleetReporter(Protocol):
 
 def fleet_reporter(fmt: Format) -> FleetReporter:
     """The reporter of a run over many targets, for a format."""
+    return cast(FleetReporter, _renderer(fmt, "render_fleet"))
+
+
+def _renderer(fmt: Format, name: str) -> Callable[[Any, Style], str]:
+    """``name`` of the format's module (``reporters/<format>.py``): the text reporter takes the whole style,
+    the others whether a warning fails the run."""
+    render = getattr(importlib.import_module(f"aoai_doctor.reporters.{fmt.value}"), name)
     if fmt is Format.TEXT:
-        from aoai_doctor.reporters import text
-
-        return text.render_fleet
-    if fmt is Format.JSON:
-        from aoai_doctor.reporters import json
-
-        return lambda report, style: json.render_fleet(report, fail_on_warning=style.fail_on_warning)
-    if fmt is Format.JUNIT:
-        from aoai_doctor.reporters import junit
-
-        return lambda report, style: junit.render_fleet(report, fail_on_warning=style.fail_on_warning)
-    if fmt is Format.MARKDOWN:
-        from aoai_doctor.reporters import markdown
-
-        return lambda report, style: markdown.render_fleet(report, fail_on_warning=style.fail_on_warning)
-    assert_never(fmt)
+        return render  # type: ignore[no-any-return]
+    return lambda report, style: render(report, fail_on_warning=style.fail_on_warning)

@@ -458,7 +458,7 @@ def post_json(
     policy: Policy,
     environ: Mapping[str, str],
     stream: bool = False,
+    session: Pool | None = None,
 ) -> Response | Failure:
-    """POST a JSON body (the test call, and AOAI601's repeats)."""
-    return send("POST", url, body=json.dumps(body).encode(), credential=credential, policy=policy,
-                stream=stream, environ=environ)
+    """POST a JSON body (the test call, and AOAI601's repeats), on a connection ``session`` keeps, if given."""
+    return send_on("POST", url, None, json.dumps(body).encode(), credential, policy, stream, environ, session)

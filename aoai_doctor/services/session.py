@@ -3,7 +3,6 @@ on (AOAI601). Each request is :func:`aoai_doctor.services.http.send`'s, policy a
 
 from __future__ import annotations
 
-import json
 import select
 import socket
 import ssl
@@ -19,6 +18,7 @@ from aoai_doctor.services.http import (
     Response,
     Route,
     ca_file,
+    post_json,
     send_on,
     standin_trusted,
 )
@@ -74,8 +74,7 @@ class Session:
         stream: bool = False,
     ) -> Response | Failure:
         """As :func:`post_json`, on a kept connection when there is one."""
-        return self.send("POST", url, body=json.dumps(body).encode(), credential=credential, policy=policy,
-                         stream=stream, environ=environ)
+        return post_json(url, body, credential, policy, environ, stream, session=self)
 
     def close(self) -> None:
         """Close every idle connection; one still in use is closed when its request ends."""
