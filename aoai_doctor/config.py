@@ -3,7 +3,8 @@
 
 Precedence, highest first: command-line flags; environment variables (:mod:`aoai_doctor.azure.variables`);
 ``.env`` files (``--env-file`` files, a later one first; else azd's ``.azure/<env>/.env``, then ``./.env``),
-read, never exported, and merged below the real environment as ``load_dotenv()`` does
+read and merged below the real environment as ``load_dotenv()`` does (``run`` alone also sets them in
+its own process environment for the run, where azure-identity's credentials read)
 (:func:`load_app_environment`); ``config.json`` (the Azure OpenAI samples' notebook config);
 ``checks.toml`` ``[target]``. Everything malformed raises :class:`ConfigError` naming the source. The files
 themselves (``checks.toml``, a targets file, ``config.json``) are read by :mod:`aoai_doctor.config_files`.
