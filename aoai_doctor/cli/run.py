@@ -169,7 +169,7 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
         fail(str(exc))
 
     ci = bool(opts.get("ci")) or environ.get("CI", "").lower() in ("true", "1")
-    with _file_settings_applied(plan.environ if plan is not None else many.plans[0].environ if many else environ):
+    with file_settings_applied(plan.environ if plan is not None else many.plans[0].environ if many else environ):
         if many is not None:
             return _run_fleet(many, options, opts, environ, ci)
         assert plan is not None
@@ -177,7 +177,7 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
 
 
 @contextlib.contextmanager
-def _file_settings_applied(merged: Mapping[str, str]) -> Iterator[None]:
+def file_settings_applied(merged: Mapping[str, str]) -> Iterator[None]:
     """The variables only ``.env`` files set, in this process's environment for the run: the app's
     ``load_dotenv()`` puts them there, and azure-identity's credentials read nothing else."""
     added = {name: value for name, value in merged.items() if name not in os.environ}

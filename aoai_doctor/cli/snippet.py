@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from aoai_doctor.cli.common import fail
-from aoai_doctor.cli.run import options_from, run_options
+from aoai_doctor.cli.run import file_settings_applied, options_from, run_options
 from aoai_doctor.config import ConfigError
 
 if TYPE_CHECKING:
@@ -49,12 +49,15 @@ def snippet(style: str, verify: bool, **opts: Any) -> None:
         fail("snippet prints a program, not a report; use `aoai-doctor run --format ...` for reports")
     if opts.get("redact") == "strict":
         fail("--redact strict masks the host names the program must call; leave it out for snippet")
+    if opts.get("targets_path") or opts.get("all_deployments"):
+        fail("snippet writes a program for one target; name it with --endpoint and --deployment")
     environ = dict(os.environ)
     try:
         plan = app.plan(options_from(opts), environ)
     except ConfigError as exc:
         fail(str(exc))
-    report = app.execute(plan)
+    with file_settings_applied(plan.environ):
+        report = app.execute(plan)
     reason = why_not(report)
     if reason is not None:
         click.echo(f"aoai-doctor: no program: {reason}", err=True)
@@ -63,7 +66,7 @@ def snippet(style: str, verify: bool, **opts: Any) -> None:
     program = write_program(report, style)
     click.echo(program, nl=False)
     if verify:
-        code, said = run_program(program, style, environ, plan.secrets)
+        code, said = run_program(program, style, dict(plan.environ), plan.secrets)  # as the app sees it, .env too
         click.echo(f"aoai-doctor: verify: {said}", err=True)
         _exit(EXIT_OK if code == 0 else EXIT_NOT_HEALTHY, report)
     _exit(EXIT_OK, report)
