@@ -183,3 +183,18 @@ def _targets(tmp_path: Path, env: dict[str, str], deployments: list[str]) -> Pat
     endpoint = env["AZURE_OPENAI_ENDPOINT"]
     path.write_text(f'[[targets]]\nendpoint = "{endpoint}"\ndeployments = {json.dumps(deployments)}\n')
     return path
+
+
+def test_targets_failing_for_the_same_reason_are_explained_once(tmp_path: Path) -> None:
+    """Offline, every target fails the same way: the first is explained, the others point to it."""
+    targets = tmp_path / "targets.toml"
+    targets.write_text('[[targets]]\nendpoint = "https://east.openai.azure.com"\ndeployments = ["a", "b", "c"]\n'
+                       'api_version = "2024-10-21"\n')
+    result = CliRunner().invoke(cli, ["run", "--ci", "--targets", str(targets), "--auth", "api-key", "--no-live"],
+                                env={"COLUMNS": "80"})
+    assert result.exit_code == 1, result.output
+    blocks = result.output.split("\n\n")[1:]
+    assert [b.splitlines()[0] for b in blocks] == ["east.openai.azure.com/a", "east.openai.azure.com/b",
+                                                    "east.openai.azure.com/c"]
+    assert "fix:" in blocks[0]
+    assert blocks[1].splitlines()[1:] == ["  client_config_missing: the same fix as a"] == blocks[2].splitlines()[1:]

@@ -434,8 +434,14 @@ def render_fleet(fleet: FleetReport, style: Style | None = None) -> str:
         tail = "" if answer.cause else f"  {_ms(report.duration_ms)}"
         line = draw.clip(f"  {mark} {shown.ljust(width)}  {_clean(said).splitlines()[0]}{tail}")
         lines.append(draw.paint(line, _COLORS[status]) if style.color else line)
+    told: dict[tuple[str | None, str | None], str] = {}  # a diagnosis already given, and for which target
     for i in failing:
         heading = draw.clip(target_label(reports[i]))
+        key = (answers[i].cause, answers[i].fix)
+        if key in told:  # the same cause and fix: once is enough
+            lines += ["", draw.paint(heading, "1"), draw.clip(f"  {answers[i].cause}: the same fix as {told[key]}")]
+            continue
+        told[key] = labels[i]
         lines += ["", draw.paint(heading, "1"), *_diagnosis_block(draw, reports[i], answers[i])]
     if style.verbose:
         for report in reports:
