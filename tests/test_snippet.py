@@ -74,8 +74,8 @@ def test_a_healthy_report_points_to_snippet_and_a_run_without_a_call_proves_noth
     assert "EnvironmentCredential" in said and secret not in said
 
 
-@pytest.mark.parametrize("args", [["--format", "json"], ["--output", "r.json"], ["--redact", "strict"], ["--all-deployments"],
-                                  ["--targets", "targets.toml"]])
+@pytest.mark.parametrize("args", [["--format", "json"], ["--output", "r.json"], ["--redact", "strict"],
+                                  ["--all-deployments"], ["--targets", "targets.toml"]])
 def test_options_that_cannot_apply_are_usage_errors(args: list[str], clean_env: Path) -> None:
     result = CliRunner().invoke(main, ["snippet", *args])
     assert result.exit_code == 2
