@@ -471,3 +471,12 @@ def test_api_key_in_config_json_is_flagged_and_never_printed(clean_env: Path) ->
     _code, report = run_json("--auth", "api-key")
     finding = by_id(report)["AOAI101"]["findings"][0]
     assert finding["severity"] == "warning" and "stored in a file (config.json:OPENAI_API_KEY)" in finding["message"]
+
+
+def test_checks_fits_an_80_column_terminal() -> None:
+    from tests import terminal
+
+    text = terminal.on_a_terminal(["checks"], size=(24, 80), env={**os.environ, "TERM": "xterm"})
+    lines = text.replace("\r", "").splitlines()
+    assert len(lines) > 30 and all(len(line) <= 80 for line in lines)
+    assert lines[0].split() == ["id", "name", "what", "it", "looks", "at"]  # the stage column goes first

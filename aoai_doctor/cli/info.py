@@ -94,8 +94,15 @@ def list_checks(checks_path: Path | None, fmt: str) -> None:
     else:
         from tabulate import tabulate  # type: ignore[import-untyped]
 
+        headers = ["id", "name", "stage", "what it looks at"]
         rows = [[c.id, c.name, c.stage.title, c.summary] for c in reg.checks]
-        click.echo(tabulate(rows, headers=["id", "name", "stage", "what it looks at"], tablefmt="simple"))
+        if sys.stdout.isatty():  # a terminal: each check on one line of it, the summary cut to fit
+            width = shutil.get_terminal_size((80, 24)).columns
+            if width < 120:  # the id names the stage too (AOAI2xx: credentials)
+                headers, rows = [headers[0], headers[1], headers[3]], [[r[0], r[1], r[3]] for r in rows]
+            room = max(20, width - 1 - sum(max(len(r[i]) for r in rows) + 2 for i in range(len(headers) - 1)))
+            rows = [[*r[:-1], r[-1] if len(r[-1]) <= room else r[-1][: room - 1] + "…"] for r in rows]
+        click.echo(tabulate(rows, headers=headers, tablefmt="simple"))
     for error in reg.errors:
         click.echo(f"aoai-doctor: warning: plugin {error.name} could not be loaded: {error.problem}", err=True)
 
