@@ -474,6 +474,8 @@ def test_api_key_in_config_json_is_flagged_and_never_printed(clean_env: Path) ->
 
 
 def test_checks_fits_an_80_column_terminal() -> None:
+    import os
+
     from tests import terminal
 
     text = terminal.on_a_terminal(["checks"], size=(24, 80), env={**os.environ, "TERM": "xterm"})
