@@ -272,9 +272,9 @@ def redact_report(report: Report, level: str = "standard", secrets: tuple[str, .
     """The report with every text field passed through the level's redaction; ``secrets`` are values
     known to be secret (they are removed whatever their shape).
 
-    A report holds a few hundred texts, many the same: each distinct one is cleaned once, and what looks for
-    nothing in all of them together (joined by newlines, which every rule treats as a text's edge) is not
-    run on each."""
+    A report holds a few hundred texts, many the same: each distinct one is cleaned once, and the rules before
+    the first that finds anything in all of them together (joined by newlines, which every rule treats as a
+    text's edge) are not run on each."""
     names = resource_names(report) if level == "strict" else frozenset()
     texts = dict.fromkeys(_texts(report), "")
     index = index_for(secrets, texts) if secrets else None
@@ -282,7 +282,10 @@ def redact_report(report: Report, level: str = "standard", secrets: tuple[str, .
         index = None  # no text holds any part of a known secret
     masked = {text: mask(text, index) if index and text else text for text in texts}
     joined = "\n".join(masked.values())
-    rules = tuple(rule for rule in _RULES if rule[0].search(joined))
+    # The rules run in order and one's replacement can make another match: from the first that finds
+    # anything in the report, every rule runs.
+    first = next((n for n, (pattern, _) in enumerate(_RULES) if pattern.search(joined)), len(_RULES))
+    rules = _RULES[first:]
     for original, text in masked.items():
         for pattern, replacement in rules:
             text = pattern.sub(replacement, text)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import secrets as random_secrets
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from aoai_doctor import secret_slices
+from aoai_doctor import redaction, secret_slices
 from aoai_doctor.model import CheckResult, Finding, Report, Setting, Severity, Status
 from aoai_doctor.redaction import KnownSecrets, redact_report
 from aoai_doctor.secret_slices import PLACEHOLDER, SLICE, mask_known
@@ -116,3 +116,25 @@ def test_a_report_with_a_20_mb_secret_is_redacted() -> None:
     for leak in [*leaks, secret[-SLICE:]]:
         assert leak[:SLICE] not in rendered
     assert out.results[0].findings[0].message == f"401 with token {PLACEHOLDER}"
+
+
+@settings(max_examples=60, deadline=None)
+@example(["0123456789abcdef0123456789abcdef", "-ab1Q~" + "x" * 22], [0])  # a replacement makes the 32-hex rule match
+@given(st.lists(st.sampled_from([
+    "0123456789abcdef0123456789abcdef", "-ab1Q~" + "x" * 22, "token=", "Bearer ", "eyJhbGciOi", " sig=",
+    "https://user:pass@proxy:8080", "sk-proj-" + "a1" * 10, "AADSTS70011", "api-key: ", "\n", " ", "x" * 40,
+    "Aa1" * 12, "-p ", "hunter22-secret-value",
+]), max_size=12), st.lists(st.integers(0, 3), min_size=1, max_size=4))
+def test_a_report_is_redacted_as_each_text_alone_would_be(pieces: list[str], cuts: list[int]) -> None:
+    """Cleaning a report text by text (distinct texts once, the rules after the first that finds anything)
+    gives what scrubbing each text on its own gives."""
+    text = "".join(pieces)
+    parts = [text[: len(text) * c // 4] for c in cuts] + [text]
+    findings = tuple(Finding(Severity.ERROR, part, cause="other", fix=part[::-1], detail=part) for part in parts)
+    report = Report("9.9", {"endpoint": Setting(parts[0], "env")},
+                    (CheckResult("AOAI501", "call", "s", Status.FAIL, 1.0, findings, data={"x": parts}),), "t", 1.0)
+    known = ("hunter22-secret-value",)
+    out = redact_report(report, "standard", known)
+    expected = [redaction.scrub(mask_known(part, known)) for part in parts]
+    assert [f.message for f in out.results[0].findings] == expected
+    assert out.results[0].data["x"] == expected
