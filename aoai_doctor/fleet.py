@@ -194,8 +194,11 @@ def _listed(planned: app.Plan, found: tuple[tuple[str, DeploymentModel], ...], h
 
 
 def _noted(planned: app.Plan, note: str) -> app.Plan:
+    """The plan with ``note`` among its target's notices: AOAI101 says it, in its error when no deployment
+    could be listed."""
+    notice = Setting(note, ALL_DEPLOYMENTS_SOURCE)
     return dataclasses.replace(planned, target=dataclasses.replace(planned.target,
-                                                                    notes=(*planned.target.notes, note)))
+                                                                    notices=(*planned.target.notices, notice)))
 
 
 class _Shared:

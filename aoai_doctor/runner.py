@@ -158,7 +158,8 @@ def run_checks(
         progressed = False
         if until is not None and clock() >= until:  # nothing new starts once the run's time is up
             running = [cid for cid in started if cid not in results]
-            _give_up(running, pending, by_id, base, finish, {c: clock() - started[c] for c in running})
+            _give_up(running, pending, by_id, base, finish, {c: clock() - started[c] for c in running},
+                     nothing_ran=not started)
             break
         for check in list(pending):
             absent = [d for d in check.requires if d not in by_id]
@@ -272,15 +273,21 @@ def _load_error_id(name: str, taken: set[str]) -> str:
 
 def _give_up(running: list[str], pending: list[type[Check]], by_id: Mapping[str, type[Check]],
              base: Callable[..., CheckResult], finish: Callable[[CheckResult], None],
-             spent: Mapping[str, float]) -> None:
+             spent: Mapping[str, float], nothing_ran: bool) -> None:
     """The run's deadline passed: what is still running timed out (in the phase it was in: a failure with a
-    cause, since what hangs is a peer, not the check), the rest never started."""
+    cause, since what hangs is a peer, not the check), the rest never started; when nothing had started at
+    all, the first of them fails, so that a run which checked nothing never passes."""
     for cid in running:
         finish(_timed_out(by_id[cid], base, spent[cid],
                           f"the run's deadline passed while it was <phase> ({spent[cid]:.1f} s in)",
                           "--deadline SECONDS gives the whole run more time"))
-    for check in pending:
-        finish(base(check, Status.SKIP, 0.0, skip="not started: the run's deadline passed"))
+    for n, check in enumerate(pending):
+        if n == 0 and nothing_ran:  # nothing had started (a fleet's target still queued): it has not passed
+            finish(base(check, Status.FAIL, 0.0, (Finding(
+                Severity.ERROR, "not checked: the run's deadline passed before its checks started", cause="other",
+                fix="--deadline SECONDS gives the whole run more time (or --parallel N more targets at once)"),)))
+        else:
+            finish(base(check, Status.SKIP, 0.0, skip="not started: the run's deadline passed"))
 
 
 def _timed_out(check: type[Check], base: Callable[..., CheckResult], seconds: float, message: str,

@@ -198,3 +198,25 @@ def test_targets_failing_for_the_same_reason_are_explained_once(tmp_path: Path) 
                                                     "east.openai.azure.com/c"]
     assert "fix:" in blocks[0]
     assert blocks[1].splitlines()[1:] == ["  client_config_missing: the same fix as a"] == blocks[2].splitlines()[1:]
+
+
+def test_a_target_the_deadline_left_unchecked_fails(tmp_path: Path) -> None:
+    import time
+
+    from aoai_doctor import fleet
+
+    table = {"endpoint": "https://east.openai.azure.com", "deployment": "x", "api_version": "2024-10-21"}
+    late = fleet.execute(fleet.plan(Options(targets=(table,), started=time.monotonic() - 100, deadline=5), {}))
+    assert not late.passed and fleet.exit_code(late, Options()) == 1
+    assert late.reports[0].diagnosis is not None
+    assert late.reports[0].diagnosis.summary == "not checked: the run's deadline passed before its checks started"
+
+
+def test_why_deployments_could_not_be_listed_is_the_error(tmp_path: Path) -> None:
+    """An API key cannot list deployments: the report says so where the deployment is missing."""
+    report = aoai_doctor.diagnose(all_deployments=True, endpoint="https://east.openai.azure.com", auth="api-key",
+                                  api_version="2024-10-21", live=False, select=["AOAI1"],
+                                  environ={"AZURE_OPENAI_API_KEY": "k" * 32})
+    (only,) = report.reports
+    assert only.diagnosis is not None and only.diagnosis.cause == "client_config_missing"
+    assert "--all-deployments: an API key cannot list deployments" in only.diagnosis.summary
