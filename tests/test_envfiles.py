@@ -326,3 +326,13 @@ def test_the_library_reads_the_env_files_it_is_given(tmp_path: Path) -> None:
     report = aoai_doctor.diagnose(env_files=[settings], select=["AOAI1"], live=False, environ={})
     assert report.passed
     assert report.target["deployment"].source == f"{settings}:2 AZURE_OPENAI_CHATGPT_DEPLOYMENT"
+
+
+def test_a_dotenv_line_no_process_can_hold_is_left_out_of_the_environment(clean_env: Path) -> None:
+    """A value with a NUL byte, or a name the environment cannot have, never reaches os.environ (which would
+    raise): the run goes on."""
+    (clean_env / ".env").write_bytes(b"AZURE_OPENAI_ENDPOINT=https://east.openai.azure.com\nAZURE_OPENAI_DEPLOYMENT=chat\n"
+                                     b"OPENAI_API_VERSION=2024-10-21\nBAR=\"x\x00y\"\n'A=B'=1\n")
+    code, out = _run("--select", "AOAI1", "--no-live")
+    assert code == 0, out
+    assert "Traceback" not in out
