@@ -163,12 +163,16 @@ def _every_deployment(planned: app.Plan, shared: _Shared) -> list[app.Plan]:
         elif base is None:
             reason = f"{planned.target.arm_endpoint} is not a Resource Manager endpoint"
         else:
-            probe = identity.probe(winner, arm.scope(info.cloud), identity.Bounds(), planned.environ)
+            left = planned.options.started + planned.options.deadline - time.monotonic()  # the run's deadline holds
+            probe = identity.probe(winner, arm.scope(info.cloud), identity.Bounds(max(0.5, min(5.0, left / 2))),
+                                   planned.environ)
             if probe.token is None:
                 reason = f"{winner} gave no token for Resource Manager ({arm.scope(info.cloud)})"
             else:
+                left = planned.options.started + planned.options.deadline - time.monotonic()
                 policy = http.Policy(allow_hosts=planned.target.allow_hosts,
-                                     resolve=http.parse_resolve(list(planned.target.resolve)))
+                                     resolve=http.parse_resolve(list(planned.target.resolve)),
+                                     timeout=max(0.5, min(30.0, left / 8)))  # three requests, each up to twice this
                 planned.secrets.add(probe.token)
                 found = arm.deployments(probe.token, base, info.resource_name, policy, planned.environ)
                 if not isinstance(found, str):
