@@ -129,9 +129,12 @@ def execute(fleet: Fleet, on_progress: Callable[[str, str], None] | None = None,
         notify(label, "pass" if report.passed else "fail")
         return report
 
-    with ThreadPoolExecutor(max_workers=fleet.options.parallel, thread_name_prefix="target") as pool, \
-            Session(maxsize=fleet.options.parallel) as shared.connections:
-        reports = list(pool.map(run, expanded))
+    pool = ThreadPoolExecutor(max_workers=fleet.options.parallel, thread_name_prefix="target")
+    try:
+        with Session(maxsize=fleet.options.parallel) as shared.connections:
+            reports = list(pool.map(run, expanded))
+    finally:  # on Ctrl-C, targets not started are dropped rather than waited for
+        pool.shutdown(wait=False, cancel_futures=True)
     return FleetReport(__version__, tuple(reports), started_at, round((time.monotonic() - t0) * 1000, 1))
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from aoai_doctor.cli.common import fail
+from aoai_doctor.cli.common import EXIT_INTERRUPTED, fail
 from aoai_doctor.config import DEPLOYMENT_KINDS, ConfigError
 from aoai_doctor.model import FleetReport, Report
 from aoai_doctor.options import DEFAULT_DEADLINE, FailOn, Format, NetworkErrors, Options, Output, Redaction
@@ -200,13 +200,18 @@ def _run_fleet(many: fleet.Fleet, options: Options, opts: Mapping[str, Any], env
 
     if opts.get("debug"):
         _debug_logging(many.secrets)
-    if sys.stderr.isatty() and sys.stdout.isatty() and not ci and not opts.get("quiet"):
-        from aoai_doctor.reporters.progress import Progress
+    try:
+        if sys.stderr.isatty() and sys.stdout.isatty() and not ci and not opts.get("quiet"):
+            from aoai_doctor.reporters.progress import Progress
 
-        with Progress(sys.stderr, len(many.plans), unicode=_can_encode("✓⠋"), heading="Targets") as progress:
-            result = fleet.execute(many, on_progress=progress.update, on_total=progress.expect)
-    else:
-        result = fleet.execute(many)
+            with Progress(sys.stderr, len(many.plans), unicode=_can_encode("✓⠋"), heading="Targets") as progress:
+                result = fleet.execute(many, on_progress=progress.update, on_total=progress.expect)
+        else:
+            result = fleet.execute(many)
+    except KeyboardInterrupt:  # the targets still running would hold the exit until their checks end
+        click.echo("\naoai-doctor: interrupted", err=True)
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
     _emit(result, options, environ, ci, str(opts.get("color") or "auto"), ci_flag=bool(opts.get("ci")))
     if all(o.path is not None for o in options.outputs):
         click.echo(_one_line(result, options, ci), err=True)
