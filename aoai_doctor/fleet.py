@@ -123,7 +123,8 @@ def execute(fleet: Fleet, on_progress: Callable[[str, str], None] | None = None,
         on_total(len(expanded))
 
     def run(planned: app.Plan) -> Report:
-        label = "/".join(d.name for d in planned.target.deployments) or "(no deployment)"
+        endpoint = planned.target.endpoint.value.split("://", 1)[-1] if planned.target.endpoint else ""
+        label = f"{endpoint}/{'/'.join(d.name for d in planned.target.deployments) or '(no deployment)'}"
         notify(label, "start")
         report = app.execute(_sharing(planned, shared))
         notify(label, "pass" if report.passed else "fail")

@@ -224,6 +224,11 @@ class FleetReport:
         """No target has a required check that failed or crashed."""
         return all(r.passed for r in self.reports)
 
+    def failing(self, fail_on_warning: bool = False) -> tuple[Report, ...]:
+        """The targets whose report fails the gate (a required check that failed, crashed, or with
+        ``--fail-on warning`` warned)."""
+        return tuple(r for r in self.reports if any(x.fails_gate(fail_on_warning) for x in r.results))
+
 
 def status_from(findings: tuple[Finding, ...]) -> Status:
     """A check's status from the worst severity among its findings."""

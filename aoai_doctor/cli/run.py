@@ -254,7 +254,7 @@ def _one_line(report: Report | FleetReport, options: Options, ci: bool) -> str:
     from aoai_doctor.diagnosis import diagnosis_of
 
     if isinstance(report, FleetReport):
-        failing = sum(1 for r in report.reports if not r.passed)
+        failing = len(report.failing(options.fail_on_warning))
         said = f"{len(report.reports)} targets, {len(report.reports) - failing} ready, {failing} failing"
     else:
         diagnosis = diagnosis_of(report, options.fail_on_warning)

@@ -85,7 +85,8 @@ def render_fleet(fleet: FleetReport, *, fail_on_warning: bool = False, docs_base
     from aoai_doctor.reporters.text import target_label
 
     reports = [sanitize_all(r) for r in fleet.reports]
-    failing = [r for r in reports if any(x.fails_gate(fail_on_warning) for x in r.results)]
+    gated = {id(r) for r in fleet.failing(fail_on_warning)}
+    failing = [r for r, original in zip(reports, fleet.reports, strict=True) if id(original) in gated]
     mark = EMOJI[Status.FAIL] if failing else EMOJI[Status.PASS]
     lines = [f"## {mark} aoai-doctor: {len(reports) - len(failing)} of {_plural(len(reports), 'target')} ready", "",
              "| | Target | Answer |", "| :-: | --- | --- |"]
