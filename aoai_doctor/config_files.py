@@ -79,7 +79,10 @@ def _fleet_entries(root: strict_toml.Table, label: str) -> tuple[FleetEntry, ...
     for index, table in enumerate(root.tables("targets")):
         values = {key: value for key in TARGET_KEYS if key != "deployment" and (value := table.text(key)) is not None}
         one = table.text("deployment")
+        listed = "deployments" in table.unread_keys()
         many = table.strings("deployments")
+        if listed and not many:
+            raise table.error("deployments", "is empty: name at least one deployment, or leave the key out")
         if one is not None and many:
             raise table.error("deployments", "give deployment or deployments, not both")
         if values.get("deployment_kind", "chat") not in DEPLOYMENT_KINDS:

@@ -74,8 +74,11 @@ def plan(options: Options, environ: Mapping[str, str]) -> Fleet | None:
     tables = entries(options)
     if not tables and not options.all_deployments:
         return None
-    if not 1 <= options.parallel <= 64:
-        raise ConfigError("--parallel", f"must be between 1 and 64, not {options.parallel}")
+    if not isinstance(options.parallel, int) or not 1 <= options.parallel <= 64:
+        raise ConfigError("--parallel", f"must be a whole number between 1 and 64, not {options.parallel!r}")
+    if options.all_deployments and options.deployment:
+        raise ConfigError("--all-deployments", "checks every deployment Resource Manager lists; leave out "
+                          "--deployment (or leave out --all-deployments to check that one)")
     plans: list[app.Plan] = []
     for entry in tables or (FleetEntry({}, (), ""),):
         given: dict[str, Any] = {key: entry.values[key] for key in _OPTION_KEYS if key in entry.values}

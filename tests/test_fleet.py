@@ -126,6 +126,7 @@ def test_a_fleet_report_never_holds_a_secret(world: tuple[StandIn, dict[str, str
     ('[[targets]]\ndeployment = "x"\ndeployments = ["y"]\n', "give deployment or deployments, not both"),
     ('[[targets]]\ndeployments = "x"\n', "deployments"),
     ('[[targets]]\nauth = "password"\n', "auth"),
+    ('[[targets]]\nendpoint = "https://a.openai.azure.com"\ndeployments = []\n', "is empty"),
     ('[run]\nselect = []\n', "unknown key 'run'"),
     ('# nothing yet\n', "no [[targets]] tables"),
 ])
@@ -220,3 +221,13 @@ def test_why_deployments_could_not_be_listed_is_the_error(tmp_path: Path) -> Non
     (only,) = report.reports
     assert only.diagnosis is not None and only.diagnosis.cause == "client_config_missing"
     assert "--all-deployments: an API key cannot list deployments" in only.diagnosis.summary
+
+
+@pytest.mark.parametrize("asked, problem", [
+    ({"all_deployments": True, "deployment": "chat"}, "leave out --deployment"),
+    ({"targets": [{"deployment": "x"}], "parallel": "3"}, "whole number between 1 and 64"),
+    ({"targets": [{"deployment": "x"}], "parallel": 0}, "whole number between 1 and 64"),
+])
+def test_fleet_options_that_cannot_work_are_one_line(asked: dict[str, object], problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        aoai_doctor.diagnose(environ={}, live=False, **asked)  # type: ignore[call-overload]
