@@ -66,6 +66,11 @@ def diagnose(*, targets: Sequence[Mapping[str, object]] | str | Path | None = No
              **options: Any) -> FleetReport: ...
 
 
+@overload
+def diagnose(*, targets: Sequence[Mapping[str, object]] | str | Path | None = None, all_deployments: bool,
+             **options: Any) -> Report | FleetReport: ...
+
+
 def diagnose(
     *,
     targets: Sequence[Mapping[str, object]] | str | Path | None = None,
