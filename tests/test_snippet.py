@@ -94,3 +94,24 @@ def test_the_answer_a_program_printed() -> None:
                            {"type": "message", "content": [{"type": "output_text", "text": "pong"}]}]}
     assert model_answer(json.dumps(response)) == "pong"
     assert model_answer('{"unexpected": 1}') == '{"unexpected": 1}'
+
+
+def test_settings_the_run_read_from_dotenv_files_are_loaded_by_the_program(
+        standin: Callable[..., StandIn], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run read part of its settings from .env: the python programs load the same files, in the same
+    precedence (the environment first, then the first file to set a variable); curl's says to export them."""
+    import dataclasses
+
+    report = _run(standin, monkeypatch, "healthy")
+    read = dataclasses.replace(report, sources_read=(
+        "environment (AZURE_OPENAI_ENDPOINT)", ".azure/dev/.env (AZURE_OPENAI_CHATGPT_DEPLOYMENT)",
+        ".env (AZURE_CLIENT_SECRET)", "config.json"))
+    for style in ("openai", "requests"):
+        program = aoai_doctor.snippet(read, style)
+        compile(program, f"{style}.py", "exec")
+        assert "'python-dotenv>=1.0'" in program
+        loads = [line.split("  #")[0] for line in program.splitlines() if line.startswith("load_dotenv(")]
+        assert loads == ['load_dotenv(".azure/dev/.env")', 'load_dotenv(".env")']
+        assert program.index("load_dotenv(") < program.index("credential = ")
+    assert "export those this script reads" in aoai_doctor.snippet(read, "curl")
+    assert "load_dotenv" not in aoai_doctor.snippet(report, "requests")  # nothing read from a file

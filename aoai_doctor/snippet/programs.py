@@ -64,9 +64,10 @@ def openai_program(proof: Proof) -> str:
         needs = [("openai", *_OPENAI_V1_MIN)]
     if (identity := _identity_needs(proof)) is not None:
         needs.append(identity)
+    needs += _dotenv_needs(proof)
     lines = _python_header(proof, needs, [n for n, _, _ in needs])
     classes = sorted({"AzureOpenAI" if r.azure else "OpenAI" for r in routes})
-    lines += ["", "import os", "", f"from openai import {', '.join(classes)}"]
+    lines += ["", "import os", "", f"from openai import {', '.join(classes)}", *_dotenv_lines(proof)]
     if not proof.api_key:
         credential_class, expression, comment = credential_code(proof)
         lines += [f"from azure.identity import {credential_class}, get_bearer_token_provider", ""]
@@ -93,6 +94,19 @@ def openai_program(proof: Proof) -> str:
     for call, route in zip(proof.calls, routes, strict=True):
         lines += ["", *_openai_call(call, clients[route])]
     return _program(lines)
+
+
+def _dotenv_needs(proof: Proof) -> list[tuple[str, str, str]]:
+    return [("python-dotenv", "1.0", "reads the settings files the run read")] if proof.env_files else []
+
+
+def _dotenv_lines(proof: Proof) -> list[str]:
+    """The settings files the run read, loaded as the app loads them (the environment, then the first file
+    to set a variable, win)."""
+    if not proof.env_files:
+        return []
+    return ["from dotenv import load_dotenv", "",
+            *(f"load_dotenv({_py(path)})  # settings the run read there" for path in proof.env_files)]
 
 
 def _program(lines: list[str]) -> str:
@@ -185,8 +199,9 @@ def requests_program(proof: Proof) -> str:
     needs: list[tuple[str, str, str]] = [("requests", "2.0", "HTTP")]
     if (identity := _identity_needs(proof)) is not None:
         needs.append(identity)
+    needs += _dotenv_needs(proof)
     lines = _python_header(proof, needs, [n for n, _, _ in needs])
-    lines += ["", "import os", "import sys", "", "import requests"]
+    lines += ["", "import os", "import sys", "", "import requests", *_dotenv_lines(proof)]
     header_items: list[str] = []
     if proof.api_key:
         lines += [""]
@@ -246,6 +261,9 @@ def curl_program(proof: Proof) -> str:
         lines += comment_lines(f"Needs curl {_CURL_MIN}+ (--fail-with-body) and the Azure CLI 2.x, signed in as the "
                                 f"identity the run proved, {proof.credential}{who}: {signed_in}. az hands out a "
                                 "cached token and gets a new one before it expires: run it before each call.")
+    if proof.env_files:
+        lines += comment_lines("The run read settings from " + ", ".join(proof.env_files) + ": export those this "
+                               "script reads by name (a key) before running it.")
     lines += ["set -eu", ""]
     secrets: list[tuple[str, str]] = []  # (header, variable holding its value)
     if proof.api_key and proof.key_variable:

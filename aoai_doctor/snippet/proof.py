@@ -51,11 +51,16 @@ class Proof:
     variables: frozenset[str]
     packages: Mapping[str, str]
     tool_version: str
+    env_files: tuple[str, ...] = ()
+    """The ``.env`` files the run read settings from, highest precedence first: the program loads them too."""
 
 
 OPERATIONS = {"chat": "chat/completions", "completion": "completions", "embedding": "embeddings",
                "responses": "responses"}
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ENV_FILE_READ = re.compile(r"^(.+) \(([A-Za-z0-9_, ]+)\)$")
+"""A ``sources_read`` entry of a settings file and the variables read from it (``.env (AZURE_OPENAI_ENDPOINT)``);
+the process environment's own entry reads ``environment (...)``."""
 
 
 # --- what the report proves ------------------------------------------------------------------------
@@ -113,6 +118,8 @@ def proof_of(report: Report) -> Proof:
         variables=frozenset(str(v) for v in variables) if isinstance(variables, list) else frozenset(),
         packages={str(k): str(v) for k, v in (packages or {}).items() if v},
         tool_version=report.tool_version,
+        env_files=tuple(m.group(1) for entry in report.sources_read
+                        if (m := _ENV_FILE_READ.match(entry)) and m.group(1) != "environment"),
     )
 
 
