@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,7 @@ def read(path: Path, label: str, environ: Mapping[str, str]) -> EnvFile:
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
     skipped: list[int] = []
+    scope = ChainMap(dict(environ), values)  # python-dotenv's own order without override: the environment wins
     for binding in parse_stream(io.StringIO(text)):
         text_of = binding.original.string
         # python-dotenv counts a binding from the blank lines before it; the report names the line itself
@@ -80,7 +82,6 @@ def read(path: Path, label: str, environ: Mapping[str, str]) -> EnvFile:
             continue
         if binding.key is None or binding.value is None:
             continue
-        scope = {**values, **environ}  # python-dotenv's own order without override: the environment wins
         values[binding.key] = "".join(atom.resolve(scope) for atom in parse_variables(binding.value))
         lines[binding.key] = line
     return EnvFile(label, values, lines, tuple(skipped))
