@@ -54,6 +54,8 @@ class Plan:
     context only); None: every check."""
     given: Mapping[str, Outcome] = field(default_factory=dict)
     """Outcomes already known, by check id (a fleet's shared stages): those checks are not run again."""
+    app_env: config.AppEnvironment | None = None
+    """The environment the app's process would see (``.env`` files read), for the next target of a fleet."""
 
 
 def plan(options: Options, environ: Mapping[str, str]) -> Plan:
@@ -66,17 +68,19 @@ def plan(options: Options, environ: Mapping[str, str]) -> Plan:
     chosen = registry.select(reg, selection, options.ignore or checks_file.ignore)
     gating = frozenset(c.id for c in chosen if registry.matches(c.id, selection)) if selection else None
     check_options = registry.check_options(reg.checks, reg, checks_file.check_options, checks_file.label, options)
-    return Plan(options, app_env.environ, target, chosen, check_options, reg.errors, _secrets(target, app_env), gating)
+    return Plan(options, app_env.environ, target, chosen, check_options, reg.errors, _secrets(target, app_env), gating,
+                app_env=app_env)
 
 
 def retarget(base: Plan, options: Options, environ: Mapping[str, str]) -> Plan:
     """``base`` for the target ``options`` name (a fleet's next one), in the same process ``environ``: the same
     checks and check options, the target resolved anew. Raises :class:`ConfigError`."""
-    target, _checks_file, app_env = _target(options, environ)
+    target, _checks_file, app_env = _target(options, environ, base.app_env)
     return dataclasses.replace(base, options=options, target=target, secrets=_secrets(target, app_env))
 
 
-def _target(options: Options, environ: Mapping[str, str]) -> tuple[Target, config.ChecksFile, config.AppEnvironment]:
+def _target(options: Options, environ: Mapping[str, str], app_env: config.AppEnvironment | None = None
+            ) -> tuple[Target, config.ChecksFile, config.AppEnvironment]:
     """The target the options name, resolved from every source, and what was read on the way: checks.toml, and
     the environment the app's process would see (``.env`` files below the real environment)."""
     default_checks = config.find_default("checks.toml") if options.read_cwd else None
@@ -86,7 +90,8 @@ def _target(options: Options, environ: Mapping[str, str]) -> tuple[Target, confi
     if options.config_file is not None and not options.config_file.exists():
         raise ConfigError(str(options.config_file), "file not found")
     config_json = config.load_config_json(json_path) if json_path else None
-    app_env = config.load_app_environment(options.env_files, options.read_cwd, environ)
+    if app_env is None:  # (a fleet's targets share the one their first read)
+        app_env = config.load_app_environment(options.env_files, options.read_cwd, environ)
     environ = app_env.environ  # what the app's process would see, .env files included
     target = config.resolve_target(
         config.Overrides(endpoint=options.endpoint, deployment=options.deployment,
