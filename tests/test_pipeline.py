@@ -26,11 +26,13 @@ TARGET = Target(endpoint=None, deployments=(), api_version=None, auth=Setting("e
 
 # The real azd's answer when signed out (as tests/fakes/azd prints it), after a pause: a slow late source.
 SLOW_AZD = '''#!{python}
-import json, sys, time
+import json, os, sys, time
 if sys.argv[1:2] == ["version"]:
     print("azd version 1.11.0 (commit 0000000000000000000000000000000000000000)")
     sys.exit(0)
-time.sleep({pause})
+deadline = time.monotonic() + 20
+while not os.path.exists({release!r}) and time.monotonic() < deadline:  # until the test call has started
+    time.sleep(0.02)
 print(json.dumps({{"error": "not logged in, run `azd auth login` to login"}}))
 sys.exit(1)
 '''
@@ -86,15 +88,22 @@ def test_a_check_that_settles_early_lets_its_dependants_start_before_it_finishes
 
 def test_the_test_call_starts_before_a_slow_later_source_ends() -> None:
     """Healthy stand-in, the service principal (EnvironmentCredential, first in the chain) wins; azd, late in
-    the chain, takes 0.8 s to say it is signed out. The test call must not wait for it."""
+    the chain, says it is signed out only once the test call has started (or after 20 s, when it never does).
+    The test call must not wait for it."""
     events: dict[tuple[str, str], float] = {}
     with StandIn(load_scenario("healthy")) as standin, \
             sandbox.scenario_run(standin, dict(os.environ)) as (env, aim):
+        release = Path(env["PATH"]) / "test-call-started"
         azd = Path(env["PATH"]) / "azd"
-        azd.write_text(SLOW_AZD.format(python=sys.executable, pause=0.8), encoding="utf-8")
+        azd.write_text(SLOW_AZD.format(python=sys.executable, release=str(release)), encoding="utf-8")
         azd.chmod(0o755)
-        plan = app.plan(aim(Options()), env)
-        report = app.execute(plan, on_progress=lambda cid, event: events.setdefault((cid, event), time.monotonic()))
+
+        def seen(cid: str, event: str) -> None:
+            events.setdefault((cid, event), time.monotonic())
+            if (cid, event) == ("AOAI501", "start"):
+                release.touch()
+
+        report = app.execute(app.plan(aim(Options()), env), on_progress=seen)
     checks = {r.check_id: r for r in report.results}
     assert checks["AOAI201"].status is Status.PASS
     assert checks["AOAI208"].status is Status.SKIP
