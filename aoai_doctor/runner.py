@@ -82,6 +82,7 @@ def run_checks(
                 stack.extend((*by_id[dep].requires, *by_id[dep].uses))
         return seen
 
+    @functools.cache
     def limit_of(check_id: str) -> float:
         value = options.get(check_id, {}).get("timeout", by_id[check_id].timeout)
         return float(value) if isinstance(value, (int, float)) else by_id[check_id].timeout
