@@ -12,8 +12,6 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
-
 from aoai_doctor.explainer.answer import (
     CauseInfo,
     Confidence,
@@ -23,8 +21,9 @@ from aoai_doctor.explainer.answer import (
     VerdictStatus,
 )
 from aoai_doctor.explainer.kb import load_knowledge_base
+from aoai_doctor.explainer.render import render_text, to_dict
 
-# The engine and the renderer load on first use: the run imports this package for its fixes alone.
+# The engine loads on first use: the run imports this package for its fixes alone.
 
 __all__ = [
     "CauseInfo",
@@ -58,21 +57,6 @@ def explain(error: str | BaseException) -> Explanation:
         return diagnose(kb, text)
     except Exception as exc:
         return _internal_failure(exc)
-
-
-def render_text(explanation: Explanation, *, color: bool = False, width: int | None = None) -> str:
-    """Human-readable report: best cause with evidence, explanation, fix and the confirming check."""
-    from aoai_doctor.explainer import render
-
-    return render.render_text(explanation, color=color) if width is None else \
-        render.render_text(explanation, color=color, width=width)
-
-
-def to_dict(explanation: Explanation) -> dict[str, Any]:
-    """JSON-ready form: ``{"causes": [...], "credentials": [...]}``, best cause first."""
-    from aoai_doctor.explainer import render
-
-    return render.to_dict(explanation)
 
 
 def exception_text(exc: BaseException) -> str:
