@@ -113,5 +113,6 @@ def test_settings_the_run_read_from_dotenv_files_are_loaded_by_the_program(
         loads = [line.split("  #")[0] for line in program.splitlines() if line.startswith("load_dotenv(")]
         assert loads == ['load_dotenv(".azure/dev/.env")', 'load_dotenv(".env")']
         assert program.index("load_dotenv(") < program.index("credential = ")
-    assert "export those this script reads" in aoai_doctor.snippet(read, "curl")
+    curl_comments = " ".join(line[2:] for line in aoai_doctor.snippet(read, "curl").splitlines() if line[:2] == "# ")
+    assert "export those this script reads" in curl_comments  # comments wrap at 79 columns
     assert "load_dotenv" not in aoai_doctor.snippet(report, "requests")  # nothing read from a file

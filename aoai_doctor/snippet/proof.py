@@ -175,14 +175,19 @@ def route_of(call: Call) -> Route:
     return Route(False, origin + base + "/", version)
 
 
+COMMENT_WIDTH = 79
+"""Where a program's comments wrap: PEP 8's line length, so they read whole on an 80-column terminal and
+in a file alike (a program may be printed to either, so the terminal is not measured)."""
+
+
 def comment_lines(text: str, prefix: str = "# ") -> list[str]:
-    """``text`` wrapped at about 100 columns as comment lines (control characters become spaces, so
+    """``text`` wrapped at :data:`COMMENT_WIDTH` as comment lines (control characters become spaces, so
     nothing from the report can end a comment)."""
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     out: list[str] = []
     line = ""
     for word in text.split():
-        if line and len(prefix) + len(line) + 1 + len(word) > 100:
+        if line and len(prefix) + len(line) + 1 + len(word) > COMMENT_WIDTH:
             out.append(prefix + line)
             line = word
         else:
