@@ -297,8 +297,7 @@ def _sharing(planned: app.Plan, shared: _Shared) -> app.Plan:
 
 def _pooled(check: type[TestCall], connections: Session) -> type[Check]:
     """The test call on the fleet's kept connections."""
-    return type(check.__name__, (check,), {"pool": connections, "__module__": check.__module__,
-                                           "__doc__": check.__doc__, "__qualname__": check.__qualname__})
+    return _variant(check, pool=connections)
 
 
 def _once(check: type[Check], shared: _Shared, key: Hashable) -> type[Check]:
@@ -308,11 +307,11 @@ def _once(check: type[Check], shared: _Shared, key: Hashable) -> type[Check]:
     def run_once(self: Check, ctx: CheckContext) -> Outcome:
         return shared.once(key, lambda: run(self, ctx))
 
-    attributes: dict[str, Any] = {"run": run_once, "__module__": check.__module__, "__doc__": check.__doc__,
-                                  "__qualname__": check.__qualname__}
-    return type(check.__name__, (check,), attributes)
+    return _variant(check, run=run_once)
 
 
-def reports(report: FleetReport | Report) -> tuple[Report, ...]:
-    """The reports of a run, one or many."""
-    return report.reports if isinstance(report, FleetReport) else (report,)
+def _variant(check: type[Check], **attributes: Any) -> type[Check]:
+    """A subclass of ``check`` with ``attributes`` changed, named and documented as ``check`` (the runner and
+    the reports know it by its id)."""
+    return type(check.__name__, (check,), {**attributes, "__module__": check.__module__, "__doc__": check.__doc__,
+                                           "__qualname__": check.__qualname__})

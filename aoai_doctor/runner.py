@@ -90,16 +90,15 @@ def run_checks(
     def inherited_by(check_id: str) -> tuple[object, ...]:
         return tuple(f for dep in ancestors(check_id) for f in facts.get(dep, ()))
 
-    settlers = [c for c in checks if callable(getattr(c, "settled", None))]
+    settlers = [(c, c.settled) for c in checks if callable(getattr(c, "settled", None))]  # type: ignore[attr-defined]
 
     def settle(finished: str | None = None) -> None:
         """Ask each unfinished check that can settle early (and uses ``finished``, when given) whether what its
         dependants need is certain."""
-        for check in settlers:
+        for check, settled in settlers:
             if finished is not None and finished not in ancestors(check.id):
                 continue
-            settled = getattr(check, "settled", None)
-            if check.id in results or check.id in early or not callable(settled):
+            if check.id in results or check.id in early:
                 continue
             ctx = CheckContext(target=target, environ=environ, options=options.get(check.id, {}),
                                facts=inherited_by(check.id))

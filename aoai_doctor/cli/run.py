@@ -212,10 +212,7 @@ def _run_fleet(many: fleet.Fleet, options: Options, opts: Mapping[str, Any], env
         click.echo("\naoai-doctor: interrupted", err=True)
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
-    _emit(result, options, environ, ci, str(opts.get("color") or "auto"), ci_flag=bool(opts.get("ci")))
-    if all(o.path is not None for o in options.outputs):
-        click.echo(_one_line(result, options, ci), err=True)
-    return _ended(fleet.exit_code(result, options), fleet.reports(result))
+    return _reported(result, fleet.exit_code(result, options), options, opts, environ, ci)
 
 
 def _run_one(plan: app.Plan, options: Options, opts: Mapping[str, Any], environ: Mapping[str, str], ci: bool) -> int:
@@ -233,16 +230,18 @@ def _run_one(plan: app.Plan, options: Options, opts: Mapping[str, Any], environ:
             report = app.execute(plan, on_progress=progress.update)
     else:
         report = app.execute(plan)
+    return _reported(report, app.exit_code(report, options), options, opts, environ, ci)
+
+
+def _reported(report: Report | FleetReport, code: int, options: Options, opts: Mapping[str, Any],
+              environ: Mapping[str, str], ci: bool) -> int:
+    """``code``, once the report is out; when something still hangs in a check's thread (or a tool it
+    started), the process ends now rather than wait for it at interpreter exit."""
     _emit(report, options, environ, ci, str(opts.get("color") or "auto"), ci_flag=bool(opts.get("ci")))
     if all(o.path is not None for o in options.outputs):  # every report went to a file: one line for the log
         click.echo(_one_line(report, options, ci), err=True)
-    return _ended(app.exit_code(report, options), (report,))
-
-
-def _ended(code: int, reports: tuple[Report, ...]) -> int:
-    """``code``, once the reports are out; when something still hangs in a check's thread (or a tool it
-    started), the process ends now rather than wait for it at interpreter exit."""
-    if any(r.data.get("hung") for report in reports for r in report.results):
+    reports = report.reports if isinstance(report, FleetReport) else (report,)
+    if any(r.data.get("hung") for each in reports for r in each.results):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
