@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from aoai_doctor.cli import main
+from aoai_doctor.services import support
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "aoai_doctor" / "reporters" / "report.schema.json")
                     .read_text())
@@ -122,8 +124,17 @@ def test_report_command_writes_a_support_bundle(clean_env: Path) -> None:
     assert len(written) == 1 and re.fullmatch(r"aoai-doctor-report-\d{8}T\d{6}Z\.json", written[0].name)
     bundle = json.loads(written[0].read_text())
     jsonschema.validate(bundle, SCHEMA)
+    # each version as importlib.metadata reads it (the bundle reads just the metadata's headers)
+    assert bundle["environment"]["packages"] == {name: _installed(name) for name in support.PACKAGES}
     assert bundle["environment"]["packages"]["azure-identity"]
     assert "AZURE_POD_IDENTITY_AUTHORITY_HOST" in bundle["environment"]["variables_set"]
+
+
+def _installed(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _bundle(*args: str) -> dict[str, Any]:
