@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -40,22 +41,38 @@ def sanitize(text: str) -> str:
 
 def sanitize_all(value: T) -> T:
     """``value`` with :func:`sanitize` applied to every string in it: dataclasses (such as a report),
-    mappings (keys too), lists and tuples; enums and other values are kept as they are."""
+    mappings (keys too), lists and tuples; enums and other values are kept as they are. What holds
+    nothing to remove is returned as it is (the same object), so a clean report costs one walk."""
     return _walk(value)  # type: ignore[no-any-return]
 
 
 def _walk(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value
     if isinstance(value, str):
-        return sanitize(value)
+        clean = sanitize(value)
+        return value if clean == value else clean
+    if isinstance(value, (enum.Enum, int, float, type(None))):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: _walk(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-        return dataclasses.replace(value, **changes)
+        changes = {}
+        for name in _init_fields(type(value)):
+            old = getattr(value, name)
+            new = _walk(old)
+            if new is not old:
+                changes[name] = new
+        return dataclasses.replace(value, **changes) if changes else value
     if isinstance(value, Mapping):
-        return {_walk(k): _walk(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_walk(v) for v in value)
-    if isinstance(value, list):
-        return [_walk(v) for v in value]
+        items = [(_walk(k), _walk(v)) for k, v in value.items()]
+        if all(nk is k and nv is v for (nk, nv), (k, v) in zip(items, value.items())):
+            return value
+        return dict(items)
+    if isinstance(value, (tuple, list)):
+        walked = [_walk(v) for v in value]
+        if all(new is old for new, old in zip(walked, value)):
+            return value
+        return tuple(walked) if isinstance(value, tuple) else walked
     return value
+
+
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)

@@ -4,6 +4,7 @@ and with colour on only the doctor's own SGR sequences remain."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -14,7 +15,7 @@ import pytest
 from aoai_doctor.model import CheckResult, Finding, Report, Setting, Severity, Status
 from aoai_doctor.reporters import github, junit, markdown, progress, text
 from aoai_doctor.reporters import json as json_reporter
-from aoai_doctor.sanitize import sanitize
+from aoai_doctor.sanitize import sanitize, sanitize_all
 
 # Each hostile piece wraps a visible word that must survive.
 HOSTILE = {
@@ -125,3 +126,26 @@ def test_sanitize_keeps_text_newlines_and_tabs() -> None:
     assert sanitize("a\tb\nc ✓ ünï") == "a\tb\nc ✓ ünï"
     assert sanitize("REAL\r\nnext\rFAKE") == "REAL\nnext\nFAKE"
     assert sanitize("\x1b]0;x\x07a\x1b[0mb\x9b1mc\x1b\\d") == "abcd"
+
+
+
+def test_sanitize_all_copies_only_what_it_cleans() -> None:
+    hostile = hostile_report()
+    calm = CheckResult("AOAI101", "config-present", "s", Status.PASS, 1.0,
+                       (Finding(Severity.INFO, "kept\tas\nit is ✓", fix="nothing"),), data={"n": [1, "two"]})
+    report = dataclasses.replace(hostile, results=(*hostile.results, calm))
+    cleaned = sanitize_all(report)
+    assert_clean(" ".join(_strings(dataclasses.asdict(cleaned))))
+    assert cleaned.results[-1] is calm  # a result with nothing to remove is shared, not copied
+    quiet = dataclasses.replace(report, target={}, results=(calm,), sources_read=(), environment={})
+    assert sanitize_all(quiet) is quiet
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
