@@ -26,6 +26,7 @@ Checked against public sources:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 from aoai_doctor.azure import endpoints as ep
@@ -87,6 +88,7 @@ def _edits(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+@functools.lru_cache(maxsize=1024)  # a fleet asks again for every target, of the same environment
 def close_name(name: str, known: tuple[str, ...]) -> str | None:
     """The variable the doctor reads that ``name`` most likely meant: the same but for case, a typo
     (at most two edits), or a well-known near miss; None when ``name`` is known or not close."""
