@@ -272,27 +272,59 @@ def redact_report(report: Report, level: str = "standard", secrets: tuple[str, .
     """The report with every text field passed through the level's redaction; ``secrets`` are values
     known to be secret (they are removed whatever their shape).
 
-    A report holds a few hundred texts, many the same: each distinct one is cleaned once, and the rules before
-    the first that finds anything in all of them together (joined by newlines, which every rule treats as a
-    text's edge) are not run on each."""
+    A report holds a few hundred texts, many the same, and a fleet's reports mostly the same ones: each
+    distinct text is cleaned once a process (:class:`_Scrubbed`). Of the texts not seen before, the rules
+    before the first that finds anything in all of them together (joined by newlines, which every rule treats
+    as a text's edge) are not run on each."""
     names = resource_names(report) if level == "strict" else frozenset()
     texts = dict.fromkeys(_texts(report), "")
     index = index_for(secrets, texts) if secrets else None
     if index is not None and not index.spans("\n".join(texts), with_short=True):
         index = None  # no text holds any part of a known secret
     masked = {text: mask(text, index) if index and text else text for text in texts}
-    joined = "\n".join(masked.values())
-    # The rules run in order and one's replacement can make another match: from the first that finds
-    # anything in the report, every rule runs.
-    first = next((n for n, (pattern, _) in enumerate(_RULES) if pattern.search(joined)), len(_RULES))
-    rules = _RULES[first:]
+    scrubbed = _SCRUBBED.of(masked.values())
     for original, text in masked.items():
-        for pattern, replacement in rules:
-            text = pattern.sub(replacement, text)
-        texts[original] = strict_text(text, names) if level == "strict" else text
+        texts[original] = strict_text(scrubbed[text], names) if level == "strict" else scrubbed[text]
     if all(cleaned == original for original, cleaned in texts.items()):
         return report  # nothing to hide: the report as it is
     return _map_texts(report, texts.__getitem__)
+
+
+class _Scrubbed:
+    """:func:`scrub` of texts, remembered: a pure function of the text, asked again for every report."""
+
+    LIMIT = 4096
+    """Texts remembered, at most (then it starts again); a longer text than :data:`LONGEST` is not kept."""
+    LONGEST = 2048
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, str] = {}
+
+    def of(self, texts: Iterable[str]) -> dict[str, str]:
+        """Each distinct text of ``texts`` and its scrubbed form."""
+        with self._lock:
+            known = self._known
+        found = {text: known.get(text) for text in texts}
+        fresh = [text for text, clean in found.items() if clean is None]
+        joined = "\n".join(fresh)
+        # The rules run in order and one's replacement can make another match: from the first that finds
+        # anything in the fresh texts, every rule runs.
+        first = next((n for n, (pattern, _) in enumerate(_RULES) if pattern.search(joined)), len(_RULES))
+        rules = _RULES[first:]
+        for text in fresh:
+            clean = text
+            for pattern, replacement in rules:
+                clean = pattern.sub(replacement, clean)
+            found[text] = clean
+        with self._lock:
+            if len(self._known) + len(fresh) > self.LIMIT:
+                self._known = {}
+            self._known.update((t, found[t]) for t in fresh if len(t) <= self.LONGEST)
+        return found  # type: ignore[return-value]  # every value is set above
+
+
+_SCRUBBED = _Scrubbed()
 
 
 def _texts(report: Report) -> Iterator[str]:

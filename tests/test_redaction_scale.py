@@ -138,3 +138,15 @@ def test_a_report_is_redacted_as_each_text_alone_would_be(pieces: list[str], cut
     expected = [redaction.scrub(mask_known(part, known)) for part in parts]
     assert [f.message for f in out.results[0].findings] == expected
     assert out.results[0].data["x"] == expected
+
+
+def test_a_text_cleaned_before_is_masked_again_for_a_secret_known_later() -> None:
+    """Texts are remembered once scrubbed (a fleet's reports share most of theirs); a secret known to a later
+    report is still masked in the same text."""
+    secret = "orders-api-client-secret-value"
+    text = f"the app sent {secret} to the proxy"
+    result = CheckResult("AOAI501", "call", "s", Status.FAIL, 1.0, (Finding(Severity.ERROR, text, cause="other"),))
+    report = Report("9.9", {"endpoint": Setting("https://x", "env")}, (result,), "t", 1.0)
+    assert redact_report(report, "standard", ()) is report  # nothing shaped like a secret: the same report
+    again = redact_report(report, "standard", (secret,))
+    assert again.results[0].findings[0].message == f"the app sent {PLACEHOLDER} to the proxy"
