@@ -133,7 +133,7 @@ def run_checks(
             except BaseException as exc:  # a crash is a result, never the end of the run
                 done_queue.put(_Done(check.id, None, exc, clock() - t0))
 
-        threading.Thread(target=work, name=f"check-{check.id}", daemon=True).start()
+        _WORKERS.submit(f"check-{check.id}", work)
 
     def finish(result: CheckResult) -> None:
         results[result.check_id] = result
@@ -260,6 +260,47 @@ def run_checks(
             )
         )
     return tuple(ordered)
+
+
+class _Workers:
+    """The threads checks run on, kept for the next check (a thread costs more to start than most checks take
+    to run). A check starts on an idle thread, else on a new one: it never waits for another check, and one
+    that hangs keeps its thread to itself. A thread idle for :attr:`IDLE_S` ends."""
+
+    IDLE_S = 5.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._jobs: queue.SimpleQueue[tuple[str, Callable[[], None]]] = queue.SimpleQueue()
+
+    def submit(self, name: str, job: Callable[[], None]) -> None:
+        """Run ``job`` now, on a thread named ``name`` (what :mod:`aoai_doctor.phase` keys on)."""
+        with self._lock:
+            if self._idle:
+                self._idle -= 1  # an idle thread is taken: the job is its own once queued
+                self._jobs.put((name, job))
+                return
+        threading.Thread(target=self._serve, args=(name, job), name=name, daemon=True).start()
+
+    def _serve(self, name: str, job: Callable[[], None]) -> None:
+        while True:
+            threading.current_thread().name = name
+            job()
+            with self._lock:
+                self._idle += 1
+            try:
+                name, job = self._jobs.get(timeout=self.IDLE_S)
+            except queue.Empty:
+                with self._lock:  # a job queued as the wait ended is still this thread's to run
+                    try:
+                        name, job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        self._idle -= 1
+                        return
+
+
+_WORKERS = _Workers()
 
 
 def _load_error_id(name: str, taken: set[str]) -> str:
