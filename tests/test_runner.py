@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import queue
 import threading
+import time
 from typing import ClassVar
 
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
 from aoai_doctor.config import Target
 from aoai_doctor.model import Setting, Severity, Status
 from aoai_doctor.registry import LoadError
+from aoai_doctor import runner
 from aoai_doctor.runner import run_checks
 
 TARGET = Target(endpoint=None, deployments=(), api_version=None, auth=Setting("entra", "default"),
@@ -139,3 +142,23 @@ def test_load_errors_become_error_results_and_progress_is_reported() -> None:
 def test_optional_checks_are_marked() -> None:
     results = run_checks((_check("TEST101", lambda _c: Outcome()),), TARGET, {}, {"TEST101": {"required": False}})
     assert results[0].required is False
+
+
+def test_checks_reuse_idle_threads_and_never_wait_for_a_busy_one() -> None:
+    workers = runner._Workers()
+    release, ran = threading.Event(), queue.Queue[str]()
+
+    def hang() -> None:
+        ran.put(threading.current_thread().name)
+        release.wait(10)
+
+    workers.submit("check-HANG001", hang)
+    assert ran.get(timeout=5) == "check-HANG001"
+    threads = set()
+    for n in range(5):  # one after another: the same idle thread each time, named for the check it runs
+        workers.submit(f"check-NEXT00{n}", lambda: ran.put(threading.current_thread().name))
+        assert ran.get(timeout=5) == f"check-NEXT00{n}"  # it ran although the first check still hangs
+        time.sleep(0.01)
+        threads.update(t.ident for t in threading.enumerate() if t.name.startswith("check-NEXT"))
+    assert len(threads) == 1
+    release.set()
