@@ -174,3 +174,7 @@ def test_deep_or_huge_json_is_not_parsed() -> None:
     body = b'{"error": {"code": "x]]]", "message": "a \\" [[[ {{"}}'
     assert calls.json_depth(body) == 2
     assert calls.parse_body(body) == {"error": {"code": "x]]]", "message": 'a " [[[ {{'}}
+    wide = b'{"data": [' + b",".join(b'{"i": [%d]}' % n for n in range(200)) + b"]}"  # 401 brackets, 4 deep
+    assert calls.body_unreadable(wide) == "" and len(calls.parse_body(wide)["data"]) == 200  # type: ignore[index]
+    limit = calls.MAX_JSON_DEPTH
+    assert "nests 65 levels" in calls.body_unreadable(b"{" + b'"a":{' * limit + b"}" * (limit + 1))
