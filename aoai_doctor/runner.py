@@ -71,6 +71,16 @@ def run_checks(
     early: set[str] = set()  # settled before finishing: their dependants may start
     done_queue: queue.Queue[_Done] = queue.Queue()
 
+    # What each check waits for (what it requires, and what it uses among the checks that run), and the checks
+    # waiting for each: when one finishes, only those are looked at again.
+    waits = {c.id: (*c.requires, *(u for u in c.uses if u in by_id)) for c in checks}
+    waiting: dict[str, list[str]] = {c.id: [] for c in checks}
+    for check in checks:
+        for dep in waits[check.id]:
+            if dep in waiting:
+                waiting[dep].append(check.id)
+    dirty = set(by_id)  # the pending checks whose requirements changed since they were last looked at
+
     @functools.cache
     def ancestors(check_id: str) -> list[str]:
         seen: list[str] = []
@@ -109,6 +119,7 @@ def run_checks(
             if isinstance(ready, tuple):
                 early.add(check.id)
                 facts[check.id] = ready
+                dirty.update(waiting[check.id])
 
     def start(check: type[Check]) -> None:
         opts = options.get(check.id, {})
@@ -137,6 +148,7 @@ def run_checks(
 
     def finish(result: CheckResult) -> None:
         results[result.check_id] = result
+        dirty.update(waiting.get(result.check_id, ()))
         notify(result.check_id, result.status.value)
 
     def base(
@@ -161,7 +173,8 @@ def run_checks(
             _give_up(running, pending, by_id, base, finish, {c: clock() - started[c] for c in running},
                      nothing_ran=not started)
             break
-        for check in list(pending):
+        for check in [c for c in pending if c.id in dirty]:
+            dirty.discard(check.id)
             absent = [d for d in check.requires if d not in by_id]
             if absent:
                 pending.remove(check)
@@ -182,7 +195,7 @@ def run_checks(
                 )
                 finish(base(check, Status.SKIP, 0.0, skip=f"requires {', '.join(blocked)} ({reason})"))
                 progressed = True
-            elif all(d in results or d in early for d in (*deps, *(u for u in check.uses if u in by_id))):
+            elif all(d in results or d in early for d in waits[check.id]):
                 pending.remove(check)
                 start(check)
                 progressed = True
