@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import re
 import threading
@@ -110,10 +111,8 @@ class KnownSecrets:
             if isinstance(fact, Secret):
                 self.add(fact)
             elif dataclasses.is_dataclass(fact) and not isinstance(fact, type):
-                for item in dataclasses.fields(fact):
-                    value = getattr(fact, item.name, None)
-                    if isinstance(value, Secret):
-                        self.add(value)
+                self.add(*(value for name in _fields(type(fact))
+                           if isinstance(value := getattr(fact, name, None), Secret)))
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -127,6 +126,12 @@ class KnownSecrets:
     def clean(self, text: str) -> str:
         """``text`` without known secrets and without anything shaped like a secret."""
         return scrub(self.mask(text))
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[str, ...]:
+    """The field names of a dataclass (``dataclasses.fields`` builds them anew each call)."""
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 _STRONG_NAMES = (
