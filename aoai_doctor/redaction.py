@@ -310,8 +310,14 @@ class _Scrubbed:
         """Each distinct text of ``texts`` and its scrubbed form."""
         with self._lock:
             known = self._known
-        found = {text: known.get(text) for text in texts}
-        fresh = [text for text, clean in found.items() if clean is None]
+        found: dict[str, str] = {}
+        fresh: list[str] = []
+        for text in dict.fromkeys(texts):
+            clean = known.get(text)
+            if clean is None:
+                fresh.append(text)
+            else:
+                found[text] = clean
         joined = "\n".join(fresh)
         # The rules run in order and one's replacement can make another match: from the first that finds
         # anything in the fresh texts, every rule runs.
@@ -326,7 +332,7 @@ class _Scrubbed:
             if len(self._known) + len(fresh) > self.LIMIT:
                 self._known = {}
             self._known.update((t, found[t]) for t in fresh if len(t) <= self.LONGEST)
-        return found  # type: ignore[return-value]  # every value is set above
+        return found
 
 
 _SCRUBBED = _Scrubbed()

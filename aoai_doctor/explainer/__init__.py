@@ -12,18 +12,36 @@ Example::
 
 from __future__ import annotations
 
-from aoai_doctor.explainer.answer import (
-    CauseInfo,
-    Confidence,
-    CredentialVerdict,
-    Diagnosis,
-    Explanation,
-    VerdictStatus,
-)
-from aoai_doctor.explainer.kb import load_knowledge_base
-from aoai_doctor.explainer.render import render_text, to_dict
+import importlib
+from typing import TYPE_CHECKING, Any
 
-# The engine loads on first use: the run imports this package for its fixes alone.
+if TYPE_CHECKING:
+    from aoai_doctor.explainer.answer import (
+        CauseInfo,
+        Confidence,
+        CredentialVerdict,
+        Diagnosis,
+        Explanation,
+        VerdictStatus,
+    )
+    from aoai_doctor.explainer.render import render_text, to_dict
+
+# Each name loads on first use: a run imports this package for its fixes (aoai_doctor.explainer.fixes) alone,
+# and the knowledge base is read only when a fix is asked for.
+_LAZY = {
+    **dict.fromkeys(("CauseInfo", "Confidence", "CredentialVerdict", "Diagnosis", "Explanation", "VerdictStatus"),
+                    "answer"),
+    "render_text": "render",
+    "to_dict": "render",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "CauseInfo",
@@ -50,6 +68,7 @@ def explain(error: str | BaseException) -> Explanation:
     ChainedTokenCredential failure, one verdict per credential.
     """
     from aoai_doctor.explainer.engine import diagnose
+    from aoai_doctor.explainer.kb import load_knowledge_base
 
     kb = load_knowledge_base()
     try:
@@ -81,6 +100,8 @@ def exception_text(exc: BaseException) -> str:
 
 
 def _internal_failure(exc: Exception) -> Explanation:
+    from aoai_doctor.explainer.answer import Confidence, Diagnosis, Explanation
+
     info = cause_info("other")
     diagnosis = Diagnosis(
         cause="other",
@@ -99,9 +120,13 @@ def cause_info(cause: str) -> CauseInfo:
 
     Raises ``KeyError`` for an id that is not in the public vocabulary.
     """
+    from aoai_doctor.explainer.kb import load_knowledge_base
+
     return load_knowledge_base().cause_info(cause)
 
 
 def cause_ids() -> tuple[str, ...]:
     """Every root-cause id the knowledge base describes."""
+    from aoai_doctor.explainer.kb import load_knowledge_base
+
     return tuple(load_knowledge_base().causes)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache
+from typing import TYPE_CHECKING
 
-from aoai_doctor.explainer.kb import Signature, load_knowledge_base
+if TYPE_CHECKING:
+    from aoai_doctor.explainer.kb import Signature
 
 _PLACEHOLDER = re.compile(r"<([a-z][a-z0-9-]*)>")
 
@@ -27,6 +29,8 @@ def fill(text: str, values: Mapping[str, str | None]) -> str:
 
 @cache
 def _signatures() -> dict[str, Signature]:
+    from aoai_doctor.explainer.kb import load_knowledge_base  # read on the first fix asked for
+
     return {s.id: s for s in load_knowledge_base().signatures}
 
 
@@ -43,4 +47,6 @@ def fix_for(signature_id: str, values: Mapping[str, str | None] = {}) -> tuple[s
 
 def cause_fix(cause: str, values: Mapping[str, str | None] = {}) -> str:
     """The filled-in fix of a cause."""
+    from aoai_doctor.explainer.kb import load_knowledge_base
+
     return fill(load_knowledge_base().cause_info(cause).fix, values)
