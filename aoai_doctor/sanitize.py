@@ -62,12 +62,12 @@ def _walk(value: Any) -> Any:
         return dataclasses.replace(value, **changes) if changes else value
     if isinstance(value, Mapping):
         items = [(_walk(k), _walk(v)) for k, v in value.items()]
-        if all(nk is k and nv is v for (nk, nv), (k, v) in zip(items, value.items())):
+        if all(nk is k and nv is v for (nk, nv), (k, v) in zip(items, value.items(), strict=True)):
             return value
         return dict(items)
     if isinstance(value, (tuple, list)):
         walked = [_walk(v) for v in value]
-        if all(new is old for new, old in zip(walked, value)):
+        if all(new is old for new, old in zip(walked, value, strict=True)):
             return value
         return tuple(walked) if isinstance(value, tuple) else walked
     return value

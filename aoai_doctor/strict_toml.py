@@ -12,18 +12,12 @@ This module imports nothing else from aoai_doctor and does no I/O beyond reading
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Literal, Protocol, TypeVar, overload
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 __all__ = [
     "Readable",
@@ -85,6 +79,8 @@ class Style(Enum):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` when a close match exists, else an empty string."""
+    import difflib  # loaded when a word is wrong, not by every run
+
     options = list(choices)
     match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not match:
@@ -100,6 +96,10 @@ def parse(text: str | bytes, *, source: str) -> dict[str, Any]:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise TomlSyntaxError(source, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    if sys.version_info >= (3, 11):  # loaded when a file is read, not by every run
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

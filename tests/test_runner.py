@@ -7,11 +7,11 @@ import threading
 import time
 from typing import ClassVar
 
+from aoai_doctor import runner
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
 from aoai_doctor.config import Target
 from aoai_doctor.model import Setting, Severity, Status
 from aoai_doctor.registry import LoadError
-from aoai_doctor import runner
 from aoai_doctor.runner import run_checks
 
 TARGET = Target(endpoint=None, deployments=(), api_version=None, auth=Setting("entra", "default"),

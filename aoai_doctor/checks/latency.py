@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import statistics
 import threading
 import time
 from collections.abc import Mapping
@@ -162,6 +161,8 @@ class Latency(Check):
                 thread.join()
             opened = f"{session.opened} connection{'s' if session.opened != 1 else ''} for {made[0]} calls, kept open"
             if totals:
+                import statistics  # with --repeat only
+
                 ordered = sorted(totals)
                 p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
                 found.append(

@@ -11,7 +11,6 @@ here into one line, and a check whose problem is the diagnosis points to it inst
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 import textwrap
 
@@ -304,6 +303,8 @@ def _overlaps(a: str, b: str, size: int = 60) -> bool:
     """Whether two messages share a stretch of ``size`` characters (the same text, told twice)."""
     if len(a) < size or len(b) < size:
         return a.strip() == b.strip()
+    import difflib  # loaded when two long messages are compared, not by every report
+
     match = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
     return match.size >= size
 

@@ -32,16 +32,26 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aoai_doctor.model import Report
-from aoai_doctor.snippet.programs import curl_program, openai_program, requests_program
-from aoai_doctor.snippet.proof import PROMPT, TOKEN_CREDENTIALS_VALUES, proof_of
+if TYPE_CHECKING:
+    from aoai_doctor.model import Report
+    from aoai_doctor.snippet.proof import PROMPT, TOKEN_CREDENTIALS_VALUES
+
+# The programs and what proves them load on first use: ``import aoai_doctor`` imports this package.
 
 __all__ = ["PROMPT", "SNIPPET_LINE", "TOKEN_CREDENTIALS_VALUES", "Style", "model_answer", "snippet", "why_not"]
 
 SNIPPET_LINE = "next: `aoai-doctor snippet` prints code that calls this target"
 """The line after a healthy text report that points to the ``snippet`` command."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("PROMPT", "TOKEN_CREDENTIALS_VALUES"):
+        from aoai_doctor.snippet import proof
+
+        return getattr(proof, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Style(str, enum.Enum):
@@ -56,6 +66,8 @@ def why_not(report: Report) -> str | None:
     """Why no program can be written from this report (one line naming the diagnosis), or None when
     the run proved the target healthy: no required check failed, the credential chain (or an API key)
     got in, and the test call answered 200."""
+    from aoai_doctor.snippet.proof import proof_of
+
     try:
         proof_of(report)
     except ValueError as exc:
@@ -74,6 +86,9 @@ def snippet(report: Report, style: str | Style = "openai") -> str:
         chosen = Style(style)
     except ValueError:
         raise ValueError(f"unknown style {style!r}; choose from {', '.join(s.value for s in Style)}") from None
+    from aoai_doctor.snippet.programs import curl_program, openai_program, requests_program
+    from aoai_doctor.snippet.proof import proof_of
+
     proof = proof_of(report)
     if chosen is Style.OPENAI:
         return openai_program(proof)
