@@ -6,7 +6,12 @@ Both run as fresh processes in the stand-in's private environment (``sandbox.cli
 tools on PATH, an empty HOME, the scenario's service principal), interleaved, the order alternating
 within each pair; the figure is the median of the paired ratios doctor / seed flow.
 
-    python benchmarks/seed_flow.py [--rounds N] [--scenario healthy]
+    python benchmarks/seed_flow.py [--rounds N] [--scenario healthy] [--instructions]
+
+With ``--instructions`` (valgrind installed) each runs once under cachegrind instead, and the figure is the
+ratio of instructions executed, which does not move with the machine's load: the same for the seed's
+imports alone, and what the doctor adds by importing its own modules, of which creating its dataclasses
+(each a few compiled methods) is counted apart.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -49,11 +56,72 @@ def timed(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, subpro
     return time.monotonic() - t0, proc
 
 
+# What the doctor's run imports beyond what the seed flow imports (json, requests, azure.identity).
+DOCTOR_MODULES = ("click", "aoai_doctor.cli.run", "aoai_doctor.app", "aoai_doctor.fleet", "aoai_doctor.registry",
+                  "aoai_doctor.reporters.json", "aoai_doctor.diagnosis", "aoai_doctor.services.support",
+                  *(f"aoai_doctor.checks.{m}" for m in ("target", "credentials.machine", "credentials.sources",
+                                                        "credentials.verdict", "token", "network", "dataplane",
+                                                        "latency")))
+COUNT_DATACLASSES = """
+import dataclasses, sys
+print(sum(1 for name, module in list(sys.modules.items()) if name.startswith("aoai_doctor") for value in
+          vars(module).values() if isinstance(value, type) and dataclasses.is_dataclass(value)
+          and value.__module__ == name))
+"""
+
+
+def instructions(argv: list[str], env: dict[str, str], cwd: str) -> tuple[int, str]:
+    """Instructions the process executes (the first process: not the children it forks), and its output."""
+    done = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                           *argv], env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+    pid = re.search(r"==(\d+)== Command:", done.stderr)
+    count = pid and re.search(rf"=={pid.group(1)}== I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode not in (0, 1) or not count:
+        sys.exit(f"{' '.join(argv)} under valgrind failed: {done.stderr[-2000:]}")
+    return int(count.group(1).replace(",", "")), done.stdout
+
+
+def count_instructions(seed: list[str], doctor: list[str], env: dict[str, str], seed_dir: str,
+                       doctor_dir: str) -> None:
+    env = {**env, "PATH": os.pathsep.join(filter(None, (env.get("PATH"), os.path.dirname(shutil.which("valgrind")
+                                                                                            or ""))))}
+    seed_ir, _ = instructions(seed, env, seed_dir)
+    doctor_ir, _ = instructions(doctor, env, doctor_dir)
+    seed_imports = "import json, requests, azure.identity\n"
+    imports_ir, _ = instructions([sys.executable, "-c", seed_imports], env, seed_dir)
+    own = seed_imports + "".join(f"import {m}\n" for m in DOCTOR_MODULES)
+    own_ir, out = instructions([sys.executable, "-c", own + COUNT_DATACLASSES], env, doctor_dir)
+    classes = int(out.split()[-1])
+    empty = "import dataclasses\n"
+    one = empty + ("@dataclasses.dataclass(frozen=True, slots=True)\nclass C{n}:\n    a: str\n    b: int = 0\n"
+                   "    c: tuple[str, ...] = ()\n")
+    base_ir, _ = instructions([sys.executable, "-c", empty], env, seed_dir)
+    many_ir, _ = instructions([sys.executable, "-c", "".join(one.format(n=n) for n in range(20))], env, seed_dir)
+    per_class = (many_ir - base_ir) / 20
+
+    def m(count: float) -> str:
+        return f"{count / 1e6:7.0f} M"
+
+    print("instructions executed (valgrind cachegrind), one run each:")
+    print(f"  seed flow                                   {m(seed_ir)}")
+    print(f"  aoai-doctor run (every check)               {m(doctor_ir)}   {doctor_ir / seed_ir:.2f}x the seed flow")
+    print(f"    the seed's imports (json, requests, azure.identity)   {m(imports_ir)}")
+    print(f"    the doctor's own modules and click on top of those    {m(own_ir - imports_ir)}")
+    print(f"      of which creating its {classes} dataclasses (~{per_class / 1e6:.1f} M each)  "
+          f"{m(classes * per_class)}")
+    print(f"    the run itself: the doctor                          {m(doctor_ir - own_ir)}")
+    print(f"                    the seed flow                       {m(seed_ir - imports_ir)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--scenario", default="healthy")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions under valgrind (one run each) instead of timing")
     args = parser.parse_args()
+    if args.instructions and not shutil.which("valgrind"):
+        sys.exit("--instructions needs valgrind on PATH")
 
     from aoai_doctor.services import sandbox
     from aoai_doctor.standin import StandIn, load_scenario
@@ -77,6 +145,9 @@ def main() -> None:
         doctor = [sys.executable, "-m", "aoai_doctor", "run", "--resolve", pin, "--format", "json"]
 
         _, proc = timed(seed, env, seed_dir)  # warm-up, and both must work
+        if args.instructions:
+            count_instructions(seed, doctor, env, seed_dir, doctor_dir)
+            return
         if proc.returncode != 0:
             sys.exit(f"the seed flow failed: {proc.stderr[-2000:]}")
         _, proc = timed(doctor, env, doctor_dir)
