@@ -13,6 +13,7 @@ test call) run for it, ``options.parallel`` targets at a time.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
 import time
@@ -20,6 +21,7 @@ from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from aoai_doctor import app, config
@@ -238,15 +240,24 @@ class _Shared:
             try:
                 cell.outcome = compute()
             except BaseException as exc:  # handed to every target: each runner reports it as a crash
-                cell.error = exc
+                cell.error, cell.traceback = exc, exc.__traceback__
             finally:
                 cell.ready.set()
         else:
             cell.ready.wait()
         if cell.error is not None:
-            raise cell.error
+            raise cell.error if first else _copy(cell.error).with_traceback(cell.traceback)
         assert cell.outcome is not None
         return cell.outcome
+
+
+def _copy(error: BaseException) -> BaseException:
+    """An exception like ``error`` for another target's thread to raise: raising one object in many threads
+    would leave on it the traceback of whichever raised it last."""
+    try:
+        return copy.copy(error)
+    except Exception:  # an exception class that cannot be rebuilt from its args
+        return RuntimeError(f"{type(error).__name__}: {error}")
 
 
 @dataclass
@@ -254,6 +265,7 @@ class _Cell:
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
     outcome: Outcome | None = None
     error: BaseException | None = None
+    traceback: TracebackType | None = None
 
 
 def _identity(target: Target) -> Hashable:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
+import time
+import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 import aoai_doctor
-from aoai_doctor import config
+from aoai_doctor import config, fleet
+from aoai_doctor.check import Outcome
 from aoai_doctor.cli import main as cli
 from aoai_doctor.config import ConfigError
 from aoai_doctor.options import Options
@@ -231,3 +235,35 @@ def test_why_deployments_could_not_be_listed_is_the_error(tmp_path: Path) -> Non
 def test_fleet_options_that_cannot_work_are_one_line(asked: dict[str, object], problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
         aoai_doctor.diagnose(environ={}, live=False, **asked)  # type: ignore[call-overload]
+
+
+def test_a_shared_check_that_raises_raises_in_every_waiting_target_with_its_own_exception() -> None:
+    shared = fleet._Shared()
+    started, release = threading.Event(), threading.Event()
+
+    def compute() -> Outcome:
+        started.set()
+        release.wait(5)
+        raise ValueError("the source broke")
+
+    caught: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            shared.once("stage", compute)
+        except ValueError as exc:
+            caught.append(exc)
+
+    first = threading.Thread(target=target)
+    first.start()
+    started.wait(5)
+    waiters = [threading.Thread(target=target) for _ in range(3)]
+    for thread in waiters:
+        thread.start()
+    time.sleep(0.05)
+    release.set()
+    for thread in (first, *waiters):
+        thread.join(5)
+    assert [str(e) for e in caught] == ["the source broke"] * 4
+    assert len({id(e) for e in caught}) == 4  # one exception object each, not one shared by every thread
+    assert all("compute" in "".join(traceback.format_tb(e.__traceback__)) for e in caught)
