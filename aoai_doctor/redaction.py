@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -111,8 +112,10 @@ class KnownSecrets:
             if isinstance(fact, Secret):
                 self.add(fact)
             elif dataclasses.is_dataclass(fact) and not isinstance(fact, type):
-                self.add(*(value for name in _fields(type(fact))
-                           if isinstance(value := getattr(fact, name, None), Secret)))
+                for name in _fields(type(fact)):
+                    value = getattr(fact, name, None)
+                    if isinstance(value, Secret):
+                        self.add(value)
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -296,7 +299,8 @@ def redact_report(report: Report, level: str = "standard", secrets: tuple[str, .
 
 
 class _Scrubbed:
-    """:func:`scrub` of texts, remembered: a pure function of the text, asked again for every report."""
+    """:func:`scrub` of texts, remembered: a pure function of the text, asked again for every report. A text is
+    remembered by its digest, not as itself: what the rules hide in it is never kept."""
 
     LIMIT = 4096
     """Texts remembered, at most (then it starts again); a longer text than :data:`LONGEST` is not kept."""
@@ -304,26 +308,26 @@ class _Scrubbed:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._known: dict[str, str] = {}
+        self._known: dict[bytes, str] = {}
 
     def of(self, texts: Iterable[str]) -> dict[str, str]:
         """Each distinct text of ``texts`` and its scrubbed form."""
-        with self._lock:
-            known = self._known
+        known = self._known
         found: dict[str, str] = {}
-        fresh: list[str] = []
+        fresh: list[tuple[str, bytes]] = []
         for text in dict.fromkeys(texts):
-            clean = known.get(text)
+            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            clean = known.get(key)
             if clean is None:
-                fresh.append(text)
+                fresh.append((text, key))
             else:
                 found[text] = clean
-        joined = "\n".join(fresh)
+        joined = "\n".join(text for text, _ in fresh)
         # The rules run in order and one's replacement can make another match: from the first that finds
         # anything in the fresh texts, every rule runs.
         first = next((n for n, (pattern, _) in enumerate(_RULES) if pattern.search(joined)), len(_RULES))
         rules = _RULES[first:]
-        for text in fresh:
+        for text, _ in fresh:
             clean = text
             for pattern, replacement in rules:
                 clean = pattern.sub(replacement, clean)
@@ -331,11 +335,17 @@ class _Scrubbed:
         with self._lock:
             if len(self._known) + len(fresh) > self.LIMIT:
                 self._known = {}
-            self._known.update((t, found[t]) for t in fresh if len(t) <= self.LONGEST)
+            self._known.update((key, found[text]) for text, key in fresh if len(text) <= self.LONGEST)
         return found
+
+    def forget(self) -> None:
+        """In a forked child: a lock held by a parent's thread at the fork would never be released."""
+        self._lock = threading.Lock()
 
 
 _SCRUBBED = _Scrubbed()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_SCRUBBED.forget)
 
 
 def _texts(report: Report) -> Iterator[str]:

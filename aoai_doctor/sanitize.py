@@ -60,14 +60,17 @@ def _walk(value: Any) -> Any:
             if new is not old:
                 changes[name] = new
         return dataclasses.replace(value, **changes) if changes else value
+    # A dict, list or tuple with nothing to clean is kept; any other mapping or sequence becomes a dict, a
+    # tuple or a list as before, whatever it holds (its type must not depend on its content).
     if isinstance(value, Mapping):
         items = [(_walk(k), _walk(v)) for k, v in value.items()]
-        if all(nk is k and nv is v for (nk, nv), (k, v) in zip(items, value.items(), strict=True)):
+        if type(value) is dict and all(nk is k and nv is v for (nk, nv), (k, v) in zip(items, value.items(),
+                                                                                        strict=True)):
             return value
         return dict(items)
     if isinstance(value, (tuple, list)):
         walked = [_walk(v) for v in value]
-        if all(new is old for new, old in zip(walked, value, strict=True)):
+        if type(value) in (tuple, list) and all(new is old for new, old in zip(walked, value, strict=True)):
             return value
         return tuple(walked) if isinstance(value, tuple) else walked
     return value

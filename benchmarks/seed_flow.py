@@ -145,14 +145,14 @@ def main() -> None:
         doctor = [sys.executable, "-m", "aoai_doctor", "run", "--resolve", pin, "--format", "json"]
 
         _, proc = timed(seed, env, seed_dir)  # warm-up, and both must work
-        if args.instructions:
-            count_instructions(seed, doctor, env, seed_dir, doctor_dir)
-            return
         if proc.returncode != 0:
             sys.exit(f"the seed flow failed: {proc.stderr[-2000:]}")
         _, proc = timed(doctor, env, doctor_dir)
         if proc.returncode != 0:
             sys.exit(f"the doctor's healthy run did not pass (exit {proc.returncode}): {proc.stdout[-3000:]}")
+        if args.instructions:
+            count_instructions(seed, doctor, env, seed_dir, doctor_dir)
+            return
         seed_times: list[float] = []
         doctor_times: list[float] = []
         last = proc.stdout

@@ -150,3 +150,13 @@ def test_a_text_cleaned_before_is_masked_again_for_a_secret_known_later() -> Non
     assert redact_report(report, "standard", ()) is report  # nothing shaped like a secret: the same report
     again = redact_report(report, "standard", (secret,))
     assert again.results[0].findings[0].message == f"the app sent {PLACEHOLDER} to the proxy"
+
+
+def test_texts_are_remembered_by_digest_not_as_they_were() -> None:
+    bearer = "Bearer " + "Zx9" * 12
+    result = CheckResult("AOAI501", "call", "s", Status.FAIL, 1.0,
+                         (Finding(Severity.ERROR, f"sent {bearer}", cause="other"),))
+    out = redact_report(Report("9.9", {}, (result,), "t", 1.0), "standard", ())
+    assert out.results[0].findings[0].message == f"sent Bearer {PLACEHOLDER}"
+    kept = redaction._SCRUBBED._known
+    assert kept and all(isinstance(key, bytes) and "Zx9Zx9" not in text for key, text in kept.items())

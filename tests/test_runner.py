@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
+import os
 import queue
 import threading
 import time
 from typing import ClassVar
+
+import pytest
 
 from aoai_doctor import runner
 from aoai_doctor.check import Check, CheckContext, Outcome, finding, ok
@@ -162,3 +166,42 @@ def test_checks_reuse_idle_threads_and_never_wait_for_a_busy_one() -> None:
         threads.update(t.ident for t in threading.enumerate() if t.name.startswith("check-NEXT"))
     assert len(threads) == 1
     release.set()
+
+
+def test_a_skip_names_every_requirement_already_settled_in_the_same_pass() -> None:
+    """A fails; B and C are skipped in turn; D, which requires C and A, names both (as the scheduler has always
+    said: it looks at each pending check once a pass, after what that pass settled before it)."""
+    failing = _check("TEST101", lambda _c: Outcome((finding(Severity.ERROR, "bad", cause="other"),)))
+    never = lambda _c: Outcome((ok("never"),))  # noqa: E731
+    results = _run(failing, _check("TEST102", never, requires=("TEST101",)),
+                   _check("TEST103", never, requires=("TEST102",)),
+                   _check("TEST104", never, requires=("TEST103", "TEST101")))
+    assert results["TEST104"].skip_reason == "requires TEST103, TEST101 (TEST103 was skipped; TEST101 failed)"
+
+
+def test_a_reused_thread_starts_each_check_in_a_fresh_context() -> None:
+    workers = runner._Workers()
+    flag: contextvars.ContextVar[str] = contextvars.ContextVar("flag", default="unset")
+    seen: queue.Queue[str] = queue.Queue()
+    workers.submit("check-SET001", lambda: (flag.set("left by the first check"), seen.put(flag.get())))
+    assert seen.get(timeout=5) == "left by the first check"
+    time.sleep(0.01)  # the thread is idle again
+    workers.submit("check-READ001", lambda: seen.put(flag.get()))
+    assert seen.get(timeout=5) == "unset"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_child_runs_checks_although_the_parents_idle_threads_are_gone() -> None:
+    workers = runner._Workers()
+    os.register_at_fork(after_in_child=workers.forget)
+    done: queue.Queue[bool] = queue.Queue()
+    workers.submit("check-PARENT1", lambda: done.put(True))
+    assert done.get(timeout=5)
+    time.sleep(0.01)  # one idle thread, in the parent only
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only when its check ran
+        ran = threading.Event()
+        workers.submit("check-CHILD01", ran.set)
+        os._exit(0 if ran.wait(5) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 import re
+import types
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -139,6 +140,9 @@ def test_sanitize_all_copies_only_what_it_cleans() -> None:
     assert cleaned.results[-1] is calm  # a result with nothing to remove is shared, not copied
     quiet = dataclasses.replace(report, target={}, results=(calm,), sources_read=(), environment={})
     assert sanitize_all(quiet) is quiet
+    # any other mapping or sequence becomes a dict, tuple or list whatever it holds
+    proxied = CheckResult("AOAI101", "c", "s", Status.PASS, 1.0, data={"m": types.MappingProxyType({"a": "x"})})
+    assert type(sanitize_all(proxied).data["m"]) is dict
 
 
 def _strings(value: object) -> list[str]:

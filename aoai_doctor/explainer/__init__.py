@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         Explanation,
         VerdictStatus,
     )
+    from aoai_doctor.explainer.kb import load_knowledge_base as load_knowledge_base
     from aoai_doctor.explainer.render import render_text, to_dict
 
 # Each name loads on first use: a run imports this package for its fixes (aoai_doctor.explainer.fixes) alone,
@@ -31,17 +32,19 @@ if TYPE_CHECKING:
 _LAZY = {
     **dict.fromkeys(("CauseInfo", "Confidence", "CredentialVerdict", "Diagnosis", "Explanation", "VerdictStatus"),
                     "answer"),
+    "load_knowledge_base": "kb",
     "render_text": "render",
     "to_dict": "render",
 }
 
+if not TYPE_CHECKING:  # to mypy the names are the imports above, and a misspelt one stays an error
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> Any:
+        if name not in _LAZY:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
 
 __all__ = [
     "CauseInfo",
@@ -68,7 +71,7 @@ def explain(error: str | BaseException) -> Explanation:
     ChainedTokenCredential failure, one verdict per credential.
     """
     from aoai_doctor.explainer.engine import diagnose
-    from aoai_doctor.explainer.kb import load_knowledge_base
+    from aoai_doctor.explainer.kb import load_knowledge_base as load_knowledge_base
 
     kb = load_knowledge_base()
     try:
@@ -120,13 +123,13 @@ def cause_info(cause: str) -> CauseInfo:
 
     Raises ``KeyError`` for an id that is not in the public vocabulary.
     """
-    from aoai_doctor.explainer.kb import load_knowledge_base
+    from aoai_doctor.explainer.kb import load_knowledge_base as load_knowledge_base
 
     return load_knowledge_base().cause_info(cause)
 
 
 def cause_ids() -> tuple[str, ...]:
     """Every root-cause id the knowledge base describes."""
-    from aoai_doctor.explainer.kb import load_knowledge_base
+    from aoai_doctor.explainer.kb import load_knowledge_base as load_knowledge_base
 
     return tuple(load_knowledge_base().causes)

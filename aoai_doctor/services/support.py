@@ -69,6 +69,8 @@ def _version(name: str) -> str | None:
         return None
     text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
     for line in text.split("\n\n", 1)[0].splitlines():  # the headers end at the first blank line
+        if line[:1].isspace():  # a folded header's continuation
+            continue
         key, _, value = line.partition(":")
         if key.strip().lower() == "version" and value.strip():
             return value.strip()

@@ -46,12 +46,16 @@ SNIPPET_LINE = "next: `aoai-doctor snippet` prints code that calls this target"
 """The line after a healthy text report that points to the ``snippet`` command."""
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("PROMPT", "TOKEN_CREDENTIALS_VALUES"):
+if not TYPE_CHECKING:  # to mypy the names are the imports above, and a misspelt one stays an error
+
+    def __getattr__(name: str) -> Any:
+        if name not in ("PROMPT", "TOKEN_CREDENTIALS_VALUES"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         from aoai_doctor.snippet import proof
 
-        return getattr(proof, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(proof, name)
+        globals()[name] = value
+        return value
 
 
 class Style(str, enum.Enum):
