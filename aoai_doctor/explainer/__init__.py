@@ -71,7 +71,7 @@ def explain(error: str | BaseException) -> Explanation:
     ChainedTokenCredential failure, one verdict per credential.
     """
     from aoai_doctor.explainer.engine import diagnose
-    from aoai_doctor.explainer.kb import load_knowledge_base as load_knowledge_base
+    from aoai_doctor.explainer.kb import load_knowledge_base
 
     kb = load_knowledge_base()
     try:
@@ -123,13 +123,13 @@ def cause_info(cause: str) -> CauseInfo:
 
     Raises ``KeyError`` for an id that is not in the public vocabulary.
     """
-    from aoai_doctor.explainer.kb import load_knowledge_base as load_knowledge_base
+    from aoai_doctor.explainer.kb import load_knowledge_base
 
     return load_knowledge_base().cause_info(cause)
 
 
 def cause_ids() -> tuple[str, ...]:
     """Every root-cause id the knowledge base describes."""
-    from aoai_doctor.explainer.kb import load_knowledge_base as load_knowledge_base
+    from aoai_doctor.explainer.kb import load_knowledge_base
 
     return tuple(load_knowledge_base().causes)
