@@ -17,7 +17,7 @@ import dataclasses
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from aoai_doctor.config import ConfigError, Target
 from aoai_doctor.diagnosis import diagnose
 from aoai_doctor.model import CheckResult, Report, Severity, Stage, Status
 from aoai_doctor.options import NetworkErrors, Options
+from aoai_doctor.record import record
 from aoai_doctor.redaction import KnownSecrets, redact_report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_CONFIG, EXIT_CRASH = 0, 1, 2, 3
@@ -36,7 +37,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_CONFIG, EXIT_CRASH = 0, 1, 2, 3
 NETWORK_CAUSES = frozenset({"dns_failure", "connection_failed", "proxy_misconfigured", "service_unavailable"})
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     """A run, resolved and validated, before any check runs."""
 

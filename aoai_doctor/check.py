@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from aoai_doctor.model import Finding, Severity
+from aoai_doctor.record import record
 
 if TYPE_CHECKING:
     from aoai_doctor.config import Target
@@ -28,7 +29,7 @@ NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 F = TypeVar("F")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Outcome:
     """What a check returns: its findings, typed facts for the checks that require it, or a skip."""
 
@@ -45,7 +46,7 @@ class Outcome:
         return cls(skip_reason=reason, facts=facts, data=data or {})
 
 
-@dataclass(frozen=True)
+@record
 class CheckContext:
     """Everything a check may read. Checks never read the process environment or files directly."""
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +21,7 @@ from aoai_doctor import config_files as files
 from aoai_doctor.azure import endpoints as ep
 from aoai_doctor.azure import variables as av
 from aoai_doctor.model import Setting
+from aoai_doctor.record import record
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services.envfiles import AppEnvironment as AppEnvironment  # re-exported
 from aoai_doctor.strict_toml import did_you_mean as did_you_mean  # re-exported: callers import it from here
@@ -101,7 +101,7 @@ def _https_url(value: str) -> bool:
     return parts.scheme == "https" and bool(parts.hostname)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Deployment:
     """A deployment the target calls, with the model kind when the configuration says it."""
 
@@ -111,7 +111,7 @@ class Deployment:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     """One Azure OpenAI target: what to call and how to authenticate."""
 
@@ -169,7 +169,7 @@ class Target:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Overrides:
     """Values given on the command line."""
 

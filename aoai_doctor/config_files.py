@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from aoai_doctor import strict_toml
+from aoai_doctor.record import record
 from aoai_doctor.strict_toml import did_you_mean
 
 AUTH_MODES = ("entra", "api-key")
@@ -43,7 +44,7 @@ class ConfigError(Exception):
         self.problem = problem
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChecksFile:
     """The parsed ``checks.toml``."""
 
@@ -62,7 +63,7 @@ class ChecksFile:
         return self.path.name if self.path else "checks.toml"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FleetEntry:
     """One ``[[targets]]`` table: the values it gives (what it leaves out comes from the usual places) and the
     deployments it names, each checked as a target of its own."""
@@ -118,7 +119,7 @@ def load_targets_file(path: Path) -> tuple[FleetEntry, ...]:
     return entries
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConfigJson:
     """The parsed samples-style ``config.json``."""
 

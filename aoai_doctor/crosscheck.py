@@ -17,17 +17,17 @@ import datetime as dt
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aoai_doctor.model import CheckResult, Finding, Severity, Status
+from aoai_doctor.record import record
 
 T = TypeVar("T")
 SKEW_LIMIT_S = 300
 """Entra ID and the service allow about five minutes of clock skew."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reattribution:
     """What a rule concludes: which finding's cause was a symptom, and what explains it."""
 
@@ -43,7 +43,7 @@ class Reattribution:
     """The check that holds the evidence (it shows the root cause too)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Run:
     """What the rules may look at: every result, every fact, and this machine's clock."""
 
@@ -66,7 +66,7 @@ class Run:
                 if f.severity >= Severity.ERROR and f.cause in wanted]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     """One cross-check: its id, what it says, and the function that applies it."""
 

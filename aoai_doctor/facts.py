@@ -15,7 +15,6 @@ another passes through here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from aoai_doctor.azure import calls
@@ -24,6 +23,7 @@ from aoai_doctor.azure.chain import State, Verdict
 from aoai_doctor.azure.endpoints import SCOPES, Cloud, EndpointInfo
 from aoai_doctor.azure.jwt import Identity
 from aoai_doctor.config import Target
+from aoai_doctor.record import record
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services.http import Credential, Timings
 from aoai_doctor.services.netprobe import DnsAnswer, TlsAnswer
@@ -61,7 +61,7 @@ def token_scope(target: Target) -> str:
     return SCOPES[Cloud.PUBLIC]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceProbe:
     """What one source did when asked for a token on its own. Published as a fact by its check."""
 
@@ -85,7 +85,7 @@ class SourceProbe:
     without building the credential."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TokenUnderTest:
     """The token the data-plane call will use, and what it says. The token itself is never printed."""
 
@@ -100,7 +100,7 @@ class TokenUnderTest:
     """The DefaultAzureCredential source that produced it (None for a given token)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallOutcome:
     """One test call: what was sent where, what came back, and how long each phase took."""
 
@@ -124,7 +124,7 @@ class CallOutcome:
     """The request, for checks that repeat it (AOAI601). Holds the credential: never printed."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProbePath:
     """Where one credential source's HTTP request goes, and whether a proxy carries it (AOAI201–AOAI204
     publish it; made by :func:`aoai_doctor.services.probe_path.probe_path`). Holds no secret."""

@@ -31,6 +31,7 @@ from aoai_doctor.checks.dataplane import TestCall
 from aoai_doctor.config import ConfigError, Deployment, FleetEntry, Target
 from aoai_doctor.model import FleetReport, Report, Setting, Stage, Status
 from aoai_doctor.options import Options
+from aoai_doctor.record import record
 from aoai_doctor.redaction import KnownSecrets
 from aoai_doctor.services.session import Session
 
@@ -42,7 +43,7 @@ _OPTION_KEYS = ("endpoint", "api_version", "auth", "scope", "deployment_kind")
 """The keys of a target table that are also :class:`Options` fields of the same name."""
 
 
-@dataclass(frozen=True)
+@record
 class Fleet:
     """The targets of one run, planned: one :class:`app.Plan` each, or an endpoint whose deployments are to
     be listed first (``--all-deployments``)."""
@@ -262,6 +263,8 @@ def _copy(error: BaseException) -> BaseException:
 
 @dataclass
 class _Cell:
+    """One shared check's outcome (or the exception it raised), for every target waiting on it."""
+
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
     outcome: Outcome | None = None
     error: BaseException | None = None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from aoai_doctor.record import record
 
 DOCS_DIR = "docs"
 
@@ -79,7 +81,7 @@ def docs_url(check_id: str) -> str:
     return f"{DOCS_DIR}/checks/{check_id}.md"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     """One thing a check has to say."""
 
@@ -95,7 +97,7 @@ class Finding:
     """Extra lines shown with ``-v``."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckResult:
     """What the runner records for one check."""
 
@@ -137,7 +139,7 @@ class CheckResult:
         return docs_url(self.check_id)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Setting:
     """A resolved configuration value and where it came from (``flag --endpoint``, ``env X``, …)."""
 
@@ -145,7 +147,7 @@ class Setting:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnosis:
     """The run's one answer."""
 
@@ -166,7 +168,7 @@ class Diagnosis:
                 "warning": self.warning}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Report:
     """A whole run: the target it looked at and one result per check, in pipeline order."""
 
@@ -204,7 +206,7 @@ class Report:
         return sum(1 for r in self.results if r.status is status)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FleetReport:
     """A run over many targets (``[[targets]]``, ``--targets``, ``--all-deployments``): one report each, in the
     order they were given."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from aoai_doctor.record import record
 from aoai_doctor.redaction import Secret
 
 
@@ -63,7 +64,7 @@ DEFAULT_DEADLINE = 180.0
 """The run-wide deadline by default: longer than any check's own timeout (AOAI501: 90 s)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Output:
     """One rendering of the report and where it goes."""
 
@@ -72,7 +73,7 @@ class Output:
     """None: standard output."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Options:
     """Everything one run is asked to do. Every field has a default, so ``Options()`` is a plain run."""
 

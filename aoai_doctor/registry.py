@@ -13,7 +13,6 @@ import importlib
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from aoai_doctor.check import COMMON_CHECK_OPTIONS, ID_PATTERN, NAME_PATTERN, Check, doc_page
 from aoai_doctor.config_files import ConfigError
 from aoai_doctor.model import Stage
+from aoai_doctor.record import record
 from aoai_doctor.strict_toml import did_you_mean
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ REGENERATE = "python -m aoai_doctor.docgen"
 """The command that rewrites :data:`CATALOG` (and the docs pages)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoadError:
     """A plugin that could not be loaded; the run reports it and goes on."""
 
@@ -42,7 +42,7 @@ class LoadError:
     problem: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Registry:
     """All known checks, by id, in pipeline order."""
 
@@ -54,7 +54,7 @@ class Registry:
         return {c.id: c for c in self.checks}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckInfo:
     """What is known about a check without running it: its class attributes and documentation page."""
 
@@ -97,7 +97,7 @@ class CheckInfo:
                    doc=data["doc"])
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Catalog:
     """Every known check described, by id, in pipeline order (what :func:`load` would find)."""
 

@@ -21,21 +21,23 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from aoai_doctor import phase
 from aoai_doctor.check import ID_PATTERN, Check, CheckContext, Outcome
 from aoai_doctor.config import Target
 from aoai_doctor.model import CheckResult, Finding, Severity, Status, status_from
+from aoai_doctor.record import record
 from aoai_doctor.registry import LoadError
 
 ProgressCallback = Callable[[str, str], None]
 """Called with (check id, event) where event is ``start`` or a final status value."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Done:
+    """A check that finished on a worker: its outcome, or the exception it raised, and how long it took."""
+
     check_id: str
     outcome: Outcome | None
     error: BaseException | None

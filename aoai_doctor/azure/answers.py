@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from aoai_doctor.azure import api_versions as av
@@ -20,6 +20,7 @@ from aoai_doctor.azure.jwt import Identity
 from aoai_doctor.azure.models import Lifecycle, Retirement, current_replacement, model_and_version
 from aoai_doctor.explainer.fixes import fix_for
 from aoai_doctor.model import Finding, Severity
+from aoai_doctor.record import record
 
 ROLE = "Cognitive Services OpenAI User"
 ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
@@ -69,7 +70,7 @@ def request_ids(headers: Mapping[str, str]) -> str:
     return ", ".join(f"{h}={headers[h]}" for h in REQUEST_ID_HEADERS if headers.get(h))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Context:
     """What the interpretation may use besides the answer."""
 
@@ -94,7 +95,7 @@ class Context:
     today: dt.date = field(default_factory=dt.date.today)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Answer:
     """A data-plane answer, read once for the rules."""
 
@@ -108,7 +109,7 @@ class Answer:
     """``chat/completions on chat``: the operation and the deployment, for messages."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Said:
     """What a rule makes of an answer. The cause and the fix come from the knowledge base ``signature``
     (the one ``explain`` matches for the same text), with ``values`` filled into its placeholders."""

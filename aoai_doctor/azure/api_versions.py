@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 
 from aoai_doctor.azure.endpoints import MODELS_INFERENCE_VERSION, EndpointInfo, openai_v1_client
 from aoai_doctor.model import Finding, Setting, Severity
+from aoai_doctor.record import record
 
 TABLE_AS_OF = "2025-04"
 
@@ -83,7 +83,7 @@ class Lifecycle(str, enum.Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VersionInfo:
     """A parsed ``api-version`` value."""
 

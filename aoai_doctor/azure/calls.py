@@ -7,15 +7,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from aoai_doctor.azure import api_versions as av
 from aoai_doctor.azure.endpoints import MODELS_INFERENCE_VERSION, EndpointInfo
 from aoai_doctor.azure.models import is_reasoning
+from aoai_doctor.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Call:
     """What to send for one deployment."""
 

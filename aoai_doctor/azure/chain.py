@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+
+from aoai_doctor.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceInfo:
     """One source of DefaultAzureCredential's chain, and what the doctor says about it."""
 
@@ -151,7 +152,7 @@ def chain_order(token_credentials: str | None, excluded: Sequence[str] = ()) -> 
     return tuple(s for s in SOURCES if s in allowed and s.lower() not in dropped)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verdict:
     """Which source DefaultAzureCredential would use, or where it would stop."""
 

@@ -30,10 +30,10 @@ import enum
 import functools
 import ipaddress
 import re
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from aoai_doctor.model import Finding, Severity
+from aoai_doctor.record import record
 
 
 class HostFamily(str, enum.Enum):
@@ -135,7 +135,7 @@ class PathShape(str, enum.Enum):
     PREFIX = "prefix"  # another path: fine behind APIM, suspicious elsewhere
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EndpointInfo:
     """Everything read off an endpoint value, before any network."""
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from aoai_doctor.azure.chain import SOURCES
+from aoai_doctor.record import record
 
 
 class Evidence(enum.IntEnum):
@@ -80,7 +80,7 @@ _BY_CAUSE: Mapping[str, Evidence] = {
 NOT_SET_UP = frozenset({"cli_not_installed", "managed_identity_unavailable", "not_an_error"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Intent:
     """One source's strongest evidence of being meant, and the words for it."""
 

@@ -10,7 +10,6 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +24,7 @@ from aoai_doctor.azure.endpoints import (
     PathShape,
 )
 from aoai_doctor.model import Finding, Severity
+from aoai_doctor.record import record
 
 
 def decode_claims(token: str) -> dict[str, Any] | None:
@@ -40,7 +40,7 @@ def decode_claims(token: str) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Identity:
     """Who a token speaks for, from its claims."""
 
@@ -168,7 +168,7 @@ def audience_cloud(audience: str) -> Cloud | None:
     return _AUDIENCE_HOSTS.get(host_of(audience)) if audience else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TokenCloud:
     """What a token's claims (and the authority it came from, when known) say about its cloud."""
 

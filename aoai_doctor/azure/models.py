@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from dataclasses import dataclass
+
+from aoai_doctor.record import record
 
 # Model names people put where the deployment name belongs. Azure spells GPT-3.5 "gpt-35".
 MODEL_NAMES = frozenset({
@@ -55,7 +56,7 @@ RETIREMENTS_PAGE = ("learn.microsoft.com/azure/foundry/openai/concepts/model-ret
                     "(MicrosoftDocs/azure-ai-docs fd2cd7f)")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Retirement:
     """One row of the retirement table."""
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+
+from aoai_doctor.record import record
 
 
 class Confidence(str, Enum):
@@ -32,7 +33,7 @@ class VerdictStatus(str, Enum):
     """The credential tried and failed; a chain stops here."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CauseInfo:
     """The canonical description of one root-cause id."""
 
@@ -52,7 +53,7 @@ class CauseInfo:
     """The ``aoai-doctor run`` check id that confirms the cause, if any."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnosis:
     """One candidate root cause for a pasted text."""
 
@@ -74,7 +75,7 @@ class Diagnosis:
     """Id of the knowledge-base signature that matched, if any."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CredentialVerdict:
     """What one credential of a DefaultAzureCredential / ChainedTokenCredential chain reported."""
 
@@ -88,7 +89,7 @@ class CredentialVerdict:
     """Root-cause id of this credential's message, if one was recognised."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Explanation:
     """The answer to ``explain(text)``: candidate causes best first, plus chain verdicts."""
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from aoai_doctor.azure import intent
 from aoai_doctor.explainer.answer import Confidence, CredentialVerdict, Diagnosis, Explanation, VerdictStatus
 from aoai_doctor.explainer.kb import KnowledgeBase, Signature, docs_path, prefilter_view
 from aoai_doctor.explainer.normalize import normalize, unwrap_mid_word
 from aoai_doctor.explainer.parse import Chain, Facts, RawVerdict, extract_facts, parse_chain
+from aoai_doctor.record import record
 from aoai_doctor.redaction import scrub as redact
 
 _EVIDENCE_BEFORE = 90
@@ -36,8 +36,10 @@ _CREDENTIAL_CHECKS = {
 _TOOL_CAUSES = frozenset({"cli_not_installed", "cli_not_logged_in", "cli_timeout", "refresh_token_expired"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Candidate:
+    """A cause the text may show, with how sure and the words that show it."""
+
     signature: Signature | None
     cause: str
     confidence: Confidence
@@ -50,8 +52,10 @@ class _Candidate:
     from_chain: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Hit:
+    """Where a signature matched in the flattened text."""
+
     signature: Signature
     position: int
     length: int
@@ -142,8 +146,10 @@ def _best_hit(hits: list[_Hit]) -> _Hit | None:
     return max(errors, key=lambda hit: hit.signature.score, default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Judged:
+    """A verdict read from the text, with the signature hit that decided it."""
+
     raw: RawVerdict
     hit: _Hit | None
     status: VerdictStatus

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 from aoai_doctor import strict_toml
 from aoai_doctor.explainer.answer import CauseInfo, Confidence
+from aoai_doctor.record import record
 from aoai_doctor.strict_toml import Table, TomlError
 
 _FLAGS = re.IGNORECASE
@@ -27,7 +27,7 @@ class KnowledgeBaseError(ValueError):
     """The knowledge-base data is malformed."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TextPattern:
     """A signature regex, with a literal that every match contains (so most texts are ruled out by a plain
     substring test before the regex engine runs)."""
@@ -115,7 +115,7 @@ def required_literal(pattern: str) -> str | None:
     return best if len(best) >= _MIN_LITERAL else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Signature:
     """One recognisable failure text and the cause it points to."""
 
@@ -146,7 +146,7 @@ class Signature:
         return self.confidence.weight + self.priority
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class KnowledgeBase:
     """All signatures and cause descriptions."""
 

@@ -9,7 +9,8 @@ credential-chain split), and a flat view with all whitespace collapsed (for sign
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from aoai_doctor.record import record
 
 MAX_CHARS = 200_000
 """Longer inputs keep their head and tail: the error is nearly always at the end."""
@@ -28,7 +29,7 @@ _MID_WORD_WRAP = re.compile(r"(?m)(?<=[A-Za-z])[ \t]*\n[ \t]*(?=[A-Za-z])")
 _WRAP_WIDTH = 60
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Normalized:
     """Three views of one pasted text."""
 

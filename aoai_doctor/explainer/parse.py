@@ -6,9 +6,10 @@ import ast
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from aoai_doctor.explainer.answer import VerdictStatus
+from aoai_doctor.record import record
 
 _MAX_BODY = 100_000
 _MAX_ATTEMPTS = 60
@@ -92,7 +93,7 @@ _ALIASES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Facts:
     """Structured facts read from a text."""
 
@@ -106,7 +107,7 @@ class Facts:
     """JSON (or Python-repr) bodies found in the text."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RawVerdict:
     """One credential's line in a chain, before cause matching."""
 
@@ -117,7 +118,7 @@ class RawVerdict:
     """True when the text itself labelled the status (e.g. ``CredentialUnavailableError:``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Chain:
     """A credential chain found in the text."""
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from aoai_doctor.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Style:
     """How to draw: the CLI decides from the terminal and the flags, a reporter only follows."""
 

@@ -10,12 +10,12 @@ an identity call the data plane on its own resource does not necessarily grant
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from aoai_doctor.azure.calls import parse_body
 from aoai_doctor.azure.endpoints import Cloud
+from aoai_doctor.record import record
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services import http
 
@@ -58,7 +58,7 @@ def base_url(cloud: Cloud, override: str | None = None) -> str | None:
     return f"https://{parts.netloc}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeploymentModel:
     """What ARM says a deployment runs."""
 

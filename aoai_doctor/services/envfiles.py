@@ -14,10 +14,11 @@ import os
 import re
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from aoai_doctor.model import Setting
+from aoai_doctor.record import record
 from aoai_doctor.redaction import SECRET_VARS
 from aoai_doctor.services.environment import IDENTITY_VARS
 from aoai_doctor.strict_toml import did_you_mean
@@ -37,7 +38,7 @@ class EnvFileError(Exception):
         self.label = label
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EnvFile:
     """One ``.env`` file as python-dotenv reads it."""
 
@@ -87,7 +88,7 @@ def read(path: Path, label: str, environ: Mapping[str, str]) -> EnvFile:
     return EnvFile(label, values, lines, tuple(skipped))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AzdEnvironment:
     """The azd environment a folder selects, and how it was chosen."""
 
@@ -127,7 +128,7 @@ def azd_environment(cwd: Path, environ: Mapping[str, str]) -> AzdEnvironment:
     return AzdEnvironment(default, ".azure/config.json defaultEnvironment", available)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AppEnvironment:
     """The environment the app's process would see: the real environment over the ``.env`` files it
     loads (``load_dotenv()`` never overrides a variable that is already set). The run diagnoses this

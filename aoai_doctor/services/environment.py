@@ -8,11 +8,11 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from aoai_doctor import phase
 from aoai_doctor.azure.jwt import decode_claims
+from aoai_doctor.record import record
 
 IDENTITY_VARS: tuple[str, ...] = (
     "AZURE_CLIENT_ID",
@@ -50,7 +50,7 @@ NETWORK_VARS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tool:
     """A developer CLI: where it is and what it says about itself."""
 
@@ -61,7 +61,7 @@ class Tool:
     """Why the version could not be read (timed out, crashed)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AzAccount:
     """``az account show``: who az is signed in as. Never a token."""
 
@@ -75,7 +75,7 @@ class AzAccount:
     problem: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TokenFile:
     """The federated token file named by AZURE_FEDERATED_TOKEN_FILE."""
 
@@ -88,7 +88,7 @@ class TokenFile:
     problem: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EnvironmentFacts:
     """Everything AOAI200 reports; published as a fact for the credential checks."""
 

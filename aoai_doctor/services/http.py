@@ -30,6 +30,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from aoai_doctor._version import __version__
+from aoai_doctor.record import record
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services.wire import (
     WIRE_ERRORS,
@@ -117,7 +118,7 @@ def standin_trusted(host: str, environ: Mapping[str, str]) -> bool:
     return len(loaded) == 1 and hmac.compare_digest(hashlib.sha256(loaded[0]).hexdigest(), marker.strip().lower())
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Policy:
     """What the doctor may do on the wire."""
 
@@ -138,7 +139,7 @@ DEADLINE_FACTOR = 2.0
 """The total deadline of one request, as a multiple of the per-operation timeout (:attr:`Policy.deadline`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Response:
     """An HTTP answer, with what the doctor measured around it."""
 
@@ -162,7 +163,7 @@ class Response:
     sent again on a new one (the server saw it at most once with an answer)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Failure:
     """No HTTP answer. ``kind`` is one of dns, connect, tls (verification), handshake (TLS failed before
     or apart from verification), timeout, reset, proxy, refused, ca, protocol (the peer does not speak

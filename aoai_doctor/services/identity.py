@@ -14,7 +14,6 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,12 +21,13 @@ from aoai_doctor import phase
 from aoai_doctor.azure.chain import BY_NAME, State
 from aoai_doctor.azure.jwt import Identity, decode_claims
 from aoai_doctor.facts import SourceProbe
+from aoai_doctor.record import record
 from aoai_doctor.redaction import Secret
 from aoai_doctor.redaction import scrub as redact
 from aoai_doctor.services import preconditions
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bounds:
     """How long one source may take."""
 

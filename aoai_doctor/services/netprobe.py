@@ -7,14 +7,14 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from aoai_doctor import phase
+from aoai_doctor.record import record
 from aoai_doctor.services.http import DEADLINE_FACTOR, ca_problem, cert_name, tls_context
 from aoai_doctor.services.wire import Watchdog
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DnsAnswer:
     """What a host name resolves to."""
 
@@ -34,7 +34,7 @@ class DnsAnswer:
         return bool(self.addresses) and all(_private(a) for a in self.addresses)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TlsAnswer:
     """The outcome of a TLS handshake with the endpoint."""
 

@@ -19,8 +19,9 @@ import shutil
 import socket
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from aoai_doctor.record import record
 
 UNAVAILABLE = "CredentialUnavailableError"
 
@@ -85,7 +86,7 @@ BROKER_NOT_WINDOWS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Absent:
     """A source's precondition is absent: what azure-identity would raise, without asking it."""
 

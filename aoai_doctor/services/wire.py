@@ -13,9 +13,10 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
+
+from aoai_doctor.record import record
 
 WIRE_ERRORS = (OSError, http.client.HTTPException, ValueError)
 """What a bad peer can make the standard library raise: socket and ssl errors (``OSError``), every
@@ -170,7 +171,7 @@ class WirePolicy(Protocol):
     def resolve(self) -> Mapping[tuple[str, int], str]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Timings:
     """Milliseconds spent in each phase; None where the phase did not happen (a proxy hides TCP/TLS)."""
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from aoai_doctor.azure import endpoints as ep
 from aoai_doctor.model import Report, Status
+from aoai_doctor.record import record
 
 PROMPT = "ping"
 """What the program asks: the test call's default prompt."""
@@ -23,7 +23,7 @@ TOKEN_CREDENTIALS_VALUES = frozenset({
 1.27, ``process_credential_exclusions``); SharedTokenCacheCredential and the broker cannot be chosen alone."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Call:
     """One call the run proved: a deployment answered 200 on this URL."""
 
@@ -33,7 +33,7 @@ class Call:
     url: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Proof:
     """What a program needs, as the run proved it."""
 
@@ -149,7 +149,7 @@ def _variable(source: str, default: str) -> str:
 
 # --- the shapes of a call ----------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@record
 class Route:
     """How the openai SDK reaches a proved URL."""
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import jwt
 
+from aoai_doctor.record import record
 from aoai_doctor.standin import inference, rbac, reasoning, versions
 from aoai_doctor.standin.directory import Directory
 from aoai_doctor.standin.errors import AoaiError, error, resource_not_found
@@ -99,6 +100,8 @@ FOUNDRY_PERMISSIONS = "For instructions on granting the necessary permissions, s
 
 @dataclass
 class _Window:
+    """Requests and tokens counted in the current minute."""
+
     start: float
     requests: int = 0
     tokens: int = 0
@@ -133,8 +136,10 @@ class RateLimiter:
             return True, "", 0, deployment.rpm - window.requests, deployment.tpm - window.tokens
 
 
-@dataclass(frozen=True)
+@record
 class _Call:
+    """What a data-plane request asks for, read from its route, query and body."""
+
     operation: str
     """``chat/completions``, ``completions``, ``embeddings``, ``responses`` or ``models``."""
     deployment_name: str | None

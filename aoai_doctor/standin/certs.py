@@ -12,13 +12,14 @@ import datetime as dt
 import hashlib
 import ipaddress
 import ssl
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from aoai_doctor.record import record
 
 #: Host names every stand-in leaf certificate covers, besides the scenario's own resource hosts.
 DEFAULT_SERVER_NAMES: tuple[str, ...] = (
@@ -81,7 +82,7 @@ def _san(names: tuple[str, ...]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(entries)
 
 
-@dataclass(frozen=True)
+@record
 class CertificateAuthority:
     """A self-signed CA able to issue server certificates."""
 
@@ -163,7 +164,7 @@ def self_signed_client_cert(common_name: str) -> tuple[rsa.RSAPrivateKey, x509.C
     return key, cert
 
 
-@dataclass(frozen=True)
+@record
 class TlsMaterial:
     """The CA and leaf files on disk plus a ready server-side SSL context."""
 

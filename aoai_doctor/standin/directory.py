@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from aoai_doctor.record import record
 from aoai_doctor.standin.certs import (
     cert_pem,
     private_key_pem,
@@ -37,7 +37,7 @@ from aoai_doctor.standin.tokens import SecretLedger, random_secret
 AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
 
-@dataclass(frozen=True)
+@record
 class ClientCertificate:
     """A certificate registered on an app, with the private key the client holds."""
 
@@ -59,7 +59,7 @@ class ClientCertificate:
         return private_key_pem(self.key) + cert_pem(self.cert)
 
 
-@dataclass(frozen=True)
+@record
 class RefreshGrant:
     """What a refresh token stands for."""
 

@@ -17,14 +17,15 @@ A role is matched against the resource (account) scope only: project-scoped assi
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+
+from aoai_doctor.record import record
 
 _OPENAI = "Microsoft.CognitiveServices/accounts/OpenAI"
 #: The data action a Foundry project's ``/openai/*`` surface checks (microsoft-foundry/foundry-samples#692).
 PROJECT_DATA_ACTION = "Microsoft.CognitiveServices/accounts/AIServices/agents/write"
 
 
-@dataclass(frozen=True)
+@record
 class RoleDefinition:
     """A built-in role: name, id and data-action patterns."""
 

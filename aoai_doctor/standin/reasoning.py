@@ -26,9 +26,9 @@ Texts, codes and fields (sources in ``docs/standin.md``):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
+from aoai_doctor.record import record
 from aoai_doctor.standin.errors import AoaiError, invalid_request
 from aoai_doctor.standin.scenario import BudgetExhausted, Deployment, Sampling
 
@@ -40,7 +40,7 @@ BUDGET_ERROR_MESSAGE = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Spend:
     """How a reasoning deployment uses an output budget."""
 

@@ -10,11 +10,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from aoai_doctor.record import record
 from aoai_doctor.standin.aoai import AoaiService, RateLimiter
 from aoai_doctor.standin.arm import ArmService
 from aoai_doctor.standin.certs import TlsMaterial, make_tls_material, self_signed_client_cert
@@ -57,7 +57,7 @@ class StandInError(RuntimeError):
     """The stand-in cannot start or cannot build a client environment for its scenario."""
 
 
-@dataclass(frozen=True)
+@record
 class Endpoints:
     """Base URLs of the running services."""
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from dataclasses import dataclass
+
+from aoai_doctor.record import record
 
 __all__ = [
     "App",
@@ -179,7 +180,7 @@ class FaultKind(enum.Enum):
     """Wait ``delay_ms`` and then answer normally."""
 
 
-@dataclass(frozen=True)
+@record
 class Tenant:
     """An Entra tenant."""
 
@@ -189,7 +190,7 @@ class Tenant:
     display_name: str
 
 
-@dataclass(frozen=True)
+@record
 class FederatedCredential:
     """A federated identity credential on an app registration."""
 
@@ -198,7 +199,7 @@ class FederatedCredential:
     audience: str = DEFAULT_FEDERATED_AUDIENCE
 
 
-@dataclass(frozen=True)
+@record
 class App:
     """An app registration and its service principal."""
 
@@ -216,7 +217,7 @@ class App:
     conditional_access_blocked: bool
 
 
-@dataclass(frozen=True)
+@record
 class User:
     """A user account, used by the refresh-token grant and Cloud Shell."""
 
@@ -230,7 +231,7 @@ class User:
     refresh_token_expired: bool
 
 
-@dataclass(frozen=True)
+@record
 class ManagedIdentity:
     """A managed identity; ``assigned`` says whether it is attached to the compute the client runs on."""
 
@@ -243,14 +244,14 @@ class ManagedIdentity:
     assigned: bool
 
 
-@dataclass(frozen=True)
+@record
 class Project:
     """A Foundry project on an AI Services account."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@record
 class Resource:
     """The ``Microsoft.CognitiveServices/accounts`` resource: kind OpenAI, or AIServices when it has projects."""
 
@@ -305,7 +306,7 @@ class Resource:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Deployment:
     """A model deployment on the resource."""
 
@@ -334,7 +335,7 @@ class Deployment:
         return f"{self.model}-{self.model_version}" if self.model_version else self.model
 
 
-@dataclass(frozen=True)
+@record
 class RoleAssignment:
     """A role assignment on the resource scope."""
 
@@ -344,7 +345,7 @@ class RoleAssignment:
     """Built-in role name or id."""
 
 
-@dataclass(frozen=True)
+@record
 class Fault:
     """A fault injected on requests whose path starts with ``path`` on ``service``."""
 
@@ -358,7 +359,7 @@ class Fault:
     """Inject on the first ``times`` matching requests only; ``None`` means always."""
 
 
-@dataclass(frozen=True)
+@record
 class Gateway:
     """An Azure API Management gateway in front of the resource."""
 
@@ -379,7 +380,7 @@ class Gateway:
         return f"{self.name}.azure-api.net"
 
 
-@dataclass(frozen=True)
+@record
 class ClientSettings:
     """The client-side settings that reproduce a scenario (its ``[client]`` table)."""
 
@@ -409,7 +410,7 @@ class ClientSettings:
     gateway_key: GatewayKey = GatewayKey.VALID
 
 
-@dataclass(frozen=True)
+@record
 class Scenario:
     """A parsed, validated scenario."""
 

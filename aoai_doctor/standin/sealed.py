@@ -27,10 +27,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import aoai_doctor
+from aoai_doctor.record import record
 from aoai_doctor.standin.runtime import ARM_HOST, ENTRA_HOST, IMDS_ADDRESS, StandIn
 from aoai_doctor.standin.scenario import Scenario
 from aoai_doctor.standin.scenario_toml import load_scenario
@@ -103,7 +103,7 @@ def run_inside(scenario: Scenario, command: Sequence[str], extra_env: Mapping[st
             return subprocess.run(list(command), env=env, check=False).returncode
 
 
-@dataclass(frozen=True)
+@record
 class SealedResult:
     """Outcome of a program run in sealed mode."""
 
@@ -112,7 +112,7 @@ class SealedResult:
     stderr: str
 
 
-@dataclass(frozen=True)
+@record
 class SealedRunner:
     """Runs Python code in a fresh sealed namespace per call (used by the pytest fixture)."""
 

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 from aoai_doctor.standin import faults
 from aoai_doctor.standin.certs import TlsMaterial
 from aoai_doctor.standin.scenario import Fault, FaultKind
-from aoai_doctor.standin.wire import HttpRequest, HttpResponse, RecordedRequest, Site, record
+from aoai_doctor.standin.wire import HttpRequest, HttpResponse, RecordedRequest, Site, recorded
 
 _LOG = logging.getLogger(__name__)
 _HANDSHAKE_TIMEOUT = 10.0
@@ -119,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fault = listener.faults.match(site.service, request.path)
         if fault is not None and fault.kind in (FaultKind.HANG, FaultKind.RESET):
-            listener.log.add(record(site.service, request, None, fault.kind.value, listener.secret_headers))
+            listener.log.add(recorded(site.service, request, None, fault.kind.value, listener.secret_headers))
             if fault.kind is FaultKind.HANG:
                 listener.stopping.wait(fault.delay_ms / 1000 if fault.delay_ms else None)
                 self.close_connection = True
@@ -128,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         response = self._respond(site, request, fault)
         listener.log.add(
-            record(
+            recorded(
                 site.service, request, response.status, fault.kind.value if fault else None, listener.secret_headers
             )
         )

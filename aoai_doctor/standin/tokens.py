@@ -21,6 +21,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from aoai_doctor.record import record
 from aoai_doctor.standin.certs import new_rsa_key
 
 
@@ -55,7 +56,7 @@ def random_secret(prefix: str = "") -> str:
     return prefix + "".join(secrets.choice(alphabet) for _ in range(40 - len(prefix)))
 
 
-@dataclass(frozen=True)
+@record
 class VerifiedToken:
     """Claims of a token whose signature and lifetime checked out."""
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from aoai_doctor.record import record
 from aoai_doctor.standin.scenario import ServiceName
 
 #: Header and form-field names whose values are never recorded.
@@ -27,7 +28,7 @@ SECRET_QUERY = frozenset({"subscription-key"})
 REDACTED = "<redacted>"
 
 
-@dataclass(frozen=True)
+@record
 class HttpRequest:
     """One received HTTP request."""
 
@@ -60,7 +61,7 @@ class HttpRequest:
             return None
 
 
-@dataclass(frozen=True)
+@record
 class HttpResponse:
     """An answer to send. ``events`` (when set) are streamed with chunked transfer encoding."""
 
@@ -89,7 +90,7 @@ class Site(Protocol):
         """Answer ``request``."""
 
 
-@dataclass(frozen=True)
+@record
 class RecordedRequest:
     """What a stand-in server received, with secret values replaced by ``<redacted>``."""
 
@@ -108,7 +109,7 @@ class RecordedRequest:
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
-def record(
+def recorded(
     service: ServiceName,
     request: HttpRequest,
     status: int | None,

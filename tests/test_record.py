@@ -1,0 +1,146 @@
+"""``@record``: behaves as the frozen, slotted dataclass it replaces."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+import threading
+from dataclasses import field
+
+import pytest
+
+from aoai_doctor.record import record
+
+
+@record
+class Point:
+    """Two coordinates and a label."""
+
+    x: int
+    y: int = 0
+    tags: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list, compare=False)
+    secret: str = field(default="", repr=False)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Reference:
+    """The same fields as a plain frozen dataclass, to compare against."""
+
+    x: int
+    y: int = 0
+    tags: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list, compare=False)
+    secret: str = field(default="", repr=False)
+
+
+@record
+class Empty:
+    """No fields at all."""
+
+
+def test_is_a_dataclass_that_the_dataclasses_module_understands() -> None:
+    p = Point(1, tags=("a",))
+    assert dataclasses.is_dataclass(p)
+    assert [f.name for f in dataclasses.fields(Point)] == ["x", "y", "tags", "notes", "secret"]
+    assert dataclasses.asdict(p) == {"x": 1, "y": 0, "tags": ("a",), "notes": [], "secret": ""}
+    assert dataclasses.replace(p, y=5) == Point(1, 5, ("a",))
+    assert Point.__match_args__ == ("x", "y", "tags", "notes", "secret")
+    assert vars(Point)["__slots__"] == ("x", "y", "tags", "notes", "secret")
+
+
+def test_repr_eq_and_hash_match_the_dataclass() -> None:
+    for args, kwargs in (((1,), {}), ((1, 2, ("a", "b")), {"secret": "s3cret"}), ((3,), {"notes": ["n"]})):
+        mine, theirs = Point(*args, **kwargs), Reference(*args, **kwargs)
+        assert repr(mine) == repr(theirs).replace("Reference", "Point")
+        assert "s3cret" not in repr(mine)
+    assert Point(1, notes=["a"]) == Point(1, notes=["b"])  # notes is compare=False
+    assert hash(Point(1, notes=["a"])) == hash(Point(1, notes=["b"]))
+    assert Point(1) != Point(2)
+    assert Point(1) != Reference(1)  # type: ignore[comparison-overlap]  # another class is never equal
+    assert len({Point(1), Point(1), Point(2)}) == 2
+    assert Empty() == Empty()
+    assert hash(Empty()) == hash(Empty())
+    assert repr(Empty()) == "Empty()"
+
+
+def test_frozen() -> None:
+    p = Point(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 2  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del p.x
+    with pytest.raises(AttributeError):
+        p.other = 1  # type: ignore[attr-defined]
+
+
+def test_default_factory_makes_a_new_value_each_time() -> None:
+    a, b = Point(1), Point(1)
+    assert a.notes == [] and a.notes is not b.notes
+    given = ["kept"]
+    assert Point(1, notes=given).notes is given
+
+
+def test_init_arguments_are_checked_like_a_dataclass() -> None:
+    with pytest.raises(TypeError):
+        Point()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Point(1, z=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Point(1, 2, (), [], "", "extra")  # type: ignore[call-arg]
+    assert Point(y=2, x=1) == Point(1, 2)
+
+
+def test_copy_and_pickle_round_trip() -> None:
+    p = Point(1, 2, ("a",), ["n"], "s")
+    for clone in (copy.copy(p), copy.deepcopy(p), pickle.loads(pickle.dumps(p))):
+        assert clone == p and clone.notes == ["n"] and clone.secret == "s"
+
+
+def test_first_instances_made_at_once_from_many_threads() -> None:
+    @record
+    class Fresh:
+        """Never instantiated before the threads start."""
+
+        a: int
+        b: str = "b"
+
+    made: list[Fresh] = []
+    start = threading.Barrier(8)
+
+    def build(n: int) -> None:
+        start.wait()
+        made.append(Fresh(n))
+
+    threads = [threading.Thread(target=build, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(f.a for f in made) == list(range(8))
+    assert all(f.b == "b" for f in made)
+
+
+def test_refuses_what_it_does_not_do() -> None:
+    with pytest.raises(TypeError, match="__post_init__"):
+
+        @record
+        class WithPostInit:
+            a: int
+
+            def __post_init__(self) -> None:
+                pass
+
+    with pytest.raises(TypeError, match="positional"):
+
+        @record
+        class WithHidden:
+            a: int = field(init=False, default=0)
+
+    with pytest.raises(TypeError, match="without a default"):
+
+        @record
+        class OutOfOrder:
+            a: int = 0
+            b: int  # type: ignore[misc]
