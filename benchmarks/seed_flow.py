@@ -10,13 +10,14 @@ within each pair; the figure is the median of the paired ratios doctor / seed fl
 
 With ``--instructions`` (valgrind installed) each runs once under cachegrind instead, and the figure is the
 ratio of instructions executed, which does not move with the machine's load: the same for the seed's
-imports alone, and what the doctor adds by importing its own modules, of which creating its dataclasses
-(each a few compiled methods) is counted apart.
+imports alone, and what the doctor adds by importing its own modules, of which creating its records and
+dataclasses is counted apart (a dataclass compiles six methods when it is made; a record, none).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import re
@@ -62,11 +63,13 @@ DOCTOR_MODULES = ("click", "aoai_doctor.cli.run", "aoai_doctor.app", "aoai_docto
                   *(f"aoai_doctor.checks.{m}" for m in ("target", "credentials.machine", "credentials.sources",
                                                         "credentials.verdict", "token", "network", "dataplane",
                                                         "latency")))
-COUNT_DATACLASSES = """
+COUNT_CLASSES = """
 import dataclasses, sys
-print(sum(1 for name, module in list(sys.modules.items()) if name.startswith("aoai_doctor") for value in
-          vars(module).values() if isinstance(value, type) and dataclasses.is_dataclass(value)
-          and value.__module__ == name))
+made = [value for name, module in list(sys.modules.items()) if name.startswith("aoai_doctor")
+        for value in vars(module).values() if isinstance(value, type) and dataclasses.is_dataclass(value)
+        and value.__module__ == name]
+records = sum(1 for value in made if "_record_names" in vars(value))
+print(len(made) - records, records)
 """
 
 
@@ -90,14 +93,24 @@ def count_instructions(seed: list[str], doctor: list[str], env: dict[str, str], 
     seed_imports = "import json, requests, azure.identity\n"
     imports_ir, _ = instructions([sys.executable, "-c", seed_imports], env, seed_dir)
     own = seed_imports + "".join(f"import {m}\n" for m in DOCTOR_MODULES)
-    own_ir, out = instructions([sys.executable, "-c", own + COUNT_DATACLASSES], env, doctor_dir)
-    classes = int(out.split()[-1])
-    empty = "import dataclasses\n"
-    one = empty + ("@dataclasses.dataclass(frozen=True, slots=True)\nclass C{n}:\n    a: str\n    b: int = 0\n"
-                   "    c: tuple[str, ...] = ()\n")
-    base_ir, _ = instructions([sys.executable, "-c", empty], env, seed_dir)
-    many_ir, _ = instructions([sys.executable, "-c", "".join(one.format(n=n) for n in range(20))], env, seed_dir)
-    per_class = (many_ir - base_ir) / 20
+    own_ir, out = instructions([sys.executable, "-c", own + COUNT_CLASSES], env, doctor_dir)
+    dataclasses, records = (int(n) for n in out.split()[-2:])
+    empty = "import dataclasses\nfrom aoai_doctor.record import record\n"
+    body = "class C{n}:\n    \"\"\"A docstring, as every class of ours has.\"\"\"\n    a: str\n    b: int = 0\n    c: tuple[str, ...] = ()\n"
+    base_ir, _ = instructions([sys.executable, "-c", empty], env, doctor_dir)
+
+    def per_class(decorator: str) -> float:
+        """Importing a compiled module of twenty such classes, less importing nothing, over twenty."""
+        with tempfile.TemporaryDirectory(prefix="aoai-classes-") as where:
+            Path(where, "classes.py").write_text(empty + "".join(f"{decorator}\n{body.format(n=n)}" for n in range(20)),
+                                                 encoding="utf-8")
+            compileall.compile_dir(where, quiet=1)
+            many = instructions([sys.executable, "-c", empty + "import classes\n"],
+                                {**env, "PYTHONPATH": os.pathsep.join((where, env["PYTHONPATH"]))}, doctor_dir)[0]
+        return (many - base_ir) / 20
+
+    per_dataclass = per_class("@dataclasses.dataclass(frozen=True, slots=True)")
+    per_record = per_class("@record")
 
     def m(count: float) -> str:
         return f"{count / 1e6:7.0f} M"
@@ -107,8 +120,10 @@ def count_instructions(seed: list[str], doctor: list[str], env: dict[str, str], 
     print(f"  aoai-doctor run (every check)               {m(doctor_ir)}   {doctor_ir / seed_ir:.2f}x the seed flow")
     print(f"    the seed's imports (json, requests, azure.identity)   {m(imports_ir)}")
     print(f"    the doctor's own modules and click on top of those    {m(own_ir - imports_ir)}")
-    print(f"      of which creating its {classes} dataclasses (~{per_class / 1e6:.1f} M each)  "
-          f"{m(classes * per_class)}")
+    print(f"      of which creating its {records} records (~{per_record / 1e6:.1f} M each)        "
+          f"{m(records * per_record)}")
+    print(f"      and its {dataclasses} other dataclasses (~{per_dataclass / 1e6:.1f} M each)        "
+          f"{m(dataclasses * per_dataclass)}")
     print(f"    the run itself: the doctor                          {m(doctor_ir - own_ir)}")
     print(f"                    the seed flow                       {m(seed_ir - imports_ir)}")
 
@@ -123,6 +138,9 @@ def main() -> None:
     if args.instructions and not shutil.which("valgrind"):
         sys.exit("--instructions needs valgrind on PATH")
 
+    # as installed: the doctor's modules compiled, as pip compiles the seed's (PYTHONDONTWRITEBYTECODE would
+    # otherwise have every run compile whatever changed since the last .pyc)
+    compileall.compile_dir(REPO / "aoai_doctor", quiet=1)
     from aoai_doctor.services import sandbox
     from aoai_doctor.standin import StandIn, load_scenario
 
