@@ -156,7 +156,7 @@ def run_doctor(options: Options, environ: Mapping[str, str]) -> Report:
 REPORT_RESERVE_S = 0.5
 """Of the run's deadline, the time kept for building and writing the reports."""
 
-_ID = re.compile(r"\b[A-Z]{2,8}\d{3}\b")
+_ID = r"\b[A-Z]{2,8}\d{3}\b"
 
 
 def context_only(results: Sequence[CheckResult], gating: frozenset[str] | None,
@@ -169,7 +169,7 @@ def context_only(results: Sequence[CheckResult], gating: frozenset[str] | None,
     if gating is not None:
         for result in results:
             if result.check_id in gating and result.status is Status.SKIP and result.skip_reason:
-                blocking.update(_ID.findall(result.skip_reason))  # "requires X (X failed)", "… (see X)"
+                blocking.update(re.findall(_ID, result.skip_reason))  # "requires X (X failed)", "… (see X)"
 
     def gates(result: CheckResult) -> bool:
         if given_token and result.stage is Stage.CREDENTIALS:

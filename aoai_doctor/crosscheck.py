@@ -77,8 +77,8 @@ class Rule:
 
 # -- clock: Entra's stated time against this machine's ------------------------------------------------
 
-_ENTRA_TIME = re.compile(r"(?:Current time|Timestamp):\s*(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})", re.I)
-_TIME_RANGE = re.compile(r"AADSTS700024|not within its valid time range|AADSTS50132|token is not yet valid", re.I)
+_ENTRA_TIME = r"(?i)(?:Current time|Timestamp):\s*(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})"
+_TIME_RANGE = r"(?i)AADSTS700024|not within its valid time range|AADSTS50132|token is not yet valid"
 
 
 def _clock(run: Run) -> list[Reattribution]:
@@ -86,8 +86,8 @@ def _clock(run: Run) -> list[Reattribution]:
     service_skew = _service_skew(run)
     for result, found in run.failing(("federated_token_expired", "token_expired", "other")):
         text = " ".join(x for x in (found.message, found.detail or "") if x)
-        stated = _ENTRA_TIME.search(text)
-        if not _TIME_RANGE.search(text) and not (service_skew and found.cause == "token_expired"):
+        stated = re.search(_ENTRA_TIME, text)
+        if not re.search(_TIME_RANGE, text) and not (service_skew and found.cause == "token_expired"):
             continue
         entra = _instant(stated.group(1), stated.group(2)) if stated else None
         if stated and entra is not None:
@@ -131,7 +131,7 @@ def _service_skew(run: Run) -> float | None:
 
 # Only a resource that closed its public side (it has a private endpoint) is reached "wrongly" by a public
 # address; an IP allow-list answers 403 too, and its fix is the client's address, not DNS.
-_PUBLIC_CLOSED = re.compile(r"public (?:network )?access is disabled|private endpoint", re.I)
+_PUBLIC_CLOSED = r"(?i)public (?:network )?access is disabled|private endpoint"
 
 
 def _dns(run: Run) -> list[Reattribution]:
@@ -150,7 +150,7 @@ def _dns(run: Run) -> list[Reattribution]:
         "zone to this network, or use a DNS server that forwards to Azure DNS (168.63.129.16); test with "
         f"--resolve {answer.host}:443:<private-ip>", "AOAI401")
         for result, finding in run.failing(("network_blocked",))
-        if _PUBLIC_CLOSED.search(" ".join(x for x in (finding.message, finding.detail or "") if x))]
+        if re.search(_PUBLIC_CLOSED, " ".join(x for x in (finding.message, finding.detail or "") if x))]
 
 
 # -- proxies: an answer that came from a proxy, not from the service it meant -------------------------
@@ -174,14 +174,14 @@ def _proxy(run: Run) -> list[Reattribution]:
 
 # -- TLS: a verification failure that is a protocol version, not interception ---------------------
 
-_PROTOCOL = re.compile(r"unsupported protocol|wrong version number|no protocols available|tlsv1 alert protocol "
-                       r"version|protocol version", re.I)
+_PROTOCOL = (r"(?i)unsupported protocol|wrong version number|no protocols available|tlsv1 alert protocol "
+             r"version|protocol version")
 
 
 def _tls(run: Run) -> list[Reattribution]:
     from aoai_doctor.facts import TlsAnswer
 
-    protocol = next((a for a in run.all(TlsAnswer) if a.error and _PROTOCOL.search(a.error)), None)
+    protocol = next((a for a in run.all(TlsAnswer) if a.error and re.search(_PROTOCOL, a.error)), None)
     if protocol is None:
         return []
     return [Reattribution(

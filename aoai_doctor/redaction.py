@@ -218,9 +218,9 @@ def scrub(text: str) -> str:
 
 
 LEVELS = ("standard", "strict")
-_GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
-_EMAIL = re.compile(r"\b[A-Za-z0-9._%+#-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
-_HOST = re.compile(r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|us|cn|io|org|azure)\b", re.I)
+_GUID = r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+_EMAIL = r"\b[A-Za-z0-9._%+#-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"
+_HOST = r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|us|cn|io|org|azure)\b"
 # Public service names that identify no one: kept so the report stays readable.
 _PUBLIC_HOSTS = frozenset(
     {
@@ -254,7 +254,7 @@ def resource_names(report: Report) -> frozenset[str]:
 
     names = set()
     for setting in report.target.values():
-        for match in _HOST.finditer(setting.value):
+        for match in re.finditer(_HOST, setting.value):
             name = classify_host(match.group(0))[2]
             if name and len(name) >= 3:
                 names.add(name.lower())
@@ -263,14 +263,14 @@ def resource_names(report: Report) -> frozenset[str]:
 
 def strict_text(text: str, names: frozenset[str] = frozenset()) -> str:
     """Mask ids, user names, host names and the given resource names with stable hashes."""
-    text = _EMAIL.sub(lambda m: _tag("user", m.group(0)), text)
-    text = _GUID.sub(lambda m: _tag("id", m.group(0)), text)
+    text = re.sub(_EMAIL, lambda m: _tag("user", m.group(0)), text)
+    text = re.sub(_GUID, lambda m: _tag("id", m.group(0)), text)
 
     def host(match: re.Match[str]) -> str:
         name = match.group(0)
         return name if name.lower() in _PUBLIC_HOSTS else _tag("host", name)
 
-    text = _HOST.sub(host, text)
+    text = re.sub(_HOST, host, text)
     for name in names:
         text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", _tag("resource", name), text, flags=re.I)
     return text

@@ -32,7 +32,7 @@ __all__ = [
 
 E = TypeVar("E", bound=Enum)
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BARE_KEY = r"[A-Za-z0-9_-]+"
 
 
 class TomlError(ValueError):
@@ -340,7 +340,7 @@ def _is(value: object, kind: type) -> bool:
 
 def _key(key: str) -> str:
     """A key as TOML would write it in a dotted key: bare when it can be, else quoted."""
-    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    return key if re.fullmatch(_BARE_KEY, key) else json.dumps(key, ensure_ascii=False)
 
 
 def _describe(value: object) -> str:

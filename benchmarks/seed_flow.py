@@ -96,7 +96,8 @@ def count_instructions(seed: list[str], doctor: list[str], env: dict[str, str], 
     own_ir, out = instructions([sys.executable, "-c", own + COUNT_CLASSES], env, doctor_dir)
     dataclasses, records = (int(n) for n in out.split()[-2:])
     empty = "import dataclasses\nfrom aoai_doctor.record import record\n"
-    body = "class C{n}:\n    \"\"\"A docstring, as every class of ours has.\"\"\"\n    a: str\n    b: int = 0\n    c: tuple[str, ...] = ()\n"
+    body = ('class C{n}:\n    """A docstring, as every class of ours has."""\n'
+            "    a: str\n    b: int = 0\n    c: tuple[str, ...] = ()\n")
     base_ir, _ = instructions([sys.executable, "-c", empty], env, doctor_dir)
 
     def per_class(decorator: str) -> float:

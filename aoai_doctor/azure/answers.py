@@ -193,7 +193,7 @@ def _role_missing(a: Answer, ctx: Context) -> Said | None:
     if not (a.status in (401, 403) and a.code == "PermissionDenied"):
         return None
     who = ctx.identity.describe() if ctx.identity else "the caller"
-    named = _DATA_ACTION.search(a.message)
+    named = re.search(_DATA_ACTION, a.message)
     if ctx.info.shape is PathShape.FOUNDRY_PROJECT or (named and "/AIServices/" in named.group(0)):
         action = named.group(0) if named else "the project's data actions"
         short = (ctx.identity.user or f"app {ctx.identity.app_id or '?'}") if ctx.identity else "the caller"
@@ -205,7 +205,7 @@ def _role_missing(a: Answer, ctx: Context) -> Said | None:
 
 
 def _gateway_key_missing(a: Answer, ctx: Context) -> Said | None:
-    if not (a.status == 401 and _SUBSCRIPTION_KEY.search(a.message)):
+    if not (a.status == 401 and re.search(_SUBSCRIPTION_KEY, a.message)):
         return None
     missing = "missing" in a.message.lower()
     signature = "apim-subscription-key-missing" if missing else "apim-subscription-key-invalid"
@@ -221,14 +221,14 @@ def _gateway_key_missing(a: Answer, ctx: Context) -> Said | None:
 def _gateway_token(a: Answer, ctx: Context) -> Said | None:
     """APIM's validate-jwt policy refused the bearer token before Azure OpenAI saw it."""
     if not (a.status == 401 and ctx.info.family is HostFamily.APIM and a.data is not None and "statusCode" in a.data
-            and ctx.auth != "api-key" and _GATEWAY_JWT.search(a.message)):
+            and ctx.auth != "api-key" and re.search(_GATEWAY_JWT, a.message)):
         return None
     return Said(f"401 from the API Management gateway's token validation on {a.where}: {a.message}",
                 "apim-validate-jwt-401")
 
 
 def _wrong_tenant(a: Answer, ctx: Context) -> Said | None:
-    if not (a.status in (400, 401) and _TENANT_MISMATCH.search(a.message)):
+    if not (a.status in (400, 401) and re.search(_TENANT_MISMATCH, a.message)):
         return None
     return Said(f"the token's tenant is not the resource's: {a.message}", "aoai-tenant-mismatch")
 
@@ -252,7 +252,7 @@ def _key_auth_disabled(a: Answer, ctx: Context) -> Said | None:
 
 
 def _network_blocked(a: Answer, ctx: Context) -> Said | None:
-    if not (a.status == 403 and _NETWORK_RULES.search(a.message)):
+    if not (a.status == 403 and re.search(_NETWORK_RULES, a.message)):
         return None
     public = (f"{ctx.info.host} resolves to the public address {ctx.public_address} here, so the call does not "
               "go through a private endpoint") if ctx.public_address else ""
@@ -318,9 +318,9 @@ def _parameter_refused(a: Answer, ctx: Context) -> Said | None:
     if a.status != 400:
         return None
     code = a.code.lower()
-    named = UNSUPPORTED.search(a.message)
+    named = re.search(UNSUPPORTED, a.message)
     below = code == "integer_below_min_value" or "below minimum value" in a.message
-    if OUTPUT_LIMIT.search(a.message):
+    if re.search(OUTPUT_LIMIT, a.message):
         return Said(f"400 on {a.where}: the model used its whole {ctx.call.budget}-token budget before it could "
                     "answer", "aoai-output-limit-reached", note=_service_said(a.message))
     if not (below or named or code in ("unsupported_parameter", "unsupported_value")):
@@ -398,13 +398,12 @@ def _server_error(a: Answer, ctx: Context) -> Said | None:
     return Said(f"{a.status} from the service on {a.where}: {a.message or 'no message'}", "http-5xx")
 
 
-_DATA_ACTION = re.compile(r"Microsoft\.CognitiveServices/[\w./*-]+", re.I)
+_DATA_ACTION = r"(?i)Microsoft\.CognitiveServices/[\w./*-]+"
 # APIM's own texts; Azure OpenAI's "invalid subscription key or wrong API endpoint" is a bad api-key.
-_SUBSCRIPTION_KEY = re.compile(r"missing subscription key|invalid subscription key\. make sure to provide a valid key",
-                               re.I)
-_GATEWAY_JWT = re.compile(r"access token is missing or invalid|invalid jwt|jwt (?:not present|validation)", re.I)
-_TENANT_MISMATCH = re.compile(r"tenant.{0,40}does not match|does not match resource tenant", re.I)
-_NETWORK_RULES = re.compile(r"public access is disabled|virtual network|firewall", re.I)
+_SUBSCRIPTION_KEY = r"(?i)missing subscription key|invalid subscription key\. make sure to provide a valid key"
+_GATEWAY_JWT = r"(?i)access token is missing or invalid|invalid jwt|jwt (?:not present|validation)"
+_TENANT_MISMATCH = r"(?i)tenant.{0,40}does not match|does not match resource tenant"
+_NETWORK_RULES = r"(?i)public access is disabled|virtual network|firewall"
 
 RULES: tuple[Rule, ...] = (
     _redirect,

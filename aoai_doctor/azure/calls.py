@@ -122,14 +122,14 @@ def adapt(call: Call, status: int, data: dict[str, Any] | None) -> tuple[Call, s
     if status != 400 or call.param is None or data is None:
         return None
     message, code, param = error_message(data), error_code(data).lower(), error_param(data)
-    named = param or (m.group(2) if (m := UNSUPPORTED.search(message)) else "")
+    named = param or (m.group(2) if (m := re.search(UNSUPPORTED, message)) else "")
     if call.param == "max_tokens" and named == "max_tokens" and "max_completion_tokens" in message:
         return _with_param(call, "max_completion_tokens"), ("the model refuses max_tokens; asked again with "
                                                            "max_completion_tokens")
-    if call.param == "max_completion_tokens" and _UNRECOGNISED.search(message):
+    if call.param == "max_completion_tokens" and re.search(_UNRECOGNISED, message):
         return _with_param(call, "max_tokens"), ("this api-version does not know max_completion_tokens; asked "
                                                  "again with max_tokens")
-    if OUTPUT_LIMIT.search(message) and call.budget < MAX_BUDGET:
+    if re.search(OUTPUT_LIMIT, message) and call.budget < MAX_BUDGET:
         # The model spent the budget before it could answer (steipete/CodexBar#2867): one call with room.
         body = {**call.body, call.param: MAX_BUDGET}
         return (Call(call.kind, call.url, body, call.operation, call.param),
@@ -156,15 +156,15 @@ MAX_JSON_DEPTH = 64
 MAX_JSON_BYTES = 1 << 20
 """The largest body :func:`parse_body` reads (the HTTP layer keeps no more: ``services.http.MAX_BODY``)."""
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+_JSON_STRING = rb'(?s)"(?:[^"\\]|\\.)*"'
+_JSON_BRACKET = rb"[\[\]{}]"
 
 
 def json_depth(raw: bytes) -> int:
     """How deeply arrays and objects nest in ``raw``, counted without recursion (brackets inside strings
     do not count; malformed input gives a number, never an error)."""
     depth = deepest = 0
-    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+    for match in re.finditer(_JSON_BRACKET, re.sub(_JSON_STRING, b'""', raw)):
         if match.group() in (b"[", b"{"):
             depth += 1
             deepest = max(deepest, depth)
@@ -217,7 +217,6 @@ def error_message(data: Mapping[str, Any] | None) -> str:
     return str(data.get("message") or "")
 
 
-UNSUPPORTED = re.compile(r"unsupported (parameter|value): '([\w.\[\]]+)'", re.I)
-OUTPUT_LIMIT = re.compile(r"could not finish the message because max_tokens or model output limit was reached",
-                           re.I)
-_UNRECOGNISED = re.compile(r"unrecogni[sz]ed request argument supplied: max_completion_tokens", re.I)
+UNSUPPORTED = r"(?i)unsupported (parameter|value): '([\w.\[\]]+)'"
+OUTPUT_LIMIT = r"(?i)could not finish the message because max_tokens or model output limit was reached"
+_UNRECOGNISED = r"(?i)unrecogni[sz]ed request argument supplied: max_completion_tokens"

@@ -96,17 +96,12 @@ _PLACEHOLDER = re.compile(r"[<>{}]|your[-_ ]?(resource|endpoint|instance)|resour
 _OPERATIONS = ("chat/completions", "completions", "embeddings", "responses", "images/generations",
                "audio/transcriptions", "audio/speech", "audio/translations")
 _MODELS_OPERATIONS = ("chat/completions", "embeddings", "images/embeddings", "info")
-_REQUEST_PATH = re.compile(
-    r"^(?P<prefix>.*?)/openai/deployments/(?P<deployment>[^/]+)(?:/(?P<operation>[a-z/_]+?))?/*$", re.I
-)
-_V1_DEPLOYMENTS_PATH = re.compile(
-    r"^(?P<prefix>.*?)/openai/v1/deployments/(?P<deployment>[^/]+)(?:/(?P<operation>[a-z/_]+?))?/*$", re.I
-)
-_V1_PATH = re.compile(r"^(?P<prefix>.*?)/openai/v1(?:/(?P<operation>[a-z/_]+?))?/*$", re.I)
-_PROJECT_PATH = re.compile(
-    r"^(?P<prefix>/api/projects/(?P<project>[^/]+))(?:/openai/v1(?:/(?P<operation>[a-z/_]+?))?)?/*$", re.I
-)
-_MODELS_PATH = re.compile(r"^/models(?:/(?P<operation>[a-z/_]+?))?/*$", re.I)
+_REQUEST_PATH = r"(?i)^(?P<prefix>.*?)/openai/deployments/(?P<deployment>[^/]+)(?:/(?P<operation>[a-z/_]+?))?/*$"
+_V1_DEPLOYMENTS_PATH = (r"(?i)^(?P<prefix>.*?)/openai/v1/deployments/(?P<deployment>[^/]+)"
+                        r"(?:/(?P<operation>[a-z/_]+?))?/*$")
+_V1_PATH = r"(?i)^(?P<prefix>.*?)/openai/v1(?:/(?P<operation>[a-z/_]+?))?/*$"
+_PROJECT_PATH = r"(?i)^(?P<prefix>/api/projects/(?P<project>[^/]+))(?:/openai/v1(?:/(?P<operation>[a-z/_]+?))?)?/*$"
+_MODELS_PATH = r"(?i)^/models(?:/(?P<operation>[a-z/_]+?))?/*$"
 # Hosts a project or Model Inference path is read on: the Foundry host, a custom domain in front of it,
 # and loopback (a local proxy or the stand-in).
 _PROJECT_FAMILIES = (HostFamily.FOUNDRY, HostFamily.OTHER, HostFamily.LOOPBACK)
@@ -286,15 +281,15 @@ def _path_shape(path: str, family: HostFamily) -> tuple[PathShape, str, str | No
     trimmed = path.rstrip("/")
     if not trimmed:
         return PathShape.ROOT, "", None, None, None
-    if match := _V1_DEPLOYMENTS_PATH.match(trimmed):
+    if match := re.match(_V1_DEPLOYMENTS_PATH, trimmed):
         return PathShape.V1_DEPLOYMENTS, match["prefix"], match["deployment"], match["operation"], None
-    if match := _REQUEST_PATH.match(trimmed):
+    if match := re.match(_REQUEST_PATH, trimmed):
         return PathShape.REQUEST_URL, match["prefix"], match["deployment"], match["operation"], None
-    if family in _PROJECT_FAMILIES and (match := _PROJECT_PATH.match(trimmed)):
+    if family in _PROJECT_FAMILIES and (match := re.match(_PROJECT_PATH, trimmed)):
         return PathShape.FOUNDRY_PROJECT, match["prefix"], None, match["operation"], match["project"]
-    if match := _V1_PATH.match(trimmed):
+    if match := re.match(_V1_PATH, trimmed):
         return PathShape.V1, match["prefix"], None, match["operation"], None
-    if family in _MODELS_FAMILIES and (match := _MODELS_PATH.match(trimmed)):
+    if family in _MODELS_FAMILIES and (match := re.match(_MODELS_PATH, trimmed)):
         return PathShape.MODELS_INFERENCE, "", None, match["operation"], None
     lowered = trimmed.lower()
     if lowered.endswith("/openai/openai"):
@@ -306,7 +301,7 @@ def _path_shape(path: str, family: HostFamily) -> tuple[PathShape, str, str | No
 
 def looks_like_project_path(path: str) -> bool:
     """Whether a path has the Foundry project form (``/api/projects/<p>``), whatever the host."""
-    return bool(_PROJECT_PATH.match(re.sub(r"/{2,}", "/", path).rstrip("/")))
+    return bool(re.match(_PROJECT_PATH, re.sub(r"/{2,}", "/", path).rstrip("/")))
 
 
 def known_operation(operation: str | None) -> bool:
@@ -330,11 +325,8 @@ def _is_loopback_ip(host: str) -> bool:
 # The Cognitive Services first-party app: some tokens carry its id as their audience.
 COGNITIVE_SERVICES_APP_ID = "7d312290-28c8-473c-a0ed-8e53749b6d6d"
 # Scopes for the management plane or Graph: tokens for them never work on the data plane.
-MANAGEMENT_SCOPE = re.compile(
-    r"^https://(management\.(azure\.com|core\.windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)"
-    r"|graph\.microsoft\.com)/?",
-    re.I,
-)
+MANAGEMENT_SCOPE = (r"(?i)^https://(management\.(azure\.com|core\.windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)"
+                    r"|graph\.microsoft\.com)/?")
 
 
 # --- How each target is called -------------------------------------------------------------------------------------

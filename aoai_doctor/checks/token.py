@@ -108,7 +108,7 @@ class Scope(Check):
                     fix=f"use {expected}",
                 )
             )
-        elif MANAGEMENT_SCOPE.match(scope):
+        elif re.match(MANAGEMENT_SCOPE, scope):
             found.append(
                 finding(
                     Severity.ERROR,

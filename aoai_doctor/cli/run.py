@@ -177,7 +177,7 @@ def execute_run(opts: dict[str, Any], environ: dict[str, str], read_cwd: bool = 
         return _run_one(plan, options, opts, environ, ci)
 
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
 @contextlib.contextmanager
@@ -185,7 +185,7 @@ def file_settings_applied(merged: Mapping[str, str]) -> Iterator[None]:
     """The variables only ``.env`` files set, in this process's environment for the run: the app's
     ``load_dotenv()`` puts them there, and azure-identity's credentials read nothing else."""
     added = {name: value for name, value in merged.items()
-             if name not in os.environ and _ENV_NAME.match(name) and "\0" not in value}  # what a process can hold
+             if name not in os.environ and re.match(_ENV_NAME, name) and "\0" not in value}  # what a process can hold
     os.environ.update(added)
     try:
         yield

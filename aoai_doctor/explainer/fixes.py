@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from aoai_doctor.explainer.kb import Signature
 
-_PLACEHOLDER = re.compile(r"<([a-z][a-z0-9-]*)>")
+_PLACEHOLDER = r"<([a-z][a-z0-9-]*)>"
 
 
 def fill(text: str, values: Mapping[str, str | None]) -> str:
@@ -24,7 +24,7 @@ def fill(text: str, values: Mapping[str, str | None]) -> str:
         known = values.get(match.group(1))
         return known if known else match.group(0)
 
-    return _PLACEHOLDER.sub(value, text)
+    return re.sub(_PLACEHOLDER, value, text)
 
 
 @cache

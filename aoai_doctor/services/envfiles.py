@@ -26,7 +26,7 @@ from aoai_doctor.strict_toml import did_you_mean
 MAX_BYTES = 1024 * 1024
 """The largest ``.env`` file read: settings files are a few kilobytes."""
 
-AZD_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+AZD_ENV_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 """A name azd accepts for an environment (letters, digits, '-', '_', '.'); also keeps paths out."""
 
 
@@ -110,7 +110,7 @@ def azd_environment(cwd: Path, environ: Mapping[str, str]) -> AzdEnvironment:
         available = ()
     named = environ.get("AZURE_ENV_NAME", "").strip()
     if named:
-        if not AZD_ENV_NAME.match(named):
+        if not re.match(AZD_ENV_NAME, named):
             return AzdEnvironment(None, "AZURE_ENV_NAME is not an azd environment name", available)
         return AzdEnvironment(named, "AZURE_ENV_NAME", available)
     config = azure / "config.json"
@@ -123,7 +123,7 @@ def azd_environment(cwd: Path, environ: Mapping[str, str]) -> AzdEnvironment:
     except (OSError, ValueError, RecursionError):
         return AzdEnvironment(None, ".azure/config.json is not readable JSON", available)
     default = data.get("defaultEnvironment") if isinstance(data, dict) else None
-    if not isinstance(default, str) or not AZD_ENV_NAME.match(default):
+    if not isinstance(default, str) or not re.match(AZD_ENV_NAME, default):
         return AzdEnvironment(None, ".azure/config.json names no defaultEnvironment", available)
     return AzdEnvironment(default, ".azure/config.json defaultEnvironment", available)
 
@@ -152,8 +152,8 @@ class AppEnvironment:
 
 
 DOTENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.tmpl")
-_SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|PASSWD|TOKEN|CONNECTION_STRING|\bSAS\b|_SAS_", re.IGNORECASE)
-_NOT_SECRET_NAME = re.compile(r"(ENDPOINT|URL|URI|HOST|HEADER|FILE|PATH|NAME|VERSION|SCOPE)$", re.IGNORECASE)
+_SECRET_NAME = r"(?i)KEY|SECRET|PASSWORD|PASSWD|TOKEN|CONNECTION_STRING|\bSAS\b|_SAS_"
+_NOT_SECRET_NAME = r"(?i)(ENDPOINT|URL|URI|HOST|HEADER|FILE|PATH|NAME|VERSION|SCOPE)$"
 
 
 def load_app_environment(env_files: tuple[Path, ...] | list[Path], read_cwd: bool, environ: Mapping[str, str],
@@ -229,7 +229,7 @@ def load_app_environment(env_files: tuple[Path, ...] | list[Path], read_cwd: boo
                                "if load_dotenv() runs before the credential is created",
                                origins[credential_vars[0]]))
     secrets = tuple(value for found in found_files for name, value in found.values.items()
-                    if name in origins and (name in SECRET_VARS or (_SECRET_NAME.search(name)
-                                                                     and not _NOT_SECRET_NAME.search(name))))
+                    if name in origins and (name in SECRET_VARS or (re.search(_SECRET_NAME, name)
+                                                                     and not re.search(_NOT_SECRET_NAME, name))))
     return AppEnvironment({**merged, **environ}, origins, tuple(f.label for f in reversed(found_files)), tuple(notices),
                           secrets)

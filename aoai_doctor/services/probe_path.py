@@ -274,15 +274,14 @@ def _shown(url: str) -> str:
 # http.client (CPython 3.11 HTTPConnection._tunnel): OSError(f"Tunnel connection failed: {code} {message}"),
 # which urllib3 2.x wraps as ProxyError('Unable to connect to proxy', …) and azure-core passes on, e.g.
 # "('Unable to connect to proxy', OSError('Tunnel connection failed: 403 Forbidden'))".
-_TUNNEL = re.compile(r"Tunnel connection failed: (\d{3})(?: ([^'\"()\\]*))?")
-_PROXY_AUTH = re.compile(r"\b407\b.{0,40}Proxy Authentication Required|Proxy Authentication Required.{0,40}\b407\b",
-                         re.I | re.S)
+_TUNNEL = r"Tunnel connection failed: (\d{3})(?: ([^'\"()\\]*))?"
+_PROXY_AUTH = r"(?is)\b407\b.{0,40}Proxy Authentication Required|Proxy Authentication Required.{0,40}\b407\b"
 # An HTML page in the message: azure-identity's Arc and App Service errors carry the answer's body.
-_HTML = re.compile(r"<\s*(?:!doctype\s+html|html\b|head\b|body\b|title\b)", re.I)
+_HTML = r"(?i)<\s*(?:!doctype\s+html|html\b|head\b|body\b|title\b)"
 # azure-identity 1.27.0 _internal/managed_identity_client.py (_process_response).
-_CONTENT_TYPE = re.compile(r'Unexpected content type "([^"]*)"')
+_CONTENT_TYPE = r'Unexpected content type "([^"]*)"'
 # json.JSONDecodeError's text; MSAL 1.39.0 managed_identity.py lets it through for App Service and Azure ML.
-_NOT_JSON = re.compile(r"Expecting value: line 1 column 1 \(char 0\)")
+_NOT_JSON = r"Expecting value: line 1 column 1 \(char 0\)"
 # azure-identity 1.27.0 _credentials/imds.py: raised exactly when the IMDS answer is not JSON.
 _IMDS_NOT_JSON = "ManagedIdentityCredential authentication unavailable."
 
@@ -301,18 +300,18 @@ def answered_by_proxy(path: ProbePath, error_type: str | None, message: str | No
         return None
     text = (message or "").strip()
     service = _service(path)
-    if tunnel := _TUNNEL.search(text):
+    if tunnel := re.search(_TUNNEL, text):
         status = f"{tunnel.group(1)} {(tunnel.group(2) or '').strip()}".strip()
         return f"the proxy {path.proxy} refused the tunnel to {path.host} with {status}: {service} was never reached"
-    if _PROXY_AUTH.search(text):
+    if re.search(_PROXY_AUTH, text):
         return f"the proxy {path.proxy} answered 407 Proxy Authentication Required in place of {service}"
-    if _HTML.search(text):
+    if re.search(_HTML, text):
         return f"an HTML page answered through the proxy {path.proxy} in place of {service}"
-    if kind := _CONTENT_TYPE.search(text):
+    if kind := re.search(_CONTENT_TYPE, text):
         return (f"an answer of type {kind.group(1) or '(none)'} came back through the proxy {path.proxy}, "
                 f"not the JSON of {service}")
     is_imds_not_json = path.flavour == "IMDS" and text == _IMDS_NOT_JSON
-    if error_type == "JSONDecodeError" or _NOT_JSON.search(text) or is_imds_not_json:
+    if error_type == "JSONDecodeError" or re.search(_NOT_JSON, text) or is_imds_not_json:
         return f"an answer that is not JSON came back through the proxy {path.proxy}, not the JSON of {service}"
     return None
 
@@ -329,8 +328,8 @@ def proxy_fix(path: ProbePath, message: str | None = None) -> str:
     if path.flavour not in (None, "workload identity"):
         return no_proxy
     text = message or ""
-    tunnel = _TUNNEL.search(text)
-    if (tunnel and tunnel.group(1) == "407") or _PROXY_AUTH.search(text):
+    tunnel = re.search(_TUNNEL, text)
+    if (tunnel and tunnel.group(1) == "407") or re.search(_PROXY_AUTH, text):
         proxy_var = path.proxy_var or "HTTPS_PROXY"
         signed = f"export {proxy_var}=http://<user>:<password>@{(path.proxy or '').split('://', 1)[-1]}"
         if path.proxy_login:
