@@ -35,25 +35,38 @@ def record(cls: type[T]) -> type[T]:
     """Make ``cls`` a frozen, slotted dataclass whose methods are shared."""
     if "__post_init__" in vars(cls):
         raise TypeError(f"{cls.__qualname__}: a record has no __post_init__; use a dataclass")
-    made = dataclasses.dataclass(cls, init=False, repr=False, eq=False, slots=True)
-    fields = dataclasses.fields(cast(Any, made))
+    dataclasses.dataclass(cls, init=False, repr=False, eq=False)  # its fields read; nothing compiled or added
+    fields = dataclasses.fields(cast(Any, cls))
     for f in fields:
         if not f.init or f.kw_only is True:
             raise TypeError(f"{cls.__qualname__}.{f.name}: a record's fields are all positional __init__ arguments")
-    _check_order(made, fields)
+    _check_order(cls, fields)
+    names = tuple(f.name for f in fields)
     compared = tuple(f.name for f in fields if f.compare)
     hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
-    shared = {
-        "_record_names": tuple(f.name for f in fields),
+    inherited = {slot for base in cls.__mro__[1:-1] for slot in _slots(base)}
+    # The class made again with slots (as dataclass(slots=True) does) and the shared methods in it from the
+    # start: each set on a made class would have the interpreter update the class's slots.
+    namespace = {key: value for key, value in vars(cls).items()
+                 if key not in names and key not in ("__dict__", "__weakref__")}
+    namespace.update({
+        "__slots__": tuple(name for name in names if name not in inherited),
+        "_record_names": names,
         "_record_shown": tuple(f.name for f in fields if f.repr),
         "_record_compared": _key(compared),
         "_record_hashed": _key(hashed),
         "__repr__": _repr, "__eq__": _eq, "__hash__": _hash, "__setattr__": _setattr, "__delattr__": _delattr,
-        "__getstate__": _getstate, "__setstate__": _setstate, "__init__": _init(made, fields),
-    }
-    for name, value in shared.items():
-        setattr(made, name, value)
+        "__getstate__": _getstate, "__setstate__": _setstate, "__init__": _init(cls.__qualname__, fields),
+    })
+    metaclass: Any = type(cls)
+    made: type[T] = metaclass(cls.__name__, cls.__bases__, namespace)
+    made.__qualname__ = cls.__qualname__
     return made
+
+
+def _slots(cls: type) -> tuple[str, ...]:
+    slots = vars(cls).get("__slots__", ())
+    return (slots,) if isinstance(slots, str) else tuple(slots)
 
 
 def _check_order(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> None:
@@ -109,7 +122,7 @@ def _setstate(self: Any, state: list[Any]) -> None:
         object.__setattr__(self, name, value)
 
 
-def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
+def _init(owner: str, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
     """The ``__init__`` of a frozen dataclass, as one function rather than source compiled for each class:
     arguments by position, then by name, then each missing field's default (or a fresh one from its
     factory), each set with ``object.__setattr__``."""
@@ -117,7 +130,6 @@ def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[...
     defaults: dict[str, tuple[Any, bool]] = {  # name: (the default, or its factory; whether a factory)
         f.name: (f.default, False) if f.default_factory is dataclasses.MISSING else (f.default_factory, True)
         for f in fields if _has_default(f)}
-    owner = cls.__qualname__
     setter = object.__setattr__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
