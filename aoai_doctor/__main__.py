@@ -1,5 +1,5 @@
 """``python -m aoai_doctor``."""
 
-from aoai_doctor.cli import main
+from aoai_doctor.cli import command_line
 
-main()
+command_line()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from aoai_doctor import __version__
-from aoai_doctor.cli import main
+from aoai_doctor.cli import command_line, main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "aoai_doctor" / "reporters" / "report.schema.json").read_text())
@@ -38,6 +39,24 @@ def by_id(report: dict) -> dict[str, dict]:  # type: ignore[type-arg]
 
 def test_version() -> None:
     assert invoke("--version").output.strip() == f"aoai-doctor, version {__version__}"
+
+
+def test_the_process_runs_without_the_cyclic_collector_and_freezes_what_is_left_at_exit(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["aoai-doctor", "--version"])
+    collecting = gc.isenabled()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            command_line()
+        assert ended.value.code == 0
+        assert __version__ in capsys.readouterr().out
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
+
 
 
 def test_regional_endpoint_with_entra_fails_with_custom_subdomain_required() -> None:

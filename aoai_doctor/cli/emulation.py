@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -94,6 +95,7 @@ def emulate(scenario: str, port: int | None, list_only: bool, detach: bool) -> N
             raise Stopped
 
         signal.signal(signal.SIGTERM, stop)
+        gc.enable()  # the command line turns it off (see command_line): this command does not end on its own
         try:
             while True:
                 time.sleep(3600)
