@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from aoai_doctor.model import CheckResult, Finding, Report, Setting, Severity, Status
+from aoai_doctor.model import CheckResult, Finding, FleetReport, Report, Setting, Severity, Status
 from aoai_doctor.reporters import github, junit, markdown, progress, text
 from aoai_doctor.reporters import json as json_reporter
 from aoai_doctor.sanitize import sanitize, sanitize_all
@@ -81,6 +81,29 @@ def test_no_control_sequence_survives(name: str) -> None:
         assert "the service said" in out and "\x1b" not in out and not FORBIDDEN.search(out.replace("\n", ""))
         return
     assert_clean(out)
+
+
+def test_a_fleets_lines_and_diagnoses_are_sanitized() -> None:
+    """The fleet's text sanitizes what it prints (each target's line, a failing one's diagnosis), not whole
+    reports: a ready target's hostile name and a failing target's hostile findings are both cleaned."""
+    hostile = hostile_report()
+    ready = Report("9.9", {"endpoint": Setting(f"https://ready/{ALL}", "flag"), "deployment": Setting("chat", "flag")},
+                   (CheckResult("AOAI101", "config-present", "s", Status.PASS, 1.0),), "2026-01-01T00:00:00Z", 1.0)
+    warned = Report("9.9", {"endpoint": Setting("https://warned", "flag")},
+                    (CheckResult("AOAI206", "az-cli", "s", Status.WARN, 2.0,
+                                 (Finding(Severity.WARNING, f"az printed {ALL}", cause="other", fix="az login"),)),),
+                    "2026-01-01T00:00:00Z", 2.0)
+    fleet = FleetReport("9.9", (ready, warned, hostile), "2026-01-01T00:00:00Z", 6.0)
+    for style in (text.Style(color=False, width=200), text.Style(color=True, width=200)):
+        out = OWN_SGR.sub("", text.render_fleet(fleet, style))
+        assert "\x1b" not in out and not FORBIDDEN.search(out.replace("\n", ""))
+        assert "pwned-title" not in out and "evil.example" not in out
+        assert "TITLE" in out and "the service said" in out  # the names and the diagnosis, visible
+        assert "ready with 1 warning" in out
+        lines = out.splitlines()  # a line per target after the heading, each name on one line
+        assert [line.split()[0] for line in lines[1:4]] == (["✓", "!", "✗"] if style.unicode else ["[ok]", "[warn]",
+                                                                                                  "[FAIL]"])
+        assert "TITLE" in lines[1] and lines[1].endswith("ready  1 ms") and lines[4] == ""
 
 
 def test_colour_on_leaves_only_the_doctors_own_sgr() -> None:

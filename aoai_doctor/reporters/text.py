@@ -17,7 +17,7 @@ import textwrap
 from aoai_doctor.diagnosis import diagnosis_of, told_by
 from aoai_doctor.model import CheckResult, Diagnosis, Finding, FleetReport, Report, Severity, Status
 from aoai_doctor.reporters.style import Style
-from aoai_doctor.sanitize import sanitize_all
+from aoai_doctor.sanitize import sanitize, sanitize_all
 from aoai_doctor.snippet import SNIPPET_LINE, why_not
 
 __all__ = ["Style", "render", "render_fleet", "target_label"]
@@ -411,11 +411,15 @@ def render_fleet(fleet: FleetReport, style: Style | None = None) -> str:
     with ``-v``, each target's whole report after the lines."""
     style = style or Style()
     draw = _Drawer(style)
-    reports = [sanitize_all(r) for r in fleet.reports]
-    answers = [diagnosis_of(r, style.fail_on_warning) for r in reports]
+    reports = fleet.reports
     gated = {id(r) for r in fleet.failing(style.fail_on_warning)}
-    failing = [i for i, r in enumerate(fleet.reports) if id(r) in gated]
-    labels = [target_label(r) for r in reports]
+    failing = [i for i, r in enumerate(reports) if id(r) in gated]
+    # What is printed loses its control sequences: each target's answer and name, and the whole report of a
+    # failing one (its diagnosis is drawn from it), not every report of the fleet.
+    clean = {i: sanitize_all(reports[i]) for i in failing}
+    answers = [sanitize_all(diagnosis_of(clean.get(i, r), style.fail_on_warning)) for i, r in enumerate(reports)]
+    names = [" ".join(sanitize(target_label(r)).split()) for r in reports]  # one line each, whatever it held
+    labels = list(names)
     hosts = {label.rsplit("/", 1)[0] for label in labels}
     where = ""
     if len(hosts) == 1 and all("/" in label for label in labels):  # one endpoint: say it once, name deployments
@@ -438,13 +442,13 @@ def render_fleet(fleet: FleetReport, style: Style | None = None) -> str:
         lines.append(draw.paint(line, _COLORS[status]) if style.color else line)
     told: dict[tuple[str | None, str | None], str] = {}  # a diagnosis already given, and for which target
     for i in failing:
-        heading = draw.clip(target_label(reports[i]))
+        heading = draw.clip(names[i])
         key = (answers[i].cause, answers[i].fix)
         if key in told:  # the same cause and fix: once is enough
             lines += ["", draw.paint(heading, "1"), draw.clip(f"  {answers[i].cause}: the same fix as {told[key]}")]
             continue
         told[key] = labels[i]
-        lines += ["", draw.paint(heading, "1"), *_diagnosis_block(draw, reports[i], answers[i])]
+        lines += ["", draw.paint(heading, "1"), *_diagnosis_block(draw, clean[i], answers[i])]
     if style.verbose:
         for report in reports:
             lines += ["", draw.paint("─" * min(draw.width, 40) if style.unicode else "-" * 40, "2"),
