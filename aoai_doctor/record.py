@@ -8,12 +8,14 @@ see it as one) made with nothing to compile up front: ``__repr__``, ``__eq__``, 
 that reads the class's fields (about a microsecond more a call; a run makes a few hundred records).
 
 Supported: fields with a default or a ``default_factory``, and ``field(repr=..., compare=..., hash=...)``.
-Anything else a dataclass can do (``__post_init__``, ``init=False`` fields, ``kw_only``) is refused when the
-class is defined, not silently ignored.
+Anything else a dataclass can do (``__post_init__``, ``InitVar``, ``init=False`` fields, ``kw_only``, a
+``__repr__`` or ``__eq__`` of the class's own) is refused when the class is defined, not silently ignored.
+Unlike a frozen dataclass without slots, a record has no ``__dict__`` and cannot be weakly referenced.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import sys
 from collections.abc import Callable
@@ -30,27 +32,44 @@ else:  # pragma: no cover - the decorator only informs type checkers
         return lambda decorated: decorated
 
 
+_SHARED = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__", "__getstate__",
+           "__setstate__")
+"""What every record has from this module; a class that writes its own is refused, not overridden."""
+
+
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
 def record(cls: type[T]) -> type[T]:
     """Make ``cls`` a frozen, slotted dataclass whose methods are shared."""
-    if "__post_init__" in vars(cls):
-        raise TypeError(f"{cls.__qualname__}: a record has no __post_init__; use a dataclass")
+    own = [name for name in _SHARED if name in vars(cls)]
+    if own or hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__qualname__}: a record has no {(own or ['__post_init__'])[0]} of its own; "
+                        "use a dataclass")
     dataclasses.dataclass(cls, init=False, repr=False, eq=False)  # its fields read; nothing compiled or added
     fields = dataclasses.fields(cast(Any, cls))
     for f in fields:
         if not f.init or f.kw_only is True:
             raise TypeError(f"{cls.__qualname__}.{f.name}: a record's fields are all positional __init__ arguments")
+    for name, f in vars(cls)["__dataclass_fields__"].items():  # fields() leaves out ClassVar and InitVar
+        if isinstance(f.type, dataclasses.InitVar) or f.type is dataclasses.InitVar or "InitVar" in str(f.type):
+            raise TypeError(f"{cls.__qualname__}.{name}: a record has no InitVar; use a dataclass")
     _check_order(cls, fields)
     names = tuple(f.name for f in fields)
     compared = tuple(f.name for f in fields if f.compare)
     hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
     inherited = {slot for base in cls.__mro__[1:-1] for slot in _slots(base)}
+    # What dataclasses and dataclass subclasses read: a frozen dataclass with its methods (the copy made
+    # above says none, as asked of it).
+    params = copy.copy(vars(cls)["__dataclass_params__"])
+    for flag in ("init", "repr", "eq", "frozen", "slots"):
+        if hasattr(params, flag):  # (slots: Python 3.12 and later)
+            setattr(params, flag, True)
     # The class made again with slots (as dataclass(slots=True) does) and the shared methods in it from the
-    # start: each set on a made class would have the interpreter update the class's slots.
+    # start: each set on a made class would have the interpreter update its type slots.
     namespace = {key: value for key, value in vars(cls).items()
                  if key not in names and key not in ("__dict__", "__weakref__")}
     namespace.update({
         "__slots__": tuple(name for name in names if name not in inherited),
+        "__dataclass_params__": params,
         "_record_names": names,
         "_record_shown": tuple(f.name for f in fields if f.repr),
         "_record_compared": _key(compared),
@@ -97,7 +116,7 @@ def _eq(self: Any, other: Any) -> object:
     if other.__class__ is not self.__class__:
         return NotImplemented
     key = self._record_compared
-    return key is None or bool(key(self) == key(other))
+    return key is None or (key(self),) == (key(other),)  # as tuples: a value is equal to itself, NaN too
 
 
 def _hash(self: Any) -> int:
@@ -127,19 +146,27 @@ def _init(owner: str, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..
     arguments by position, then by name, then each missing field's default (or a fresh one from its
     factory), each set with ``object.__setattr__``."""
     names = tuple(f.name for f in fields)
+    places = {name: n for n, name in enumerate(names)}
     defaults: dict[str, tuple[Any, bool]] = {  # name: (the default, or its factory; whether a factory)
         f.name: (f.default, False) if f.default_factory is dataclasses.MISSING else (f.default_factory, True)
         for f in fields if _has_default(f)}
     setter = object.__setattr__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(names):
-            raise TypeError(f"{owner}() takes {len(names)} positional arguments but {len(args)} were given")
+        given = len(args)
+        if given > len(names):
+            raise TypeError(f"{owner}() takes {len(names)} positional argument{'s' * (len(names) != 1)} but "
+                            f"{given} {'was' if given == 1 else 'were'} given")
+        for key in kwargs:
+            if key not in places:
+                raise TypeError(f"{owner}() got an unexpected keyword argument {key!r}")
+            if places[key] < given:
+                raise TypeError(f"{owner}() got multiple values for argument {key!r}")
         for name, value in zip(names, args, strict=False):  # names beyond the arguments: below
             setter(self, name, value)
-        for name in names[len(args):]:
+        for name in names[given:]:
             if name in kwargs:
-                value = kwargs.pop(name)
+                value = kwargs[name]
             elif name in defaults:
                 value, is_factory = defaults[name]
                 if is_factory:
@@ -147,8 +174,6 @@ def _init(owner: str, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..
             else:
                 raise TypeError(f"{owner}() missing required argument: {name!r}")
             setter(self, name, value)
-        if kwargs:
-            raise TypeError(f"{owner}() got an unexpected or repeated argument: {next(iter(kwargs))!r}")
 
     __init__.__qualname__ = f"{owner}.__init__"
     return __init__

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
-import threading
 from dataclasses import field
 
 import pytest
@@ -83,43 +82,51 @@ def test_default_factory_makes_a_new_value_each_time() -> None:
 
 
 def test_init_arguments_are_checked_like_a_dataclass() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"missing required argument: 'x'"):
         Point()  # type: ignore[call-arg]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'z'"):
         Point(1, z=3)  # type: ignore[call-arg]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"multiple values for argument 'x'"):
+        Point(1, x=2)  # type: ignore[misc]
+    with pytest.raises(TypeError, match=r"takes 5 positional arguments but 6 were given"):
         Point(1, 2, (), [], "", "extra")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"takes 0 positional arguments but 1 was given"):
+        Empty(1)  # type: ignore[call-arg]
     assert Point(y=2, x=1) == Point(1, 2)
+
+
+def test_a_value_is_equal_to_itself_as_in_a_dataclass() -> None:
+    @record
+    class One:
+        """A single field."""
+
+        value: float
+
+    nan = float("nan")
+    assert One(nan) == One(nan) and Reference(nan) == Reference(nan)  # type: ignore[arg-type]
+    assert One(1.0) != One(2.0)
+
+
+def test_dataclass_tools_see_a_frozen_dataclass() -> None:
+    params = Point.__dataclass_params__  # type: ignore[attr-defined]
+    assert (params.init, params.repr, params.eq, params.frozen) == (True, True, True, True)
+
+    @dataclasses.dataclass(frozen=True)
+    class Labelled(Point):
+        """A frozen dataclass may extend a record, as it may a frozen dataclass."""
+
+        label: str = ""
+
+    labelled = Labelled(1, label="a")
+    assert (labelled.x, labelled.label) == (1, "a")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        labelled.label = "b"  # type: ignore[misc]
 
 
 def test_copy_and_pickle_round_trip() -> None:
     p = Point(1, 2, ("a",), ["n"], "s")
     for clone in (copy.copy(p), copy.deepcopy(p), pickle.loads(pickle.dumps(p))):
         assert clone == p and clone.notes == ["n"] and clone.secret == "s"
-
-
-def test_first_instances_made_at_once_from_many_threads() -> None:
-    @record
-    class Fresh:
-        """Never instantiated before the threads start."""
-
-        a: int
-        b: str = "b"
-
-    made: list[Fresh] = []
-    start = threading.Barrier(8)
-
-    def build(n: int) -> None:
-        start.wait()
-        made.append(Fresh(n))
-
-    threads = [threading.Thread(target=build, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(f.a for f in made) == list(range(8))
-    assert all(f.b == "b" for f in made)
 
 
 def test_refuses_what_it_does_not_do() -> None:
@@ -137,6 +144,32 @@ def test_refuses_what_it_does_not_do() -> None:
         @record
         class WithHidden:
             a: int = field(init=False, default=0)
+
+    with pytest.raises(TypeError, match="__repr__"):
+
+        @record
+        class OwnRepr:
+            a: int
+
+            def __repr__(self) -> str:
+                return "mine"
+
+    class Base:
+        def __post_init__(self) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="__post_init__"):
+
+        @record
+        class Inherited(Base):
+            a: int
+
+    with pytest.raises(TypeError, match="InitVar"):
+
+        @record
+        class WithInitVar:
+            a: int
+            b: dataclasses.InitVar[int]
 
     with pytest.raises(TypeError, match="without a default"):
 
