@@ -98,7 +98,7 @@ def count_instructions(seed: list[str], doctor: list[str], env: dict[str, str], 
     own = seed_imports + "".join(f"import {m}\n" for m in DOCTOR_MODULES)
     own_ir, out = instructions([sys.executable, "-c", own + COUNT_CLASSES + "gc.freeze()\n"], env, doctor_dir)
     dataclasses, records = (int(n) for n in out.split()[-2:])
-    empty = "import dataclasses\nfrom aoai_doctor.record import record\n"
+    empty = "import gc\ngc.disable()\nimport dataclasses\nfrom aoai_doctor.record import record\n"
     body = ('class C{n}:\n    """A docstring, as every class of ours has."""\n'
             "    a: str\n    b: int = 0\n    c: tuple[str, ...] = ()\n")
     base_ir, _ = instructions([sys.executable, "-c", empty], env, doctor_dir)
@@ -119,18 +119,20 @@ def count_instructions(seed: list[str], doctor: list[str], env: dict[str, str], 
     def m(count: float) -> str:
         return f"{count / 1e6:7.0f} M"
 
+    rows = [
+        ("seed flow", seed_ir, ""),
+        ("aoai-doctor run (every check)", doctor_ir, f"   {doctor_ir / seed_ir:.2f}x the seed flow"),
+        ("  the seed's imports (json, requests, azure.identity; no collector)", imports_ir, ""),
+        ("  the doctor's own modules and click on top of those", own_ir - imports_ir, ""),
+        (f"    of which creating its {records} records (~{per_record / 1e6:.1f} M each)", records * per_record, ""),
+        (f"    and its {dataclasses} other dataclasses (~{per_dataclass / 1e6:.1f} M each)",
+         dataclasses * per_dataclass, ""),
+        ("  the rest (the run, any collection, the exit): the doctor", doctor_ir - own_ir, ""),
+        ("                                                the seed flow", seed_ir - imports_ir, ""),
+    ]
     print("instructions executed (valgrind cachegrind), one run each:")
-    print(f"  seed flow                                   {m(seed_ir)}")
-    print(f"  aoai-doctor run (every check)               {m(doctor_ir)}   {doctor_ir / seed_ir:.2f}x the seed flow")
-    print(f"    the seed's imports (json, requests, azure.identity)   {m(imports_ir)}")
-    print(f"    the doctor's own modules and click on top of those    {m(own_ir - imports_ir)}")
-    print(f"      of which creating its {records} records (~{per_record / 1e6:.1f} M each)        "
-          f"{m(records * per_record)}")
-    print(f"      and its {dataclasses} other dataclasses (~{per_dataclass / 1e6:.1f} M each)        "
-          f"{m(dataclasses * per_dataclass)}")
-    print(f"    the rest (the run, any collection, the exit): the doctor  {m(doctor_ir - own_ir)}")
-    print(f"                                                  the seed flow  {m(seed_ir - imports_ir)}")
-
+    for label, count, note in rows:
+        print(f"  {label:70} {m(count)}{note}")
 
 def main() -> None:
     parser = argparse.ArgumentParser()

@@ -58,7 +58,6 @@ def test_the_process_runs_without_the_cyclic_collector_and_freezes_what_is_left_
             gc.enable()
 
 
-
 def test_regional_endpoint_with_entra_fails_with_custom_subdomain_required() -> None:
     result = invoke(
         "run",

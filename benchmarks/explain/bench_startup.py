@@ -30,7 +30,8 @@ TEXT = (
 )
 EXPLAIN = f'from aoai_doctor.explainer import explain; explain("{TEXT}")'
 # The whole command, as a user types it: click, the CLI module and the answer on stdout.
-CLI = f'import sys; sys.argv = ["aoai-doctor", "explain", "{TEXT}"]; from aoai_doctor.cli import main; main()'
+CLI = (f'import sys; sys.argv = ["aoai-doctor", "explain", "{TEXT}"]; '
+       "from aoai_doctor.cli import command_line; command_line()")
 
 
 def median_wall(code: str, runs: int) -> float:
