@@ -287,7 +287,7 @@ def redact_report(report: Report, level: str = "standard", secrets: tuple[str, .
     names = resource_names(report) if level == "strict" else frozenset()
     texts = dict.fromkeys(_texts(report), "")
     index = index_for(secrets, texts) if secrets else None
-    if index is not None and not index.spans("\n".join(texts), with_short=True):
+    if index is not None and not index.holds_any(texts):
         index = None  # no text holds any part of a known secret
     masked = {text: mask(text, index) if index and text else text for text in texts}
     scrubbed = _SCRUBBED.of(masked.values())

@@ -5,6 +5,7 @@ over the secret in C per report)."""
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Iterable
 
 PLACEHOLDER = "<redacted>"
@@ -108,6 +109,28 @@ class SliceIndex:
                 start = data.find(code.to_bytes(8, "little")[:_BLOCK])
                 self.by_code[code] = start * count + number
         self._found: dict[str, bool] = {}
+        self._clean: set[bytes] = set()  # digests of texts found to hold no slice (see holds_any)
+
+    CLEAN_LIMIT = 4096
+    """Texts remembered as holding no slice, at most (then it starts again)."""
+
+    def holds_any(self, texts: Iterable[str]) -> bool:
+        """Whether any of ``texts`` holds a slice of a secret (or a whole short one). A text found to hold none
+        is remembered by its digest, never as itself: a fleet's reports, mostly the same texts, and the one
+        index of their identity's secrets, look through each text once."""
+        fresh: dict[bytes, str] = {}
+        for text in texts:
+            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            if key not in self._clean:
+                fresh[key] = text
+        if not fresh:
+            return False
+        if self.spans("\n".join(fresh.values()), with_short=True):
+            return True
+        if len(self._clean) + len(fresh) > self.CLEAN_LIMIT:
+            self._clean = set()
+        self._clean.update(fresh)
+        return False
 
     def _blocks(self, text: str) -> dict[int, int]:
         """Text positions whose 6 characters are an indexed block, mapped to the block's place."""

@@ -160,3 +160,23 @@ def test_texts_are_remembered_by_digest_not_as_they_were() -> None:
     assert out.results[0].findings[0].message == f"sent Bearer {PLACEHOLDER}"
     kept = redaction._SCRUBBED._known
     assert kept and all(isinstance(key, bytes) and "Zx9Zx9" not in text for key, text in kept.items())
+
+
+def test_a_fleets_reports_are_each_masked_though_texts_found_clean_are_remembered() -> None:
+    """The index of one set of secrets remembers (by digest) the texts found to hold none: a fleet's next report,
+    the same texts but one, looks through that one, and still masks a secret in it."""
+    secret = "fleet-shared-client-secret-9f8e7d"
+    shared = tuple(f"check {n} passed on the shared host" for n in range(20))
+
+    def report(extra: str) -> Report:
+        findings = tuple(Finding(Severity.INFO, text) for text in (*shared, extra))
+        return Report("9.9", {}, (CheckResult("AOAI501", "call", "s", Status.PASS, 1.0, findings),), "t", 1.0)
+
+    first = report("chat-00 answered 200")
+    assert redact_report(first, "standard", (secret,)) is first
+    index = secret_slices.index_for((secret,), ())
+    assert not index.holds_any(shared)  # remembered: nothing left to look through
+    assert all(isinstance(key, bytes) for key in index._clean) and len(index._clean) >= len(shared)
+    leaked = redact_report(report(f"chat-01 sent {secret[3:20]} to the proxy"), "standard", (secret,))
+    assert leaked.results[0].findings[-1].message == f"chat-01 sent {PLACEHOLDER} to the proxy"
+    assert [f.message for f in leaked.results[0].findings[:-1]] == list(shared)
