@@ -18,6 +18,7 @@ from aoai_doctor.azure.endpoints import Cloud
 from aoai_doctor.record import record
 from aoai_doctor.redaction import Secret
 from aoai_doctor.services import http
+from aoai_doctor.services.session import Session
 
 HOSTS = {
     Cloud.PUBLIC: "management.azure.com",
@@ -70,15 +71,16 @@ class DeploymentModel:
 Get = Callable[[str], "dict[str, Any] | str"]
 
 
-def _reader(token: Secret, base: str, policy: http.Policy, environ: Mapping[str, str]) -> Get:
-    """A GET on Resource Manager with ``token``: the decoded answer, or one line on why there is none."""
+def _reader(token: Secret, base: str, policy: http.Policy, environ: Mapping[str, str], session: Session) -> Get:
+    """A GET on Resource Manager with ``token``: the decoded answer, or one line on why there is none. The
+    GETs of one listing share ``session``'s connection (one TLS handshake, not one a request)."""
     host = urlsplit(base).hostname or ""
     allowed = policy.allow_hosts | ({host} if host in HOSTS.values() else set())
     policy = http.Policy(allow_hosts=allowed, resolve=policy.resolve, timeout=policy.timeout)
     credential = ("Authorization", Secret(f"Bearer {token.reveal()}"))
 
     def get(path: str) -> dict[str, Any] | str:
-        answer = http.send("GET", f"{base}{path}", credential=credential, policy=policy, environ=environ)
+        answer = session.send("GET", f"{base}{path}", credential=credential, policy=policy, environ=environ)
         if isinstance(answer, http.Failure):
             return f"{host}: {answer.message}"
         data = parse_body(answer.body)  # size and depth limits: a hostile answer is just "not JSON"
@@ -124,16 +126,17 @@ def deployment_model(
 ) -> DeploymentModel | str:
     """The model and version behind ``resource``/``deployment``, or one line on why it could not be read.
     Without a resource name (a loopback endpoint), the one readable resource that has the deployment."""
-    accounts = _accounts(_reader(token, base, policy, environ), resource)
-    if isinstance(accounts, str):
-        return accounts
     found: list[DeploymentModel] = []
-    for _account, deployments in accounts:
-        model = _model(deployments, deployment) if not isinstance(deployments, str) else None
-        if resource is not None:
-            return model or (deployments if isinstance(deployments, str) else
-                             f"the resource {resource} has no deployment {deployment} in ARM")
-        found += [model] if model else []
+    with Session() as session:
+        accounts = _accounts(_reader(token, base, policy, environ, session), resource)
+        if isinstance(accounts, str):
+            return accounts
+        for _account, deployments in accounts:
+            model = _model(deployments, deployment) if not isinstance(deployments, str) else None
+            if resource is not None:
+                return model or (deployments if isinstance(deployments, str) else
+                                 f"the resource {resource} has no deployment {deployment} in ARM")
+            found += [model] if model else []
     if resource is not None:
         return f"no subscription this identity can read holds the resource {resource}"
     if len(found) != 1:  # a loopback endpoint names no resource: only an unambiguous deployment will do
@@ -145,10 +148,11 @@ def deployments(token: Secret, base: str, resource: str | None, policy: http.Pol
                 environ: Mapping[str, str]) -> tuple[tuple[str, DeploymentModel], ...] | str:
     """Every deployment of ``resource`` (of the one readable resource, for a loopback endpoint): its name and
     its model; or one line on why they could not be listed."""
-    accounts = _accounts(_reader(token, base, policy, environ), resource)
-    if isinstance(accounts, str):
-        return accounts
-    listings = list(accounts)
+    with Session() as session:
+        accounts = _accounts(_reader(token, base, policy, environ, session), resource)
+        if isinstance(accounts, str):
+            return accounts
+        listings = list(accounts)
     if len(listings) != 1:
         named = f"the resource {resource}" if resource else "a resource"
         return (f"no subscription this identity can read holds {named}" if not listings else
