@@ -5,7 +5,7 @@ when the class is created: about 3.7 M instructions a class, which was half of w
 cost. A record is the same dataclass (``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass``
 see it as one) made with nothing to compile up front: ``__repr__``, ``__eq__``, ``__hash__`` and the frozen
 ``__setattr__`` and ``__delattr__`` are functions shared by every record, and ``__init__`` is one function
-that reads the class's fields (about a microsecond more a call; a run makes a few hundred records).
+that reads the class's fields (one or two microseconds more a call; a run makes a few hundred records).
 
 Supported: fields with a default or a ``default_factory``, and ``field(repr=..., compare=..., hash=...)``.
 Anything else a dataclass can do (``__post_init__``, ``InitVar``, ``init=False`` fields, ``kw_only``, a
