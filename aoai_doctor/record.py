@@ -10,7 +10,9 @@ that reads the class's fields (one or two microseconds more a call; a run makes 
 Supported: fields with a default or a ``default_factory``, and ``field(repr=..., compare=..., hash=...)``.
 Anything else a dataclass can do (``__post_init__``, ``InitVar``, ``init=False`` fields, ``kw_only``, a
 ``__repr__`` or ``__eq__`` of the class's own) is refused when the class is defined, not silently ignored.
-Unlike a frozen dataclass without slots, a record has no ``__dict__`` and cannot be weakly referenced.
+Unlike a frozen dataclass without slots, a record has no ``__dict__`` and cannot be weakly referenced; unlike
+a dataclass on Python 3.13 and later, it compares its fields as one tuple (so a value, NaN too, is equal to
+itself, as on 3.12 and before).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ else:  # pragma: no cover - the decorator only informs type checkers
         return lambda decorated: decorated
 
 
+_INITVAR = getattr(dataclasses, "_FIELD_INITVAR", None)
+"""How dataclasses marks an ``InitVar`` pseudo-field (``Field._field_type``; the same on 3.10 to 3.13)."""
+
 _SHARED = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__", "__getstate__",
            "__setstate__")
 """What every record has from this module; a class that writes its own is refused, not overridden."""
@@ -44,13 +49,16 @@ def record(cls: type[T]) -> type[T]:
     if own or hasattr(cls, "__post_init__"):
         raise TypeError(f"{cls.__qualname__}: a record has no {(own or ['__post_init__'])[0]} of its own; "
                         "use a dataclass")
-    dataclasses.dataclass(cls, init=False, repr=False, eq=False)  # its fields read; nothing compiled or added
+    # Its fields read, nothing compiled or added; frozen as its dataclass bases must be (another record, or a
+    # frozen dataclass: a mutable one is refused, as a frozen dataclass refuses it).
+    frozen = any(dataclasses.is_dataclass(base) for base in cls.__mro__[1:])
+    dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=frozen)
     fields = dataclasses.fields(cast(Any, cls))
     for f in fields:
         if not f.init or f.kw_only is True:
             raise TypeError(f"{cls.__qualname__}.{f.name}: a record's fields are all positional __init__ arguments")
     for name, f in vars(cls)["__dataclass_fields__"].items():  # fields() leaves out ClassVar and InitVar
-        if isinstance(f.type, dataclasses.InitVar) or f.type is dataclasses.InitVar or "InitVar" in str(f.type):
+        if getattr(f, "_field_type", None) is _INITVAR:
             raise TypeError(f"{cls.__qualname__}.{name}: a record has no InitVar; use a dataclass")
     _check_order(cls, fields)
     names = tuple(f.name for f in fields)
