@@ -106,6 +106,20 @@ def test_a_fleets_lines_and_diagnoses_are_sanitized() -> None:
         assert "TITLE" in lines[1] and lines[1].endswith("ready  1 ms") and lines[4] == ""
 
 
+def test_a_fleets_names_keep_the_deployment_whatever_the_endpoint_ends_with() -> None:
+    """Endpoint and deployment are cleaned apart: an escape sequence cut short at the end of the endpoint
+    does not swallow the '/' and the deployment's name."""
+    def report(deployment: str) -> Report:
+        target = {"endpoint": Setting("https://h.openai.azure.com/\x1b", "flag"),
+                  "deployment": Setting(deployment, "flag")}
+        return Report("9.9", target, (CheckResult("AOAI101", "config-present", "s", Status.PASS, 1.0),), "t", 1.0)
+
+    out = text.render_fleet(FleetReport("9.9", (report("chat-a"), report("unterminated\x1b]0;x")), "t", 2.0),
+                            text.Style(color=False, width=120))
+    assert "\x1b" not in out
+    assert [line.split()[1] for line in out.splitlines()[2:4]] == ["chat-a", "unterminated"]
+
+
 def test_colour_on_leaves_only_the_doctors_own_sgr() -> None:
     out = text.render(hostile_report(), text.Style(color=True, verbose=True, width=200))
     plain = OWN_SGR.sub("", out)

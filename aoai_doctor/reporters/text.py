@@ -13,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 import re
 import textwrap
+from collections.abc import Mapping
 
 from aoai_doctor.diagnosis import diagnosis_of, told_by
-from aoai_doctor.model import CheckResult, Diagnosis, Finding, FleetReport, Report, Severity, Status
+from aoai_doctor.model import CheckResult, Diagnosis, Finding, FleetReport, Report, Setting, Severity, Status
 from aoai_doctor.reporters.style import Style
-from aoai_doctor.sanitize import sanitize, sanitize_all
+from aoai_doctor.sanitize import sanitize_all
 from aoai_doctor.snippet import SNIPPET_LINE, why_not
 
 __all__ = ["Style", "render", "render_fleet", "target_label"]
@@ -418,7 +419,8 @@ def render_fleet(fleet: FleetReport, style: Style | None = None) -> str:
     # failing one (its diagnosis is drawn from it), not every report of the fleet.
     clean = {i: sanitize_all(reports[i]) for i in failing}
     answers = [sanitize_all(diagnosis_of(clean.get(i, r), style.fail_on_warning)) for i, r in enumerate(reports)]
-    names = [" ".join(sanitize(target_label(r)).split()) for r in reports]  # one line each, whatever it held
+    # (the endpoint and the deployment cleaned apart: a sequence cut short in one must not swallow the other)
+    names = [" ".join(_label(sanitize_all(r.target)).split()) for r in reports]  # one line each
     labels = list(names)
     hosts = {label.rsplit("/", 1)[0] for label in labels}
     where = ""
@@ -468,7 +470,11 @@ def _fit_label(label: str, width: int, ellipsis: str) -> str:
 
 def target_label(report: Report) -> str:
     """``host/deployment``: how a fleet's reports name a target."""
-    endpoint = report.target.get("endpoint")
+    return _label(report.target)
+
+
+def _label(target: Mapping[str, Setting]) -> str:
+    endpoint = target.get("endpoint")
     host = endpoint.value.split("://", 1)[-1].rstrip("/") if endpoint else "(no endpoint)"
-    deployment = report.target.get("deployment")
+    deployment = target.get("deployment")
     return f"{host}/{deployment.value.split(' (', 1)[0]}" if deployment else host
