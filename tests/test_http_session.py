@@ -8,6 +8,7 @@ import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -244,6 +245,29 @@ def test_a_watchdog_cancelled_before_its_timer_runs_shuts_nothing_down() -> None
         watchdog = Watchdog(60)
         watchdog.watch(left)
         assert watchdog.cancel() is False
-        watchdog._fire()  # the timer running late, just after the request ended
+        watchdog.fire()  # the deadline coming late, just after the request ended
         left.sendall(b"still open")
         assert right.recv(64) == b"still open" and not watchdog.fired
+
+
+def test_watchdogs_fire_in_deadline_order_from_one_thread_and_cancelled_ones_do_not() -> None:
+    pairs = [socket.socketpair() for _ in range(3)]
+    try:
+        threads = threading.active_count()
+        late, cancelled, early = (Watchdog(seconds) for seconds in (0.6, 0.3, 0.15))
+        for watchdog, (left, _right) in zip((late, cancelled, early), pairs, strict=True):
+            left.settimeout(5)  # a watchdog that never fires fails the test, not hangs it
+            watchdog.watch(left)
+        cancelled.cancel()
+        assert threading.active_count() <= threads + 1  # one thread for every deadline, started at most once
+        started = time.monotonic()
+        assert pairs[2][0].recv(8) == b""  # early's socket shut down at its deadline, the others still open
+        assert 0.1 <= time.monotonic() - started < 0.5 and early.fired and not late.fired
+        assert pairs[0][0].recv(8) == b"" and late.fired
+        assert not cancelled.fired
+        pairs[1][0].sendall(b"open")
+        assert pairs[1][1].recv(8) == b"open"
+    finally:
+        for left, right in pairs:
+            left.close()
+            right.close()
