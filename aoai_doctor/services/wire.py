@@ -113,7 +113,7 @@ class _Deadlines:
     def add(self, when: float, watchdog: Watchdog) -> None:
         with self._wake:
             heapq.heappush(self._due, (when, next(self._order), watchdog))
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._serve, name="aoai-doctor-deadlines", daemon=True)
                 self._thread.start()
             elif self._due[0][2] is watchdog:  # a new earliest deadline: wait for it instead
