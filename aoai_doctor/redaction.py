@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from aoai_doctor.model import CheckResult, Finding, Report, Setting
-from aoai_doctor.secret_slices import PLACEHOLDER, index_for, mask, mask_known
+from aoai_doctor.secret_slices import PLACEHOLDER, digest, index_for, mask, mask_known
 
 
 class Secret:
@@ -285,14 +285,14 @@ def redact_report(report: Report, level: str = "standard", secrets: tuple[str, .
     before the first that finds anything in all of them together (joined by newlines, which every rule treats
     as a text's edge) are not run on each."""
     names = resource_names(report) if level == "strict" else frozenset()
-    texts = dict.fromkeys(_texts(report), "")
-    index = index_for(secrets, texts) if secrets else None
-    if index is not None and not index.holds_any(texts):
+    keys = {text: digest(text) for text in _texts(report)}  # each distinct text, digested once
+    index = index_for(secrets, keys) if secrets else None
+    if index is not None and not index.holds_any(keys):
         index = None  # no text holds any part of a known secret
-    masked = {text: mask(text, index) if index and text else text for text in texts}
-    scrubbed = _SCRUBBED.of(masked.values())
-    for original, text in masked.items():
-        texts[original] = strict_text(scrubbed[text], names) if level == "strict" else scrubbed[text]
+    masked = {text: mask(text, index) if index and text else text for text in keys}
+    scrubbed = _SCRUBBED.of({text: keys.get(text) or digest(text) for text in masked.values()})
+    texts = {original: strict_text(scrubbed[text], names) if level == "strict" else scrubbed[text]
+             for original, text in masked.items()}
     if all(cleaned == original for original, cleaned in texts.items()):
         return report  # nothing to hide: the report as it is
     return _map_texts(report, texts.__getitem__)
@@ -310,13 +310,12 @@ class _Scrubbed:
         self._lock = threading.Lock()
         self._known: dict[bytes, str] = {}
 
-    def of(self, texts: Iterable[str]) -> dict[str, str]:
-        """Each distinct text of ``texts`` and its scrubbed form."""
+    def of(self, texts: Mapping[str, bytes]) -> dict[str, str]:
+        """Each of ``texts`` (each with its :func:`~aoai_doctor.secret_slices.digest`) and its scrubbed form."""
         known = self._known
         found: dict[str, str] = {}
         fresh: list[tuple[str, bytes]] = []
-        for text in dict.fromkeys(texts):
-            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        for text, key in texts.items():
             clean = known.get(key)
             if clean is None:
                 fresh.append((text, key))

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 PLACEHOLDER = "<redacted>"
 SLICE = 12
+
+
+def digest(text: str) -> bytes:
+    """How a text is remembered without being kept: a 16-byte blake2b digest."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def mask_known(text: str, secrets: tuple[str, ...]) -> str:
@@ -114,15 +119,11 @@ class SliceIndex:
     CLEAN_LIMIT = 4096
     """Texts remembered as holding no slice, at most (then it starts again)."""
 
-    def holds_any(self, texts: Iterable[str]) -> bool:
-        """Whether any of ``texts`` holds a slice of a secret (or a whole short one). A text found to hold none
-        is remembered by its digest, never as itself: a fleet's reports, mostly the same texts, and the one
-        index of their identity's secrets, look through each text once."""
-        fresh: dict[bytes, str] = {}
-        for text in texts:
-            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-            if key not in self._clean:
-                fresh[key] = text
+    def holds_any(self, texts: Mapping[str, bytes]) -> bool:
+        """Whether any of ``texts`` (each with its :func:`digest`) holds a slice of a secret (or a whole short
+        one). A text found to hold none is remembered by its digest, never as itself: a fleet's reports, mostly
+        the same texts, and the one index of their identity's secrets, look through each text once."""
+        fresh = {key: text for text, key in texts.items() if key not in self._clean}
         if not fresh:
             return False
         if self.spans("\n".join(fresh.values()), with_short=True):
