@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import sys
 from collections.abc import Callable
 from operator import attrgetter
@@ -89,6 +90,13 @@ def record(cls: type[T]) -> type[T]:
     made: type[T] = metaclass(cls.__name__, cls.__bases__, namespace)
     made.__qualname__ = cls.__qualname__
     return made
+
+
+@functools.cache
+def field_names(cls: type, init_only: bool = False) -> tuple[str, ...]:
+    """The field names of a dataclass, record or not (only those ``__init__`` takes, with ``init_only``), read
+    once a class: ``dataclasses.fields`` builds them anew on each call, and the report walks ask per value."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init or not init_only)
 
 
 def _slots(cls: type) -> tuple[str, ...]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import os
 import re
@@ -29,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from aoai_doctor.model import CheckResult, Finding, Report, Setting
+from aoai_doctor.record import field_names
 from aoai_doctor.secret_slices import PLACEHOLDER, digest, index_for, mask, mask_known
 
 
@@ -112,7 +112,7 @@ class KnownSecrets:
             if isinstance(fact, Secret):
                 self.add(fact)
             elif dataclasses.is_dataclass(fact) and not isinstance(fact, type):
-                for name in _fields(type(fact)):
+                for name in field_names(type(fact)):
                     value = getattr(fact, name, None)
                     if isinstance(value, Secret):
                         self.add(value)
@@ -129,12 +129,6 @@ class KnownSecrets:
     def clean(self, text: str) -> str:
         """``text`` without known secrets and without anything shaped like a secret."""
         return scrub(self.mask(text))
-
-
-@functools.cache
-def _fields(cls: type) -> tuple[str, ...]:
-    """The field names of a dataclass (``dataclasses.fields`` builds them anew each call)."""
-    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 _STRONG_NAMES = (

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import functools
 import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
+
+from aoai_doctor.record import field_names
 
 # A control string (OSC, DCS, SOS, PM, APC) runs to BEL or ST (ESC \ or 0x9c); an unterminated one to the end.
 _STRING = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
@@ -54,7 +55,7 @@ def _walk(value: Any) -> Any:
         return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
-        for name in _init_fields(type(value)):
+        for name in field_names(type(value), init_only=True):
             old = getattr(value, name)
             new = _walk(old)
             if new is not old:
@@ -75,7 +76,3 @@ def _walk(value: Any) -> Any:
         return tuple(walked) if isinstance(value, tuple) else walked
     return value
 
-
-@functools.cache
-def _init_fields(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
