@@ -13,6 +13,7 @@ from pathlib import Path
 from aoai_doctor import phase
 from aoai_doctor.azure.jwt import decode_claims
 from aoai_doctor.record import record
+from aoai_doctor.services.preconditions import cache_folder
 
 IDENTITY_VARS: tuple[str, ...] = (
     "AZURE_CLIENT_ID",
@@ -122,12 +123,8 @@ def collect(environ: Mapping[str, str], timeout: float = 5.0) -> EnvironmentFact
     token_file = (
         _token_file(environ["AZURE_FEDERATED_TOKEN_FILE"]) if environ.get("AZURE_FEDERATED_TOKEN_FILE") else None
     )
-    home = Path(environ.get("HOME") or Path.home())
-    cache = tuple(
-        str(p)
-        for p in (home / ".IdentityService" / "msal.cache.nocae", home / ".IdentityService" / "msal.cache")
-        if p.is_file()
-    )
+    folder = Path(cache_folder(environ))
+    cache = tuple(str(p) for p in (folder / "msal.cache.nocae", folder / "msal.cache") if p.is_file())
     return EnvironmentFacts(set_vars, tools, account, token_file, cache)
 
 

@@ -140,16 +140,11 @@ def _managed_identity(environ: Mapping[str, str], timeout: float) -> Absent | No
 
 
 def _shared_cache(environ: Mapping[str, str], _timeout: float) -> Absent | None:
-    # _persistent_cache.py _get_persistence: %LOCALAPPDATA%\.IdentityService on Windows, else ~/.IdentityService;
-    # the cache is msal.cache with the .nocae / .cae suffixes (_constants.py). No file: no account.
+    # The cache is msal.cache with the .nocae / .cae suffixes (_constants.py). No file: no account.
     if platform.system() not in {"Darwin", "Linux", "Windows"}:
         return None  # the doctor's own "not supported on this platform" comes from building it
-    if sys.platform.startswith("win") and environ.get("LOCALAPPDATA"):
-        folder = os.path.join(environ["LOCALAPPDATA"], ".IdentityService")
-    else:
-        folder = os.path.join(_home(environ), ".IdentityService")
     try:
-        names = os.listdir(folder)
+        names = os.listdir(cache_folder(environ))
     except OSError:
         names = []
     if any(n.startswith("msal.cache") for n in names):
@@ -198,6 +193,14 @@ _CHECKS = {
     "AzureDeveloperCliCredential": _azd,
     "BrokerCredential": _broker,
 }
+
+
+def cache_folder(environ: Mapping[str, str]) -> str:
+    """Where azure-identity keeps its shared token cache (_persistent_cache.py _get_persistence):
+    ``%LOCALAPPDATA%\\.IdentityService`` on Windows, else ``~/.IdentityService``."""
+    if sys.platform.startswith("win") and environ.get("LOCALAPPDATA"):
+        return os.path.join(environ["LOCALAPPDATA"], ".IdentityService")
+    return os.path.join(_home(environ), ".IdentityService")
 
 
 def _home(environ: Mapping[str, str]) -> str:
