@@ -421,7 +421,7 @@ def render_fleet(fleet: FleetReport, style: Style | None = None) -> str:
     answers = [sanitize_all(diagnosis_of(clean.get(i, r), style.fail_on_warning)) for i, r in enumerate(reports)]
     # (the endpoint and the deployment cleaned apart: a sequence cut short in one must not swallow the other)
     names = [" ".join(_label(sanitize_all(r.target)).split()) for r in reports]  # one line each
-    labels = list(names)
+    labels = names
     hosts = {label.rsplit("/", 1)[0] for label in labels}
     where = ""
     if len(hosts) == 1 and all("/" in label for label in labels):  # one endpoint: say it once, name deployments
