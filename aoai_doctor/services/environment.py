@@ -7,13 +7,13 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aoai_doctor import phase
 from aoai_doctor.azure.jwt import decode_claims
 from aoai_doctor.record import record
-from aoai_doctor.services.preconditions import cache_folder
 
 IDENTITY_VARS: tuple[str, ...] = (
     "AZURE_CLIENT_ID",
@@ -216,3 +216,17 @@ def _token_file(path: str) -> TokenFile:
         issuer=claims.get("iss") if isinstance(claims.get("iss"), str) else None,
         subject=claims.get("sub") if isinstance(claims.get("sub"), str) else None,
     )
+
+
+def cache_folder(environ: Mapping[str, str]) -> str:
+    """Where azure-identity keeps its shared token cache (_persistent_cache.py _get_persistence):
+    ``%LOCALAPPDATA%\\.IdentityService`` on Windows, else ``~/.IdentityService``."""
+    if sys.platform.startswith("win") and environ.get("LOCALAPPDATA"):
+        return os.path.join(environ["LOCALAPPDATA"], ".IdentityService")
+    return os.path.join(home(environ), ".IdentityService")
+
+
+def home(environ: Mapping[str, str]) -> str:
+    """``~`` as ``os.path.expanduser`` reads it from this environment."""
+    given = environ.get("USERPROFILE") if sys.platform.startswith("win") else environ.get("HOME")
+    return given or os.path.expanduser("~")

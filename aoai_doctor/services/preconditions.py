@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from aoai_doctor.record import record
+from aoai_doctor.services.environment import cache_folder, home
 
 UNAVAILABLE = "CredentialUnavailableError"
 
@@ -155,7 +156,7 @@ def _shared_cache(environ: Mapping[str, str], _timeout: float) -> Absent | None:
 def _vscode(environ: Mapping[str, str], _timeout: float) -> Absent | None:
     if not _broker_installed():
         return Absent(UNAVAILABLE, VSCODE_NO_BROKER)
-    if not any(os.path.exists(os.path.join(_home(environ), *parts)) for parts in VSCODE_AUTH_RECORDS):
+    if not any(os.path.exists(os.path.join(home(environ), *parts)) for parts in VSCODE_AUTH_RECORDS):
         return Absent(UNAVAILABLE, VSCODE_NOT_SIGNED_IN)
     return None
 
@@ -193,20 +194,6 @@ _CHECKS = {
     "AzureDeveloperCliCredential": _azd,
     "BrokerCredential": _broker,
 }
-
-
-def cache_folder(environ: Mapping[str, str]) -> str:
-    """Where azure-identity keeps its shared token cache (_persistent_cache.py _get_persistence):
-    ``%LOCALAPPDATA%\\.IdentityService`` on Windows, else ``~/.IdentityService``."""
-    if sys.platform.startswith("win") and environ.get("LOCALAPPDATA"):
-        return os.path.join(environ["LOCALAPPDATA"], ".IdentityService")
-    return os.path.join(_home(environ), ".IdentityService")
-
-
-def _home(environ: Mapping[str, str]) -> str:
-    """``~`` as ``os.path.expanduser`` reads it from this environment."""
-    home = environ.get("USERPROFILE") if sys.platform.startswith("win") else environ.get("HOME")
-    return home or os.path.expanduser("~")
 
 
 def _on_path(names: tuple[str, ...], environ: Mapping[str, str]) -> bool:
